@@ -1,0 +1,45 @@
+"""The composition root: builds the FastAPI app from settings, wiring every domain's routers and pages."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import api.tables  # noqa: F401  (registers every table)
+from api.database import create_db_engine, create_session_factory
+from api.problems import RequestIdMiddleware, install_problem_handlers
+from api.routers import auth, health, users
+from api.settings import Settings, get_settings
+from frontend.web import install_frontend
+
+API_ROUTERS = (health.router, auth.router, users.router)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = create_db_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Hezuo 合作",
+        version="0.1.0",
+        summary="Cooperative marketplace and double-entry ledger",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    install_problem_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    for router in API_ROUTERS:
+        app.include_router(router)
+    install_frontend(app)
+    return app

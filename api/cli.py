@@ -1,0 +1,136 @@
+"""The `hezuo` command: serve, db upgrade, demo load, user create (see shared/API.md)."""
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+
+from api.settings import Settings
+
+Command = Callable[[argparse.Namespace, Settings], int]
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def _db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    from api.migrations import upgrade
+
+    upgrade(settings.database_url)
+    print(f"database at head: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def _demo_load(_args: argparse.Namespace, settings: Settings) -> int:
+    from api.database import create_db_engine, create_session_factory
+    from api.demo import DemoRefused, load_demo
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        with create_session_factory(engine).begin() as session:
+            created = load_demo(session, env=settings.env)
+    except DemoRefused as refused:
+        print(f"refused: {refused}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print("\n".join(f"created {line}" for line in created) or "demo data already loaded")
+    return 0
+
+
+def _user_create(args: argparse.Namespace, settings: Settings) -> int:
+    from api import service
+    from api.database import create_db_engine, create_session_factory
+    from api.models import Role
+    from ledger.errors import DomainError
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        with create_session_factory(engine).begin() as session:
+            user = service.create_user(
+                session,
+                email=args.email,
+                password=args.password,
+                role=Role(args.role),
+                coop_id=args.coop,
+                household_id=args.household,
+            )
+            user_id = user.id
+    except DomainError as error:
+        print(f"error: {error.detail}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(user_id)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hezuo", description="Hezuo 合作 command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the app with uvicorn")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=_serve)
+
+    db = commands.add_parser("db", help="database commands").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="migrate the configured database to head").set_defaults(
+        handler=_db_upgrade
+    )
+
+    demo = commands.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo_command", required=True
+    )
+    demo.add_parser("load", help="load the demo cooperative (idempotent)").set_defaults(
+        handler=_demo_load
+    )
+
+    user = commands.add_parser("user", help="users").add_subparsers(
+        dest="user_command", required=True
+    )
+    create = user.add_parser("create", help="create a user and print its id")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument(
+        "--role", required=True, choices=["buyer", "farmer", "manager", "staff", "admin"]
+    )
+    create.add_argument("--coop", type=int)
+    create.add_argument("--household", type=int)
+    create.set_defaults(handler=_user_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    handler: Command = args.handler
+    return handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

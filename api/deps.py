@@ -1,0 +1,118 @@
+"""Request dependencies: the database session, settings, the signed-in user and role checks."""
+
+import base64
+import binascii
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from api.database import get_session
+from api.errors import NotAuthenticated, RoleRefused
+from api.models import Role, User
+from api.security import read_access_token
+from api.service import user_for_web_session
+from api.settings import Settings
+from ledger.errors import Invalid
+
+SESSION_COOKIE = "hezuo_session"
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def optional_user(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> User | None:
+    """The user from a bearer token, else from the browser session cookie, else None."""
+    if token:
+        user_id = read_access_token(token, settings.secret_key)
+        user = session.get(User, user_id) if user_id is not None else None
+        return user if user is not None and user.is_active else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return user_for_web_session(session, cookie)
+    return None
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise NotAuthenticated()
+    return user
+
+
+OptionalUserDep = Annotated[User | None, Depends(optional_user)]
+CurrentUserDep = Annotated[User, Depends(current_user)]
+
+
+def require_roles(*roles: Role) -> Callable[[User], User]:
+    allowed = frozenset(roles)
+
+    def check(user: CurrentUserDep) -> User:
+        if user.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise RoleRefused(
+                f"This needs one of the roles: {names}; you are signed in as {user.role}."
+            )
+        return user
+
+    return check
+
+
+AdminDep = Annotated[User, Depends(require_roles(Role.admin))]
+StaffDep = Annotated[User, Depends(require_roles(Role.staff, Role.admin))]
+
+
+class PageParams:
+    """`limit` (1–200, default 50) and an opaque `cursor` wrapping the last seen key."""
+
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=200)] = None,
+    ) -> None:
+        self.limit = limit
+        self.cursor = cursor
+
+    def after(self) -> str | None:
+        if self.cursor is None:
+            return None
+        try:
+            return base64.urlsafe_b64decode(self.cursor.encode() + b"==").decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise Invalid(
+                "The cursor is not one this API gave out.",
+                errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+            ) from None
+
+    def after_int(self) -> int | None:
+        raw = self.after()
+        if raw is None:
+            return None
+        if not raw.isdigit():
+            raise Invalid(
+                "The cursor is not one this API gave out.",
+                errors=[{"loc": ["query", "cursor"], "msg": "unknown cursor"}],
+            )
+        return int(raw)
+
+
+def encode_cursor(value: str | int) -> str:
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+PageDep = Annotated[PageParams, Depends()]

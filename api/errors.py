@@ -1,0 +1,42 @@
+"""Identity errors."""
+
+from ledger.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+
+
+class BadCredentials(Unauthorized):
+    type_slug = "bad-credentials"
+    keeps_changes = True  # the failed attempt is recorded for the brute-force limit
+
+    def __init__(self) -> None:
+        super().__init__("Incorrect email or password.", headers={"WWW-Authenticate": "Bearer"})
+
+
+class NotAuthenticated(Unauthorized):
+    type_slug = "not-authenticated"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Sign in first: send 'Authorization: Bearer <token>' from POST /api/v1/auth/token.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+class RoleRefused(Forbidden):
+    type_slug = "role-refused"
+
+
+class TooManyLogins(TooManyRequests):
+    type_slug = "too-many-logins"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many failed sign-ins for this account. Try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+class EmailTaken(Conflict):
+    type_slug = "email-taken"
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"An account with the email {email!r} already exists.")

@@ -1,0 +1,50 @@
+"""Sign-in (OAuth2 password flow), registration and the current user."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api import service
+from api.deps import CurrentUserDep, SessionDep, SettingsDep
+from api.models import Role
+from api.schemas import RegisterCreate, TokenRead, UserRead
+from api.security import create_access_token
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+@router.post(
+    "/auth/token",
+    response_model=TokenRead,
+    responses={
+        401: {"description": "Wrong email or password"},
+        429: {"description": "Too many failures"},
+    },
+)
+def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> TokenRead:
+    user = service.sign_in(
+        session,
+        form.username,
+        form.password,
+        max_failures=settings.login_max_failures,
+        window_seconds=settings.login_window_seconds,
+    )
+    assert user.id is not None
+    token = create_access_token(user.id, settings.secret_key, settings.access_token_minutes)
+    return TokenRead(access_token=token)
+
+
+@router.post("/auth/register", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+def register(body: RegisterCreate, session: SessionDep) -> UserRead:
+    user = service.create_user(session, email=body.email, password=body.password, role=Role.buyer)
+    return UserRead.model_validate(user)
+
+
+@router.get("/me", response_model=UserRead)
+def me(user: CurrentUserDep) -> UserRead:
+    return UserRead.model_validate(user)

@@ -1,0 +1,134 @@
+"""Identity rules: accounts, sign-in with a database-counted brute-force limit, web sessions."""
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlmodel import Session, col
+
+from api.errors import BadCredentials, EmailTaken, TooManyLogins
+from api.models import LoginAttempt, Role, User, WebSession
+from api.security import (
+    burn_password_check,
+    hash_password,
+    new_opaque_token,
+    token_digest,
+    verify_password,
+)
+from ledger.base import utcnow
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(col(User.email) == normalize_email(email))).first()
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    coop_id: int | None = None,
+    household_id: int | None = None,
+) -> User:
+    email = normalize_email(email)
+    if get_user_by_email(session, email) is not None:
+        raise EmailTaken(email)
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role.value,
+        coop_id=coop_id,
+        household_id=household_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_users(session: Session, *, after_id: int | None, limit: int) -> list[User]:
+    query = select(User).order_by(col(User.id)).limit(limit)
+    if after_id is not None:
+        query = query.where(col(User.id) > after_id)
+    return list(session.scalars(query))
+
+
+def check_login_allowed(
+    session: Session, email: str, *, max_failures: int, window_seconds: int
+) -> None:
+    """Refuse with 429 while the account has max_failures failures in the last window."""
+    since = utcnow() - timedelta(seconds=window_seconds)
+    count, oldest = session.execute(
+        select(func.count(), func.min(LoginAttempt.attempted_at)).where(
+            col(LoginAttempt.email) == normalize_email(email),
+            col(LoginAttempt.attempted_at) > since,
+        )
+    ).one()
+    if count >= max_failures:
+        retry_after = window_seconds - int((utcnow() - oldest).total_seconds())
+        raise TooManyLogins(max(1, retry_after))
+
+
+def record_login_failure(session: Session, email: str) -> None:
+    session.add(LoginAttempt(email=normalize_email(email)))
+    session.flush()
+
+
+def authenticate(session: Session, email: str, password: str) -> User:
+    """The active user with these credentials, or BadCredentials. Does not count failures."""
+    user = get_user_by_email(session, email)
+    if user is None:
+        burn_password_check(password)
+        raise BadCredentials()
+    if not verify_password(password, user.password_hash) or not user.is_active:
+        raise BadCredentials()
+    return user
+
+
+def sign_in(
+    session: Session, email: str, password: str, *, max_failures: int, window_seconds: int
+) -> User:
+    """Check the brute-force limit, then the credentials; a failure is recorded (and kept)."""
+    check_login_allowed(session, email, max_failures=max_failures, window_seconds=window_seconds)
+    try:
+        return authenticate(session, email, password)
+    except BadCredentials:
+        record_login_failure(session, email)
+        raise
+
+
+def start_web_session(session: Session, user: User, *, days: int) -> str:
+    """Create a browser session; returns the token for the cookie (only its digest is stored)."""
+    assert user.id is not None
+    token = new_opaque_token()
+    session.add(
+        WebSession(
+            token_hash=token_digest(token),
+            user_id=user.id,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
+    session.flush()
+    return token
+
+
+def user_for_web_session(session: Session, token: str) -> User | None:
+    row = session.execute(
+        select(User)
+        .join(WebSession, col(WebSession.user_id) == col(User.id))
+        .where(
+            col(WebSession.token_hash) == token_digest(token),
+            col(WebSession.expires_at) > utcnow(),
+        )
+    ).first()
+    if row is None or not row[0].is_active:
+        return None
+    user: User = row[0]
+    return user
+
+
+def end_web_session(session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(col(WebSession.token_hash) == token_digest(token)))

@@ -1,0 +1,3 @@
+"""Imports every domain's tables so SQLModel's metadata is complete (Alembic, tests, app)."""
+
+import api.models  # noqa: F401
