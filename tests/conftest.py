@@ -60,7 +60,8 @@ class DatabaseFactory:
         self.workdir = workdir
         self.template_path = workdir / "template.db"
         self.admin: Engine | None = None
-        self.worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        # Unique per run and worker, so parallel pytest runs on one server never collide.
+        self.worker = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:6]}"
 
     def prepare(self) -> None:
         if BACKEND == "sqlite":
