@@ -50,7 +50,7 @@ class InvalidShareRule(Invalid):
     type_slug = "invalid-share-rule"
 
     def __init__(self, detail: str, *, field: str | list[str | int]) -> None:
-        loc = field if isinstance(field, list) else [field]
+        loc: list[str | int] = field if isinstance(field, list) else [field]
         super().__init__(detail, errors=[{"loc": loc, "msg": detail}])
         self.field = loc
 

@@ -22,7 +22,8 @@ RULE = ShareParts(producers=7000, collective_fund=1000, training_fund=1000, ente
 
 def field_of(error: InvalidShareRule) -> list[str | int]:
     assert error.errors is not None
-    return error.errors[0]["loc"]
+    assert error.errors[0]["loc"] == error.field
+    return error.field
 
 
 # --- validation ------------------------------------------------------------------------------
