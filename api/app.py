@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # readiness probes would log each call
     engine = create_db_engine(settings.database_url)
 
     @asynccontextmanager
