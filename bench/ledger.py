@@ -41,7 +41,6 @@ from typing import Any
 from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from api.database import create_db_engine, create_session_factory
@@ -57,7 +56,6 @@ CLEARING = "assets:clearing:stripe"
 COLLECTIVE = f"equity:coops:{COOP_ID}:collective-fund"
 TRAINING = f"equity:coops:{COOP_ID}:training-fund"
 ENTERPRISE = "income:enterprise:service-fees"
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 
 
 def member_key(n: int) -> str:
@@ -150,28 +148,22 @@ def sale_entry(rng: random.Random, tag: str) -> Any:
     )
 
 
-def is_retryable(error: DBAPIError) -> bool:
-    return getattr(error.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
-
-
 def commit_entries(session_for: Callable[[], Session], specs: Sequence[Any]) -> int:
-    """Post the specs in one transaction, retrying it on serialization failure or deadlock."""
+    """Post the specs in one transaction (the ledger's retrying runner); returns the retries."""
     from ledger.service import post
 
-    retries = 0
-    while True:
-        with session_for() as session:
-            try:
-                for spec in specs:
-                    post(session, spec)
-                session.commit()
-                return retries
-            except DBAPIError as error:
-                session.rollback()
-                if not is_retryable(error) or retries >= 20:
-                    raise
-                retries += 1
-                time.sleep(random.uniform(0, 0.002 * retries))
+    from ledger.transactions import run_in_transaction
+
+    attempts = 0
+
+    def unit(session: Session) -> None:
+        nonlocal attempts
+        attempts += 1
+        for spec in specs:
+            post(session, spec)
+
+    run_in_transaction(session_for, unit, attempts=20)
+    return attempts - 1
 
 
 @dataclass
