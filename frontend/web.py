@@ -1,12 +1,90 @@
-"""Server-rendered pages: wired into the app by the composition root."""
+"""Server-rendered pages: mounts static files, the page routers and the HTML error page."""
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+import logging
+import os
+from os import PathLike
 
-PLACEHOLDER = "<!doctype html><html lang=zh-CN><title>合作 Hezuo</title><h1>合作 Hezuo</h1></html>"
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.types import Scope
+
+from api.deps import SESSION_COOKIE
+from api.models import User
+from api.service import user_for_web_session
+from frontend import pages
+from frontend.csrf import CsrfRefused
+from frontend.i18n import N_
+from frontend.rendering import STATIC_DIR, STATIC_PREFIX, render
+
+logger = logging.getLogger("hezuo.frontend")
+
+# Headings and explanations of error pages, by status (translated when rendered).
+ERROR_TEXTS: dict[int, tuple[str, str]] = {
+    400: (N_("Bad request"), N_("The request could not be understood.")),
+    401: (N_("Please sign in"), N_("This page is only for signed-in users.")),
+    403: (N_("Not allowed"), N_("Your account may not open this page or do this.")),
+    404: (N_("Page not found"), N_("There is no page at this address. Check the link.")),
+    405: (N_("Not allowed here"), N_("This address does not accept this kind of request.")),
+    409: (N_("Conflict"), N_("This clashes with something that changed meanwhile.")),
+    422: (N_("Please check what you entered"), N_("Some of what was sent is not valid.")),
+    429: (N_("Too many tries"), N_("Please wait a little, then try again.")),
+    500: (N_("Something went wrong"), N_("An error on our side stopped this page.")),
+    503: (N_("Not available right now"), N_("The service is not ready. Try again soon.")),
+}
+ERROR_TITLES = {CsrfRefused.title: N_("Form expired")}
+GENERIC_ERROR = (N_("Error"), N_("This request could not be completed."))
+
+
+class CachedStaticFiles(StaticFiles):
+    """Static files with cache headers: a year (immutable) for ``?v=<hash>`` URLs, else an hour."""
+
+    def file_response(
+        self,
+        full_path: str | PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        versioned = b"v=" in scope.get("query_string", b"")
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if versioned else "public, max-age=3600"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def _user_after_the_request(request: Request) -> User | None:
+    """The signed-in user for an error page, read in a session of its own.
+
+    By the time an error page is rendered the request's session has been closed (and a rolled
+    back one has expired the user it loaded), so the user is read again; close() keeps the
+    loaded attributes on the detached object.
+    """
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        with request.app.state.session_factory() as session:
+            return user_for_web_session(session, token)
+    except SQLAlchemyError:
+        logger.warning("could not look up the signed-in user for an error page", exc_info=True)
+        return None
+
+
+def render_error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    """The HTML error page for browser requests (API clients keep getting problem+json)."""
+    request.state.web_user = _user_after_the_request(request)
+    heading, explanation = ERROR_TEXTS.get(status, GENERIC_ERROR)
+    heading = ERROR_TITLES.get(title, heading)
+    context = {"status": status, "heading": heading, "explanation": explanation, "detail": detail}
+    return render(request, "error.html", context, status_code=status)
 
 
 def install_frontend(app: FastAPI) -> None:
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def home() -> str:
-        return PLACEHOLDER
+    app.mount(STATIC_PREFIX, CachedStaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages.locale_router)
+    app.include_router(pages.router)
+    app.state.render_error_page = render_error_page

@@ -1,0 +1,187 @@
+"""The shell's pages: home, sign-in and sign-out, the signed-in user's page, the language switch."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api import service
+from api.demo import DEMO_USERS
+from api.deps import SESSION_COOKIE, SessionDep, SettingsDep
+from api.errors import BadCredentials, TooManyLogins
+from frontend.csrf import CsrfDep, rotate_csrf_token, set_csrf_cookie
+from frontend.i18n import LOCALE_COOKIE, N_, SUPPORTED_LOCALES
+from frontend.redirects import safe_next
+from frontend.rendering import WebUserDep, page_router, render
+from ledger.errors import Invalid
+
+router = page_router()
+locale_router = APIRouter(include_in_schema=False)
+
+LOCALE_COOKIE_SECONDS = 365 * 24 * 3600
+
+# Role names as people read them (translated in templates with _()).
+ROLE_NAMES = {
+    "buyer": N_("Buyer"),
+    "farmer": N_("Farmer"),
+    "manager": N_("Cooperative manager"),
+    "staff": N_("Staff"),
+    "admin": N_("Administrator"),
+}
+
+MSG_MISSING = N_("Enter your email and your password.")
+MSG_BAD_CREDENTIALS = N_("Incorrect email or password.")
+MSG_TOO_MANY = N_("Too many failed sign-ins for this account. Try again in %(seconds)s seconds.")
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    return render(request, "home.html")
+
+
+def _login_form(
+    request: Request,
+    *,
+    email: str = "",
+    next_path: str = "/",
+    error: str | None = None,
+    error_values: dict[str, object] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    settings = request.app.state.settings
+    demo_users = DEMO_USERS if settings.env == "development" else ()
+    context = {
+        "email": email,
+        "next_path": next_path,
+        "error": error,
+        "error_values": error_values or {},
+        "demo_users": demo_users,
+        "role_names": ROLE_NAMES,
+    }
+    return render(request, "login.html", context, status_code=status_code, headers=headers)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request,
+    user: WebUserDep,
+    next_path: Annotated[str, Query(alias="next", max_length=2000)] = "/",
+) -> Response:
+    target = safe_next(next_path)
+    if user is not None:
+        return RedirectResponse(target, status_code=303)
+    return _login_form(request, next_path=target)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_submit(
+    request: Request,
+    _csrf: CsrfDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    next_path: Annotated[str, Form(alias="next", max_length=2000)] = "/",
+) -> Response:
+    target = safe_next(next_path)
+    email = email.strip()
+    if not email or not password:
+        return _login_form(
+            request, email=email, next_path=target, error=MSG_MISSING, status_code=422
+        )
+    try:
+        user = service.sign_in(
+            session,
+            email,
+            password,
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+        )
+    except TooManyLogins as refused:
+        seconds = int(refused.headers["Retry-After"])
+        return _login_form(
+            request,
+            email=email,
+            next_path=target,
+            error=MSG_TOO_MANY,
+            error_values={"seconds": seconds},
+            status_code=429,
+            headers={"Retry-After": str(seconds)},
+        )
+    except BadCredentials as refused:
+        # sign_in recorded the failure in this request's session; returning normally (not
+        # raising) lets SessionDep commit it, so the brute-force count holds.
+        return _login_form(
+            request,
+            email=email,
+            next_path=target,
+            error=MSG_BAD_CREDENTIALS,
+            status_code=401,
+            headers=refused.headers,
+        )
+    old_token = request.cookies.get(SESSION_COOKIE)
+    if old_token:
+        service.end_web_session(session, old_token)
+    token = service.start_web_session(session, user, days=settings.web_session_days)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=settings.web_session_days * 24 * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    rotate_csrf_token(request)
+    set_csrf_cookie(request, response, secure=settings.cookie_secure)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request, _csrf: CsrfDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        service.end_web_session(session, token)
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
+    )
+    rotate_csrf_token(request)
+    set_csrf_cookie(request, response, secure=settings.cookie_secure)
+    return response
+
+
+@router.get("/me", response_class=HTMLResponse)
+def me(request: Request, user: WebUserDep) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/me", status_code=303)
+    return render(request, "me.html", {"role_names": ROLE_NAMES})
+
+
+@locale_router.get("/locale")
+def switch_locale(
+    settings: SettingsDep,
+    lang: Annotated[str, Query(max_length=10)],
+    next_path: Annotated[str, Query(alias="next", max_length=2000)] = "/",
+) -> Response:
+    """Remember the chosen language in a cookie and go back (works as a plain link, no JS)."""
+    if lang not in SUPPORTED_LOCALES:
+        raise Invalid(
+            f"Unknown language {lang!r}; choose one of: {', '.join(SUPPORTED_LOCALES)}.",
+            errors=[{"loc": ["query", "lang"], "msg": "unsupported language"}],
+        )
+    response = RedirectResponse(safe_next(next_path), status_code=303)
+    response.set_cookie(
+        LOCALE_COOKIE,
+        lang,
+        max_age=LOCALE_COOKIE_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+        path="/",
+    )
+    return response

@@ -1,0 +1,194 @@
+"""Page rendering for every server-rendered page: ``render()`` and the router that feeds it.
+
+How other pages use it (ledger staff pages, catalog pages, ...):
+
+    from frontend.rendering import page_router, render
+    from frontend.csrf import CsrfDep
+
+    router = page_router()            # an APIRouter whose routes load the signed-in user
+
+    @router.get("/things")
+    def things(request: Request, session: SessionDep) -> Response:
+        return render(request, "things.html", {"things": ...})
+
+    @router.post("/things")
+    def add_thing(request: Request, _csrf: CsrfDep, session: SessionDep) -> Response: ...
+
+Register the router from ``frontend/web.py`` (``install_frontend``). Templates live in
+``frontend/templates`` and extend ``base.html`` (blocks ``title`` and ``content``). Every template
+gets:
+
+- ``request``, ``user`` (the signed-in ``api.models.User`` or None), ``locale`` ("zh-CN"/"en"),
+  ``current_path`` (path and query, for ``next=`` links);
+- ``_`` / ``gettext`` (``_("Hello %(name)s", name=n)``) and ``ngettext`` in the request's locale;
+  write source strings in English and run ``pybabel extract/update`` (README, Translations);
+- ``csrf_token`` for the hidden ``csrf_token`` field of every form;
+- ``format_money(amount_minor, currency)`` (Babel, e.g. ¥12.50), ``format_date(value)``,
+  ``format_number(n)``, and ``static_url("css/site.css")`` (a cache-busted URL).
+
+The user is looked up through the request's own database session (SessionDep) by the router's
+dependency, so use ``page_router()`` (or add ``WebUserDep`` to the route): ``render()`` refuses to
+guess, because opening a second session inside a request would wait on SQLite's write lock.
+"""
+
+import hashlib
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from api.deps import SESSION_COOKIE, SessionDep
+from api.models import User
+from api.service import user_for_web_session
+from frontend.csrf import csrf_token_for, set_csrf_cookie
+from frontend.i18n import Translator, translator
+
+FRONTEND_DIR = Path(__file__).resolve().parent
+TEMPLATES_DIR = FRONTEND_DIR / "templates"
+STATIC_DIR = FRONTEND_DIR / "static"
+STATIC_PREFIX = "/static"
+
+# Pages carry a CSRF token and the signed-in state: never shared caches; no inline script at all.
+PAGE_HEADERS = {
+    "Cache-Control": "private, no-cache",
+    "Vary": "Cookie, Accept-Language",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+templates = Jinja2Templates(env=_environment)
+
+
+def load_web_user(request: Request, session: SessionDep) -> User | None:
+    """The user signed in by the ``hezuo_session`` cookie (or None), remembered for render()."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    user = user_for_web_session(session, cookie) if cookie else None
+    request.state.web_user = user
+    return user
+
+
+WebUserDep = Annotated[User | None, Depends(load_web_user)]
+
+
+def page_router(**kwargs: Any) -> APIRouter:
+    """An APIRouter for HTML pages: hidden from OpenAPI, the signed-in user loaded per request."""
+    kwargs.setdefault("include_in_schema", False)
+    dependencies = list(kwargs.pop("dependencies", [])) + [Depends(load_web_user)]
+    return APIRouter(dependencies=dependencies, **kwargs)
+
+
+def _missing_user_loader() -> User | None:
+    raise RuntimeError(
+        "render() needs the signed-in user loaded through the request's session: "
+        "declare the route on frontend.rendering.page_router() or add WebUserDep to it"
+    )
+
+
+@lru_cache(maxsize=256)
+def _static_digest(path: str) -> str:
+    file = (STATIC_DIR / path).resolve()
+    if STATIC_DIR not in file.parents or not file.is_file():
+        raise ValueError(f"no static file {path!r}")
+    return hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+
+
+def static_url(path: str) -> str:
+    """``/static/<path>?v=<content hash>``: safe to cache for a year (see web.CachedStatic)."""
+    return f"{STATIC_PREFIX}/{path}?v={_static_digest(path)}"
+
+
+def money_formatter(translate: Translator) -> Callable[[int, str], str]:
+    locale = translate.babel_locale
+
+    def format_money(amount_minor: int, currency: str) -> str:
+        """Integer minor units (fen) → '¥12.50' in the page's locale; never through a float."""
+        if isinstance(amount_minor, bool) or not isinstance(amount_minor, int):
+            raise TypeError("format_money takes integer minor units")
+        amount = Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+        return str(format_currency(amount, currency, locale=locale))
+
+    return format_money
+
+
+def date_formatter(translate: Translator) -> Callable[..., str]:
+    locale = translate.babel_locale
+
+    def format_date(value: date | datetime, format: str = "medium") -> str:
+        day = value.date() if isinstance(value, datetime) else value
+        return str(babel_format_date(day, format=format, locale=locale))
+
+    return format_date
+
+
+def number_formatter(translate: Translator) -> Callable[[int | Decimal], str]:
+    locale = translate.babel_locale
+
+    def format_number(value: int | Decimal) -> str:
+        return str(format_decimal(value, locale=locale))
+
+    return format_number
+
+
+def page_context(request: Request, user: User | None) -> dict[str, Any]:
+    """The variables every template gets (see the module docstring)."""
+    translate = translator(request)
+    query = request.url.query
+    return {
+        "request": request,
+        "user": user,
+        "locale": translate.locale,
+        "_": translate.gettext,
+        "gettext": translate.gettext,
+        "ngettext": translate.ngettext,
+        "csrf_token": csrf_token_for(request),
+        "format_money": money_formatter(translate),
+        "format_date": date_formatter(translate),
+        "format_number": number_formatter(translate),
+        "static_url": static_url,
+        "current_path": request.url.path + (f"?{query}" if query else ""),
+        "env": request.app.state.settings.env,
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """Render a template from frontend/templates as a page in the request's locale."""
+    if hasattr(request.state, "web_user"):
+        user: User | None = request.state.web_user
+    else:
+        user = _missing_user_loader()
+    full_context = page_context(request, user)
+    full_context.update(context or {})
+    response = templates.TemplateResponse(
+        request, template, full_context, status_code=status_code, headers=headers
+    )
+    for name, value in PAGE_HEADERS.items():
+        response.headers.setdefault(name, value)
+    set_csrf_cookie(request, response, secure=request.app.state.settings.cookie_secure)
+    return response
