@@ -1,0 +1,66 @@
+"""Catalog errors, each naming the field or thing at fault."""
+
+from typing import Any
+
+from ledger.errors import Conflict, Forbidden, Invalid, NotFound
+
+
+class CatalogNotFound(NotFound):
+    type_slug = "catalog-not-found"
+
+    def __init__(self, thing: str, key: object) -> None:
+        super().__init__(f"No {thing} {key!r} here (or it is not public).")
+
+
+class CatalogForbidden(Forbidden):
+    type_slug = "catalog-forbidden"
+
+
+class CatalogInvalid(Invalid):
+    type_slug = "catalog-invalid"
+
+    def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
+        errors: list[dict[str, Any]] | None = (
+            [{"loc": loc, "msg": detail}] if loc is not None else None
+        )
+        super().__init__(detail, errors=errors)
+
+
+class RowErrors(Invalid):
+    """A spreadsheet import refused: every error carries its row and column."""
+
+    type_slug = "import-invalid"
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(
+            f"Nothing was imported: {len(errors)} problem(s) in the file; fix them and upload again.",
+            errors=errors,
+        )
+
+
+class DuplicateCode(Conflict):
+    type_slug = "duplicate-code"
+
+    def __init__(self, thing: str, code: str, field: str) -> None:
+        super().__init__(
+            f"A {thing} with the code {code!r} already exists.",
+            errors=[{"loc": ["body", field], "msg": f"{code!r} is taken"}],
+        )
+
+
+class BadImage(Invalid):
+    type_slug = "bad-image"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, errors=[{"loc": ["body", "file"], "msg": detail}])
+
+
+class NotEnoughStock(Conflict):
+    type_slug = "not-enough-stock"
+
+
+class UploadTooLarge(Invalid):
+    type_slug = "upload-too-large"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, errors=[{"loc": ["body", "file"], "msg": detail}])

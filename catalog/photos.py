@@ -1,0 +1,160 @@
+"""Product photos: accept JPEG, PNG or WebP by content, re-encode and resize, store under the media dir.
+
+Re-encoding drops whatever else the upload carried (EXIF with GPS, scripts in metadata, trailing
+bytes); files are written under random names, so they can be cached forever.
+"""
+
+import io
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from catalog.errors import BadImage, CatalogNotFound
+from catalog.models import ProductPhoto
+from catalog.permissions import Actor
+from catalog.schemas import PhotoRead
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; larger is refused (decompression bombs)
+ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+DISPLAY_SIZE = 1200
+THUMBNAIL_SIZE = 320
+MAX_PHOTOS = 12
+MEDIA_URL = "/media/"
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    display: bytes
+    thumbnail: bytes
+    width: int
+    height: int
+
+
+def too_large_message(size: int | None = None) -> str:
+    got = f" (this one is {size / 1024 / 1024:.1f} MB)" if size else ""
+    return f"The photo must be at most {MAX_UPLOAD_BYTES // 1024 // 1024} MB{got}."
+
+
+def process_image(data: bytes) -> ProcessedImage:
+    """Two WebP renditions (display ≤ 1200 px, thumbnail ≤ 320 px) of an accepted image."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise BadImage(too_large_message(len(data)))
+    if not data:
+        raise BadImage("The file is empty; choose a JPEG, PNG or WebP photo.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=list(ACCEPTED_FORMATS))
+            if image.width * image.height > MAX_PIXELS:
+                raise BadImage(f"The photo has too many pixels (at most {MAX_PIXELS:,}).")
+            image.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImage(
+            "This file is not a JPEG, PNG or WebP image (its content was checked, not its name)."
+        ) from None
+    except (OSError, SyntaxError, ValueError):
+        raise BadImage(
+            "The image is damaged or cut short; take or choose the photo again."
+        ) from None
+    oriented: Image.Image = ImageOps.exif_transpose(image)
+    image_rgb = _flatten(oriented)
+    display = _rendition(image_rgb, DISPLAY_SIZE, quality=82)
+    thumbnail = _rendition(image_rgb, THUMBNAIL_SIZE, quality=75)
+    width, height = _fitted_size(image_rgb.size, DISPLAY_SIZE)
+    return ProcessedImage(display=display, thumbnail=thumbnail, width=width, height=height)
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB on white: transparency and palettes do not survive into a product photo."""
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _fitted_size(size: tuple[int, int], limit: int) -> tuple[int, int]:
+    width, height = size
+    scale = min(1.0, limit / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _rendition(image: Image.Image, limit: int, *, quality: int) -> bytes:
+    copy = image.copy()
+    copy.thumbnail((limit, limit), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    copy.save(out, format="WEBP", quality=quality, method=4)
+    return out.getvalue()
+
+
+def add_photo(
+    session: Session, *, actor: Actor, product_id: int, data: bytes, media_dir: Path
+) -> ProductPhoto:
+    from catalog.products import product_for_edit  # products imports photo_read from here
+
+    product = product_for_edit(session, actor=actor, product_id=product_id)
+    count = session.scalar(
+        select(func.count())
+        .select_from(ProductPhoto)
+        .where(col(ProductPhoto.product_id) == product_id)
+    )
+    if (count or 0) >= MAX_PHOTOS:
+        raise BadImage(f"A product has at most {MAX_PHOTOS} photos; remove one first.")
+    processed = process_image(data)
+    relative_dir = Path("products") / str(product.id)
+    (media_dir / relative_dir).mkdir(parents=True, exist_ok=True)
+    stem = uuid.uuid4().hex
+    display_path = relative_dir / f"{stem}-{DISPLAY_SIZE}.webp"
+    thumbnail_path = relative_dir / f"{stem}-{THUMBNAIL_SIZE}.webp"
+    (media_dir / display_path).write_bytes(processed.display)
+    (media_dir / thumbnail_path).write_bytes(processed.thumbnail)
+    photo = ProductPhoto(
+        product_id=product_id,
+        display_path=display_path.as_posix(),
+        thumbnail_path=thumbnail_path.as_posix(),
+        width=processed.width,
+        height=processed.height,
+        position=count or 0,
+    )
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def delete_photo(session: Session, *, actor: Actor, product_id: int, photo_id: int) -> None:
+    from catalog.products import product_for_edit
+
+    product_for_edit(session, actor=actor, product_id=product_id)
+    photo = session.get(ProductPhoto, photo_id)
+    if photo is None or photo.product_id != product_id:
+        raise CatalogNotFound("photo", photo_id)
+    session.delete(photo)
+    session.flush()
+
+
+def photo_read(photo: ProductPhoto) -> PhotoRead:
+    assert photo.id is not None
+    return PhotoRead(
+        id=photo.id,
+        url=MEDIA_URL + photo.display_path,
+        thumbnail_url=MEDIA_URL + photo.thumbnail_path,
+    )
+
+
+def media_file(media_dir: Path, relative: str) -> Path | None:
+    """The file under media_dir for a /media/ path, or None (never a path outside it)."""
+    root = media_dir.resolve()
+    try:
+        path = (root / relative).resolve()
+    except (OSError, ValueError):
+        return None
+    if root not in path.parents or not path.is_file():
+        return None
+    return path
