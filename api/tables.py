@@ -1,3 +1,4 @@
 """Imports every domain's tables so SQLModel's metadata is complete (Alembic, tests, app)."""
 
 import api.models  # noqa: F401
+import catalog.models  # noqa: F401
