@@ -2,3 +2,4 @@
 
 import api.models  # noqa: F401
 import catalog.models  # noqa: F401
+import orders.models  # noqa: F401

@@ -1,0 +1,113 @@
+"""Orders errors: each says what is wrong in the buyer's or operator's words and carries its status."""
+
+from typing import Any
+
+from ledger.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+
+
+class OrderNotFound(NotFound):
+    type_slug = "order-not-found"
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"No order {order_id} here.")
+
+
+class OrderAccessRefused(Forbidden):
+    type_slug = "order-access-refused"
+
+
+class OrderNeedsSignIn(Unauthorized):
+    type_slug = "order-needs-sign-in"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Sign in, or open the order with the link (token) you were given.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+class OrderInvalid(Invalid):
+    type_slug = "order-invalid"
+
+    def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
+        errors: list[dict[str, Any]] | None = (
+            [{"loc": loc, "msg": detail}] if loc is not None else None
+        )
+        super().__init__(detail, errors=errors)
+
+
+class OutOfStock(Conflict):
+    type_slug = "out-of-stock"
+
+    def __init__(self, product_name: str, *, product_id: int, wanted: int, available: int) -> None:
+        super().__init__(
+            f"Not enough stock of {product_name}: you asked for {wanted}, "
+            f"{available} left. Nothing was reserved; change the quantity and try again.",
+            errors=[{"loc": ["body", "lines", product_id], "msg": f"only {available} available"}],
+        )
+        self.product_id = product_id
+
+
+class IllegalTransition(Conflict):
+    type_slug = "illegal-order-transition"
+
+    def __init__(self, order_id: int, current: str, action: str) -> None:
+        super().__init__(
+            f"Order {order_id} is {current}: it cannot be {action} now.",
+            errors=[{"loc": ["order", "status"], "msg": current}],
+        )
+        self.current = current
+
+
+class IdempotencyKeyReused(Conflict):
+    type_slug = "idempotency-key-reused"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request body; "
+            "use a new key for a new request.",
+            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "reused with another body"}],
+        )
+
+
+class PaymentRefused(Conflict):
+    type_slug = "payment-refused"
+
+
+class PaymentDeclined(Conflict):
+    """The provider declined; the attempt is stored (keeps_changes) and the order stays payable."""
+
+    type_slug = "payment-declined"
+    status_code = 402
+    title = "Payment declined"
+    keeps_changes = True
+
+
+class PaymentProviderError(Conflict):
+    type_slug = "payment-provider-error"
+    status_code = 502
+    title = "Payment provider error"
+
+    def __init__(self, detail: str, *, declined: bool = False) -> None:
+        super().__init__(detail)
+        self.declined = declined
+
+
+class StripeDisabled(Conflict):
+    type_slug = "stripe-disabled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Card payment is not configured here; pay by bank transfer or cash on delivery.",
+            errors=[{"loc": ["body", "payment_method"], "msg": "stripe is not configured"}],
+        )
+
+
+class BadWebhookSignature(Invalid):
+    type_slug = "bad-webhook-signature"
+    status_code = 400
+    title = "Bad webhook signature"
+
+
+class RefundRefused(Conflict):
+    type_slug = "refund-refused"

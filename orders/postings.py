@@ -1,0 +1,159 @@
+"""Orders' journal entries, through the ledger service only; every one idempotent by a key from our ids.
+
+Payment: Dr clearing / Cr buyer deposits. Refund before settlement: Dr deposits / Cr clearing.
+Settlement: Dr deposits / Cr member payables, funds, enterprise (orders/settlement.py builds the
+credits). Reversal of settlement for a refund: the same credits as debits, Cr deposits.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlmodel import Session
+
+from ledger.models import AccountLimit, AccountType, Side
+from ledger.service import EntrySpec, PostingSpec, open_account, post
+from ledger.share_rules import BUYER_DEPOSITS, ENTERPRISE_INCOME
+
+CLEARING = {"manual": "assets:clearing:manual", "stripe": "assets:clearing:stripe"}
+PROCESSING_FEES = "expenses:payments:processing-fees"
+
+
+def account_type(key: str) -> AccountType:
+    if key.startswith("assets:"):
+        return AccountType.asset
+    if key.startswith("liabilities:"):
+        return AccountType.liability
+    if key.startswith("equity:"):
+        return AccountType.equity
+    if key.startswith("income:"):
+        return AccountType.income
+    return AccountType.expense
+
+
+def ensure_account(session: Session, key: str, currency: str) -> None:
+    limit = (
+        AccountLimit.non_negative if key.startswith("liabilities:members:") else AccountLimit.none
+    )
+    party = None
+    if key.startswith("liabilities:members:"):
+        party = f"household:{key.split(':')[2]}"
+    elif key.startswith("equity:coops:"):
+        party = f"coop:{key.split(':')[2]}"
+    open_account(
+        session,
+        key=key,
+        type=account_type(key),
+        currency=currency,
+        name=key,
+        limit=limit,
+        party=party,
+    )
+
+
+def post_entry(
+    session: Session,
+    *,
+    kind: str,
+    key: str,
+    order_id: int,
+    currency: str,
+    debits: Iterable[tuple[str, int]],
+    credits: Iterable[tuple[str, int]],
+    memo: str,
+    created_by: str,
+    on: date,
+) -> int:
+    """Post one balanced entry (zero amounts dropped, negative ones moved to the other side)."""
+    postings: list[PostingSpec] = []
+    for side, lines in ((Side.debit, debits), (Side.credit, credits)):
+        other = Side.credit if side == Side.debit else Side.debit
+        for account, amount in lines:
+            if amount == 0:
+                continue
+            ensure_account(session, account, currency)
+            postings.append(
+                PostingSpec(
+                    account=account,
+                    side=side if amount > 0 else other,
+                    amount=abs(amount),
+                    currency=currency,
+                )
+            )
+    result = post(
+        session,
+        EntrySpec(
+            kind=kind,
+            effective_date=on,
+            postings=tuple(postings),
+            idempotency_key=key,
+            memo=memo,
+            reference=f"order:{order_id}",
+            metadata={"order_id": order_id},
+            created_by=created_by,
+        ),
+    )
+    entry_id = result.entry.id
+    assert entry_id is not None
+    return entry_id
+
+
+def post_payment(
+    session: Session,
+    *,
+    payment_id: int,
+    order_id: int,
+    provider: str,
+    amount: int,
+    currency: str,
+    created_by: str,
+    on: date,
+) -> int:
+    return post_entry(
+        session,
+        kind="payment",
+        key=f"order-payment:{payment_id}",
+        order_id=order_id,
+        currency=currency,
+        debits=[(CLEARING[provider], amount)],
+        credits=[(BUYER_DEPOSITS, amount)],
+        memo=f"Payment {payment_id} for order {order_id}",
+        created_by=created_by,
+        on=on,
+    )
+
+
+def post_refund(
+    session: Session,
+    *,
+    refund_id: int,
+    payment_id: int,
+    order_id: int,
+    provider: str,
+    amount: int,
+    currency: str,
+    created_by: str,
+    on: date,
+) -> int:
+    return post_entry(
+        session,
+        kind="refund",
+        key=f"order-refund:{refund_id}:payment:{payment_id}",
+        order_id=order_id,
+        currency=currency,
+        debits=[(BUYER_DEPOSITS, amount)],
+        credits=[(CLEARING[provider], amount)],
+        memo=f"Refund {refund_id} of order {order_id}",
+        created_by=created_by,
+        on=on,
+    )
+
+
+__all__ = [
+    "BUYER_DEPOSITS",
+    "CLEARING",
+    "ENTERPRISE_INCOME",
+    "PROCESSING_FEES",
+    "post_entry",
+    "post_payment",
+    "post_refund",
+]

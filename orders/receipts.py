@@ -1,0 +1,89 @@
+"""'Where your money went': an order's split read back from its actual ledger postings."""
+
+from collections import defaultdict
+
+from sqlmodel import Session, col, select
+
+from catalog.models import Cooperative, Household
+from ledger.models import Account, JournalEntry, Posting
+from ledger.share_rules import BUYER_DEPOSITS, ENTERPRISE_INCOME
+from orders.lifecycle import captured, payments_of, refunded
+from orders.models import Order
+from orders.postings import CLEARING, PROCESSING_FEES
+from orders.schemas import MoneyRead, ReceiptPart, ReceiptRead
+
+
+def receipt(session: Session, order: Order) -> ReceiptRead:
+    """Net credits per account over the order's entries; clearing (where the money came in) left out.
+
+    So the parts sum exactly to what was paid minus refunds: held in escrow until settlement,
+    then households, funds and the enterprise.
+    """
+    rows = session.execute(
+        select(col(Account.key), col(Posting.amount))
+        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .where(
+            col(JournalEntry.reference) == f"order:{order.id}",
+            col(Posting.currency) == order.currency,
+        )
+    ).all()
+    net: dict[str, int] = defaultdict(int)
+    for key, amount in rows:
+        if key in CLEARING.values():
+            continue
+        net[key] -= amount  # credits are negative in the ledger
+    split = [
+        _part(session, key, amount, order.currency)
+        for key, amount in sorted(net.items(), key=_order)
+        if amount
+    ]
+    payments = payments_of(session, order.id or 0)
+    return ReceiptRead(
+        order_id=order.id or 0,
+        paid=MoneyRead(amount=captured(payments) - refunded(payments), currency=order.currency),
+        split=split,
+    )
+
+
+def _order(item: tuple[str, int]) -> tuple[int, str]:
+    key = item[0]
+    rank = 0 if key.startswith("liabilities:members:") else 1 if key.startswith("equity:") else 2
+    return rank, key
+
+
+def _part(session: Session, key: str, amount: int, currency: str) -> ReceiptPart:
+    parts = key.split(":")
+    if key.startswith("liabilities:members:"):
+        household = session.get(Household, int(parts[2]))
+        code = household.member_code if household else parts[2]
+        label = (
+            household.name
+            if household and household.public_name_consent
+            else f"Member household {code}"
+        )
+        return ReceiptPart(party=f"household:{code}", label=label, amount=amount, currency=currency)
+    if key.startswith("equity:coops:"):
+        coop = session.get(Cooperative, int(parts[2]))
+        name = coop.name_zh if coop else parts[2]
+        kind = "collective" if parts[3] == "collective-fund" else "training"
+        label = f"{name} — {'collective fund' if kind == 'collective' else 'training fund'}"
+        return ReceiptPart(
+            party=f"fund:{kind}:{parts[2]}", label=label, amount=amount, currency=currency
+        )
+    if key == ENTERPRISE_INCOME:
+        return ReceiptPart(
+            party="enterprise",
+            label="Social enterprise service fee",
+            amount=amount,
+            currency=currency,
+        )
+    if key == PROCESSING_FEES:
+        return ReceiptPart(
+            party="fees", label="Payment processing fees", amount=amount, currency=currency
+        )
+    if key == BUYER_DEPOSITS:
+        return ReceiptPart(
+            party="escrow", label="Held until delivery", amount=amount, currency=currency
+        )
+    return ReceiptPart(party=key, label=key, amount=amount, currency=currency)
