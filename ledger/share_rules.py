@@ -13,15 +13,20 @@ The split rule, used for every settlement (and, with the same inputs, for its re
    quantities, in the order the contributions are given (ties go to the earlier household).
 
 Parts that come out as 0 get no posting (postings are positive). The versioned per-cooperative
-rule table lives with orders; this module only knows the numbers.
+rule table lives with orders; this module only knows the numbers. `sale_shares` gives the credits
+as `SharePart` values (who, which account, how much); `split_sale` gives the whole balanced set of
+`PostingSpec` for `ledger.service.post`.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
 from ledger.allocation import allocate
 from ledger.errors import Invalid
+from ledger.models import Side
+from ledger.service import PostingSpec
 
 BASIS_POINTS = 10_000
 DEFAULT_PRODUCERS_FLOOR = 6_000
@@ -138,6 +143,36 @@ def sale_shares(
         SharePart("enterprise", ENTERPRISE_INCOME, enterprise),
     ]
     return [share for share in shares if share.amount > 0]
+
+
+def split_sale(
+    amount: int,
+    currency: str,
+    parts: ShareParts,
+    contributions: Mapping[HouseholdId, int],
+    *,
+    coop_id: int | str,
+    producers_floor: int = DEFAULT_PRODUCERS_FLOOR,
+    debit_account: str = BUYER_DEPOSITS,
+) -> list[PostingSpec]:
+    """The postings of one sale's settlement: Dr ``debit_account`` (the buyer's deposit) the
+    whole amount; Cr each household's payable, the collective fund, the training fund and the
+    enterprise's service fees by `sale_shares`. They balance by construction."""
+    if not isinstance(currency, str) or not re.fullmatch(r"[A-Z]{3}", currency):
+        raise InvalidShareRule(
+            f"{currency!r} is not an ISO 4217 currency code (three capital letters, e.g. CNY).",
+            field="currency",
+        )
+    shares: list[SharePart] = sale_shares(
+        amount, parts, contributions, coop_id=coop_id, producers_floor=producers_floor
+    )
+    return [
+        PostingSpec(account=debit_account, side=Side.debit, amount=amount, currency=currency),
+        *(
+            PostingSpec(account=s.account_key, side=Side.credit, amount=s.amount, currency=currency)
+            for s in shares
+        ),
+    ]
 
 
 def _check_amount(amount: int) -> None:

@@ -1,5 +1,6 @@
 """Share rules: validation naming the field, and the sale split (sums, floor, order)."""
 
+from datetime import date
 from fractions import Fraction
 
 import pytest
@@ -7,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import Invalid
+from ledger.models import AccountLimit, AccountType, Side
+from ledger.service import EntrySpec, PostingSpec, balance, open_account, post
 from ledger.share_rules import (
     DEFAULT_PRODUCERS_FLOOR,
     InvalidShareRule,
@@ -15,6 +18,7 @@ from ledger.share_rules import (
     ShareParts,
     check_producers_floor,
     sale_shares,
+    split_sale,
 )
 
 RULE = ShareParts(producers=7000, collective_fund=1000, training_fund=1000, enterprise=1000)
@@ -158,3 +162,80 @@ def test_split_always_sums_to_the_amount_and_producers_get_their_floor(amount, r
     for household, quantity in contributions.items():
         exact = Fraction(producers * quantity, total_quantity)
         assert abs(by_household.get(f"household:{household}", 0) - exact) < 1
+
+
+# --- split_sale: the balanced postings -------------------------------------------------------
+
+
+def test_split_sale_gives_the_settlement_postings():
+    postings = split_sale(10000, "CNY", RULE, {42: 2, 43: 1}, coop_id=7)
+    assert postings == [
+        PostingSpec("liabilities:buyers:deposits", Side.debit, 10000, "CNY"),
+        PostingSpec("liabilities:members:42:payable", Side.credit, 4667, "CNY"),
+        PostingSpec("liabilities:members:43:payable", Side.credit, 2333, "CNY"),
+        PostingSpec("equity:coops:7:collective-fund", Side.credit, 1000, "CNY"),
+        PostingSpec("equity:coops:7:training-fund", Side.credit, 1000, "CNY"),
+        PostingSpec("income:enterprise:service-fees", Side.credit, 1000, "CNY"),
+    ]
+
+
+@pytest.mark.parametrize("currency", ["cny", "CN", "", "CNYY"])
+def test_split_sale_refuses_a_bad_currency(currency):
+    with pytest.raises(InvalidShareRule) as caught:
+        split_sale(100, currency, RULE, {1: 1}, coop_id=1)
+    assert field_of(caught.value) == ["currency"]
+
+
+@given(
+    amount=st.integers(min_value=1, max_value=10**12),
+    rule=valid_rules(),
+    contributions=contribution_maps,
+)
+def test_split_sale_always_balances(amount, rule, contributions):
+    postings = split_sale(amount, "CNY", rule, contributions, coop_id=3)
+    debits = sum(p.amount for p in postings if p.side is Side.debit)
+    credits = sum(p.amount for p in postings if p.side is Side.credit)
+    assert debits == credits == amount
+    assert all(p.amount > 0 and p.currency == "CNY" for p in postings)
+
+
+def test_split_sale_posts_through_the_ledger(session):
+    households = {11: 5, 12: 3, 13: 0}
+    open_account(
+        session, key="liabilities:buyers:deposits", type=AccountType.liability, currency="CNY"
+    )
+    for household in households:
+        open_account(
+            session,
+            key=f"liabilities:members:{household}:payable",
+            type=AccountType.liability,
+            currency="CNY",
+            limit=AccountLimit.non_negative,
+        )
+    for fund in ("collective-fund", "training-fund"):
+        open_account(session, key=f"equity:coops:9:{fund}", type=AccountType.equity, currency="CNY")
+    open_account(
+        session, key="income:enterprise:service-fees", type=AccountType.income, currency="CNY"
+    )
+    rule = ShareParts(producers=6500, collective_fund=1500, training_fund=1000, enterprise=1000)
+    postings = split_sale(12345, "CNY", rule, households, coop_id=9)
+    post(
+        session,
+        EntrySpec(
+            kind="sale",
+            effective_date=date(2026, 11, 29),
+            postings=tuple(postings),
+            idempotency_key="settlement:order:1",
+        ),
+    )
+    session.commit()
+    # 12345 by 6500/1500/1000/1000 = 8024.25, 1851.75, 1234.5, 1234.5 -> 8024, 1852, 1235, 1234
+    # (the two .5 remainders tie: the earlier part, the training fund, gets the unit)
+    # producers' 8024 by 5:3 = 5015, 3009
+    assert balance(session, "liabilities:members:11:payable").amount == 5015
+    assert balance(session, "liabilities:members:12:payable").amount == 3009
+    assert balance(session, "liabilities:members:13:payable").amount == 0
+    assert balance(session, "equity:coops:9:collective-fund").amount == 1852
+    assert balance(session, "equity:coops:9:training-fund").amount == 1235
+    assert balance(session, "income:enterprise:service-fees").amount == 1234
+    assert balance(session, "liabilities:buyers:deposits").amount == -12345
