@@ -9,11 +9,18 @@ from fastapi import FastAPI
 import api.tables  # noqa: F401  (registers every table)
 from api.database import create_db_engine, create_session_factory
 from api.problems import RequestIdMiddleware, install_problem_handlers
-from api.routers import auth, catalog, health, orders, users
+from api.routers import auth, catalog, health, ledger, orders, users
 from api.settings import Settings, get_settings
 from frontend.web import install_frontend
 
-API_ROUTERS = (health.router, auth.router, users.router, catalog.router, orders.router)
+API_ROUTERS = (
+    health.router,
+    auth.router,
+    users.router,
+    catalog.router,
+    orders.router,
+    ledger.router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

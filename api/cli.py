@@ -77,6 +77,48 @@ def _user_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _ledger_seal(args: argparse.Namespace, settings: Settings) -> int:
+    from api.database import create_db_engine, create_session_factory
+    from ledger import service
+
+    engine = create_db_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    sealed = 0
+    try:
+        # One block per transaction, retried on serialization failures; until nothing is left.
+        while True:
+            block = service.run_in_transaction(
+                factory,
+                lambda session: service.seal_pending(
+                    session, min_age_seconds=args.min_age, max_entries=args.batch
+                ),
+            )
+            if block is None:
+                break
+            sealed += block.entry_count
+            print(f"block {block.id}: {block.entry_count} entries, hash {block.hash}")
+    finally:
+        engine.dispose()
+    print(f"sealed {sealed} entries")
+    return 0
+
+
+def _ledger_verify(_args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from api.database import create_db_engine, create_session_factory
+    from ledger import service
+
+    engine = create_db_engine(settings.database_url, sqlite_immediate=False)
+    try:
+        with create_session_factory(engine)() as session:
+            report = service.verify(session)
+    finally:
+        engine.dispose()
+    print(json.dumps(report, indent=2, default=str))
+    return 0 if report["ok"] else 1
+
+
 def _safe_url(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
@@ -118,6 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--coop", type=int)
     create.add_argument("--household", type=int)
     create.set_defaults(handler=_user_create)
+
+    ledger = commands.add_parser("ledger", help="ledger sealing and verification").add_subparsers(
+        dest="ledger_command", required=True
+    )
+    seal = ledger.add_parser("seal", help="seal committed entries into hash-chained blocks")
+    seal.add_argument("--min-age", type=float, default=0.0, help="only entries older (seconds)")
+    seal.add_argument("--batch", type=int, default=10_000, help="entries per block")
+    seal.set_defaults(handler=_ledger_seal)
+    ledger.add_parser(
+        "verify", help="recompute the seal chain; exit 1 and name the first mismatch"
+    ).set_defaults(handler=_ledger_verify)
     return parser
 
 

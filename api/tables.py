@@ -2,4 +2,5 @@
 
 import api.models  # noqa: F401
 import catalog.models  # noqa: F401
+import ledger.models  # noqa: F401
 import orders.models  # noqa: F401

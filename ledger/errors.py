@@ -62,3 +62,66 @@ class TooManyRequests(DomainError):
     status_code = 429
     title = "Too many requests"
     type_slug = "too-many-requests"
+
+
+# --- Ledger errors (each names the rule a person broke, in words they understand) ---------------
+
+
+class UnbalancedEntry(Invalid):
+    title = "Entry does not balance"
+    type_slug = "ledger-unbalanced"
+
+
+class UnknownAccount(Invalid):
+    title = "Unknown ledger account"
+    type_slug = "ledger-unknown-account"
+
+
+class AccountClosed(Invalid):
+    title = "Ledger account closed"
+    type_slug = "ledger-account-closed"
+
+
+class CurrencyMismatch(Invalid):
+    title = "Currency does not match the account"
+    type_slug = "ledger-currency-mismatch"
+
+
+class InvalidPosting(Invalid):
+    title = "Invalid posting"
+    type_slug = "ledger-invalid-posting"
+
+
+class LimitExceeded(Conflict):
+    title = "Account limit exceeded"
+    type_slug = "ledger-limit-exceeded"
+
+
+class PeriodClosed(Conflict):
+    title = "Accounting period closed"
+    type_slug = "ledger-period-closed"
+
+
+class IdempotencyConflict(Conflict):
+    title = "Idempotency key reused with different content"
+    type_slug = "ledger-idempotency-conflict"
+
+
+class AlreadyReversed(Conflict):
+    title = "Entry already reversed"
+    type_slug = "ledger-already-reversed"
+
+
+class AccountConflict(Conflict):
+    title = "Account exists with different settings"
+    type_slug = "ledger-account-conflict"
+
+
+class AccountNotFound(NotFound):
+    title = "Ledger account not found"
+    type_slug = "ledger-account-not-found"
+
+
+class EntryNotFound(NotFound):
+    title = "Journal entry not found"
+    type_slug = "ledger-entry-not-found"

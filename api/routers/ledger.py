@@ -1,0 +1,231 @@
+"""The ledger over HTTP (staff and admin only): accounts, entries, balances, periods, verify."""
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response, status
+from sqlmodel import Session
+
+from api.deps import PageDep, SessionDep, StaffDep, encode_cursor
+from ledger import service
+from ledger.errors import Invalid
+from ledger.schemas import (
+    AccountCreate,
+    AccountPage,
+    AccountRead,
+    BalanceRead,
+    EntryCreate,
+    EntryRead,
+    EntryReverse,
+    Money,
+    PeriodRead,
+    PostingRead,
+    StatementLineRead,
+    StatementPage,
+    TrialBalanceRead,
+    VerifyRead,
+)
+
+router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
+
+IDEMPOTENCY_HEADER = re.compile(r"^[\x20-\x7e]{1,255}$")
+# Keys from this API live in their own namespace, apart from the keys other domains derive.
+API_KEY_PREFIX = "api:"
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Not staff or admin"},
+}
+
+
+def _account_read(account: service.Account, balance: int) -> AccountRead:
+    return AccountRead(
+        key=account.key,
+        type=service.AccountType(account.type),
+        currency=account.currency,
+        name=account.name,
+        limit=service.AccountLimit(account.limit),
+        balance=Money(amount=balance, currency=account.currency),
+    )
+
+
+def _entry_read(session: Session, entry_id: int) -> EntryRead:
+    view = service.get_entry(session, entry_id)
+    assert view.entry.id is not None
+    return EntryRead(
+        id=view.entry.id,
+        kind=view.entry.kind,
+        effective_date=view.entry.effective_date,
+        memo=view.entry.memo,
+        reference=view.entry.reference,
+        postings=[
+            PostingRead(account=p.account, side=p.side, amount=p.amount, currency=p.currency)
+            for p in view.postings
+        ],
+        reversed_by=view.reversed_by,
+        reverses=view.entry.reverses_id,
+        created_at=view.entry.created_at,
+    )
+
+
+@router.post(
+    "/accounts",
+    response_model=AccountRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 409: {"description": "Key exists with another type or currency"}},
+)
+def open_account(body: AccountCreate, _staff: StaffDep, session: SessionDep) -> AccountRead:
+    account = service.open_account(
+        session,
+        key=body.key,
+        type=body.type,
+        currency=body.currency,
+        name=body.name,
+        limit=body.limit,
+        party=body.party,
+    )
+    assert account.id is not None
+    return _account_read(account, service.balances_of(session, [account])[account.id])
+
+
+@router.get("/accounts", response_model=AccountPage, responses=PROBLEMS)
+def list_accounts(
+    _staff: StaffDep,
+    session: SessionDep,
+    page: PageDep,
+    prefix: Annotated[str | None, Query(max_length=255)] = None,
+) -> AccountPage:
+    accounts = service.list_accounts(
+        session, prefix=prefix, after_key=page.after(), limit=page.limit + 1
+    )
+    shown = accounts[: page.limit]
+    balances = service.balances_of(session, shown)
+    items = [_account_read(a, balances.get(a.id or 0, 0)) for a in shown]
+    next_cursor = encode_cursor(shown[-1].key) if len(accounts) > page.limit else None
+    return AccountPage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/entries",
+    response_model=EntryRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **PROBLEMS,
+        200: {"description": "A replay: the entry first posted with this Idempotency-Key"},
+        409: {"description": "Key reused with other content, limit breached, period closed"},
+        422: {"description": "Unbalanced, unknown account, wrong currency, bad amount"},
+    },
+)
+def post_entry(
+    body: EntryCreate,
+    staff: StaffDep,
+    session: SessionDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> EntryRead:
+    if idempotency_key is None or not IDEMPOTENCY_HEADER.match(idempotency_key):
+        raise Invalid(
+            "Send an Idempotency-Key header of 1–255 printable characters, so a retry of this "
+            "request can never post the entry twice.",
+            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "1–255 printable characters"}],
+        )
+    spec = service.EntrySpec(
+        kind=body.kind,
+        effective_date=body.effective_date,
+        memo=body.memo,
+        reference=body.reference,
+        metadata=body.metadata,
+        postings=tuple(
+            service.PostingSpec(
+                account=p.account, side=p.side, amount=p.amount, currency=p.currency
+            )
+            for p in body.postings
+        ),
+        idempotency_key=API_KEY_PREFIX + idempotency_key,
+        created_by=f"user:{staff.id}",
+    )
+    result = service.post(session, spec)
+    if result.replayed:
+        response.status_code = status.HTTP_200_OK
+    assert result.entry.id is not None
+    return _entry_read(session, result.entry.id)
+
+
+@router.get("/entries/{entry_id}", response_model=EntryRead, responses=PROBLEMS)
+def get_entry(entry_id: int, _staff: StaffDep, session: SessionDep) -> EntryRead:
+    return _entry_read(session, entry_id)
+
+
+@router.post(
+    "/entries/{entry_id}/reverse",
+    response_model=EntryRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 409: {"description": "Already reversed"}},
+)
+def reverse_entry(
+    entry_id: int,
+    staff: StaffDep,
+    session: SessionDep,
+    body: EntryReverse | None = None,
+) -> EntryRead:
+    reversal = service.reverse(
+        session, entry_id, created_by=f"user:{staff.id}", memo=body.memo if body else ""
+    )
+    assert reversal.id is not None
+    return _entry_read(session, reversal.id)
+
+
+@router.get("/accounts/{key}/balance", response_model=BalanceRead, responses=PROBLEMS)
+def account_balance(
+    key: str, _staff: StaffDep, session: SessionDep, as_of: date | None = None
+) -> BalanceRead:
+    found = service.balance(session, key, as_of=as_of)
+    return BalanceRead(
+        account=found.account,
+        balance=Money(amount=found.amount, currency=found.currency),
+        debits=found.debits,
+        credits=found.credits,
+        as_of=found.as_of,
+    )
+
+
+@router.get("/accounts/{key}/statement", response_model=StatementPage, responses=PROBLEMS)
+def account_statement(
+    key: str, _staff: StaffDep, session: SessionDep, page: PageDep
+) -> StatementPage:
+    found = service.statement(session, key, after=page.after(), limit=page.limit)
+    return StatementPage(
+        items=[
+            StatementLineRead(
+                entry_id=line.entry_id,
+                effective_date=line.effective_date,
+                side=line.side,
+                amount=line.amount,
+                running_balance=line.running_balance,
+                memo=line.memo,
+            )
+            for line in found.lines
+        ],
+        next_cursor=encode_cursor(found.next_cursor) if found.next_cursor else None,
+    )
+
+
+@router.get("/trial-balance", response_model=TrialBalanceRead, responses=PROBLEMS)
+def trial_balance(
+    _staff: StaffDep, session: SessionDep, as_of: date | None = None
+) -> TrialBalanceRead:
+    return TrialBalanceRead.model_validate(
+        service.trial_balance(session, as_of=as_of), from_attributes=True
+    )
+
+
+@router.post("/periods/{period}/close", response_model=PeriodRead, responses=PROBLEMS)
+def close_period(period: str, staff: StaffDep, session: SessionDep) -> PeriodRead:
+    closed = service.close_period(session, period, closed_by=f"user:{staff.id}")
+    return PeriodRead(period=closed.period, closed_at=closed.closed_at, closed_by=closed.closed_by)
+
+
+@router.get("/verify", response_model=VerifyRead, responses=PROBLEMS)
+def verify(_staff: StaffDep, session: SessionDep) -> VerifyRead:
+    return VerifyRead.model_validate(service.verify(session))
