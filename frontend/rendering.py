@@ -190,5 +190,6 @@ def render(
     )
     for name, value in PAGE_HEADERS.items():
         response.headers.setdefault(name, value)
+    response.headers["Content-Language"] = full_context["locale"]
     set_csrf_cookie(request, response, secure=request.app.state.settings.cookie_secure)
     return response

@@ -103,6 +103,7 @@ def test_pages_carry_security_and_cache_headers(client):
     assert page.headers["x-content-type-options"] == "nosniff"
     assert "no-cache" in page.headers["cache-control"]
     assert "Accept-Language" in page.headers["vary"]
+    assert page.headers["content-language"] == "zh-CN"
 
 
 def test_the_stylesheet_is_small_versioned_and_cached(client):
