@@ -112,18 +112,19 @@ class StripeGateway:
             ) from error
 
 
-def _intent_view(intent: Any) -> IntentView:
+def _intent_view(stripe_intent: Any) -> IntentView:
+    intent = stripe_intent.to_dict()
     error = intent.get("last_payment_error") or None
     message = None
     if error:
         message = error.get("message") or error.get("code") or "The payment failed."
     metadata = dict(intent.get("metadata") or {})
     return IntentView(
-        id=intent.id,
-        status=str(intent.status),
-        amount=int(intent.amount),
+        id=str(intent["id"]),
+        status=str(intent["status"]),
+        amount=int(intent["amount"]),
         amount_received=_amount_received(intent),
-        currency=str(intent.currency).upper(),
+        currency=str(intent["currency"]).upper(),
         client_secret=intent.get("client_secret"),
         failure_message=message,
         metadata={str(k): str(v) for k, v in metadata.items()},
@@ -135,4 +136,4 @@ def _amount_received(intent: Any) -> int:
     received = intent.get("amount_received")
     if received is not None:
         return int(received)
-    return int(intent.amount) if intent.status == "succeeded" else 0
+    return int(intent["amount"]) if intent["status"] == "succeeded" else 0
