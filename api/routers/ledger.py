@@ -2,13 +2,13 @@
 
 import re
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 from sqlmodel import Session
 
 from api.deps import PageDep, SessionDep, StaffDep, encode_cursor
-from ledger import service
+from ledger import exports, service
 from ledger.errors import Invalid
 from ledger.schemas import (
     AccountCreate,
@@ -229,3 +229,45 @@ def close_period(period: str, staff: StaffDep, session: SessionDep) -> PeriodRea
 @router.get("/verify", response_model=VerifyRead, responses=PROBLEMS)
 def verify(_staff: StaffDep, session: SessionDep) -> VerifyRead:
     return VerifyRead.model_validate(service.verify(session))
+
+
+EXPORT_MEDIA_TYPES = {
+    "beancount": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={
+        **PROBLEMS,
+        200: {
+            "description": "The journal as a file",
+            "content": {media: {} for media in EXPORT_MEDIA_TYPES.values()},
+        },
+    },
+)
+def export(
+    _staff: StaffDep,
+    session: SessionDep,
+    export_format: Annotated[Literal["beancount", "csv", "xlsx"], Query(alias="format")],
+    as_of: date | None = None,
+) -> Response:
+    """The journal (up to `as_of`, inclusive) as Beancount text, CSV or an XLSX workbook."""
+    content: str | bytes
+    if export_format == "beancount":
+        content = exports.to_beancount(session, as_of=as_of)
+    elif export_format == "csv":
+        content = exports.to_csv(session, as_of=as_of)
+    else:
+        content = exports.to_xlsx(session, as_of=as_of)
+    suffix = f"-{as_of.isoformat()}" if as_of else ""
+    return Response(
+        content,
+        media_type=EXPORT_MEDIA_TYPES[export_format],
+        headers={
+            "Content-Disposition": f'attachment; filename="hezuo-ledger{suffix}.{export_format}"'
+        },
+    )
