@@ -271,3 +271,79 @@ def test_xlsx_reads_back_to_the_posted_totals(session, journal):
         assert balance(session, key).amount == amount
         assert [debits, credits] == journal.get(key, [0, 0])
         assert currency in {"CNY", "JPY"}
+
+
+# --- GET /api/v1/ledger/export ---------------------------------------------------------------
+
+EXPORT_URL = "/api/v1/ledger/export"
+
+
+def small_journal(session) -> None:
+    from ledger.service import EntrySpec, PostingSpec, open_account, post
+
+    open_account(session, key="assets:bank", type=AccountType.asset, currency="CNY")
+    open_account(
+        session, key="income:enterprise:service-fees", type=AccountType.income, currency="CNY"
+    )
+    for n, day in enumerate((date(2026, 11, 1), date(2026, 11, 2))):
+        post(
+            session,
+            EntrySpec(
+                kind="adjustment",
+                effective_date=day,
+                postings=(
+                    PostingSpec("assets:bank", Side.debit, 1250 + n, "CNY"),
+                    PostingSpec("income:enterprise:service-fees", Side.credit, 1250 + n, "CNY"),
+                ),
+                idempotency_key=f"route-test-{n}",
+            ),
+        )
+    session.commit()
+
+
+@pytest.mark.parametrize("role", ["staff", "admin"])
+def test_export_route_gives_each_format_to_staff_and_admin(
+    role, session, client, make_user, login, tmp_path
+):
+    small_journal(session)
+    headers = login(make_user(role))
+
+    response = client.get(EXPORT_URL, params={"format": "beancount"}, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    assert 'filename="hezuo-ledger.beancount"' in response.headers["content-disposition"]
+    assert "  Assets:Bank  12.51 CNY" in response.text
+    assert bean_check(tmp_path, response.text).returncode == 0
+
+    response = client.get(EXPORT_URL, params={"format": "csv"}, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert sorted(int(r["amount"]) for r in rows if r["side"] == "debit") == [1250, 1251]
+
+    response = client.get(
+        EXPORT_URL, params={"format": "xlsx", "as_of": "2026-11-01"}, headers=headers
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert 'filename="hezuo-ledger-2026-11-01.xlsx"' in response.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(response.content))["Postings"]
+    assert [row[9] for row in sheet.iter_rows(min_row=2, values_only=True)] == [1250, 1250]
+
+
+@pytest.mark.parametrize("role", ["buyer", "farmer", "manager"])
+def test_export_route_refuses_other_roles(role, client, make_user, login):
+    response = client.get(EXPORT_URL, params={"format": "csv"}, headers=login(make_user(role)))
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_export_route_needs_a_sign_in(client):
+    response = client.get(EXPORT_URL, params={"format": "csv"})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("params", [{}, {"format": "pdf"}, {"format": "csv", "as_of": "soon"}])
+def test_export_route_refuses_a_bad_format_or_date(params, client, make_user, login):
+    response = client.get(EXPORT_URL, params=params, headers=login(make_user("staff")))
+    assert response.status_code == 422
