@@ -5,6 +5,8 @@ from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.deps import StaffDep
+from api.models import Role
 from frontend.rendering import page_router, render
 from tests.conftest import TEST_PASSWORD
 from tests.frontend.helpers import sign_in
@@ -34,6 +36,14 @@ def app_with_test_pages(settings):
 
         return money_formatter(translator(request))(99900, "CNY")
 
+    @pages.get("/_test/boom")
+    def boom(request: Request):
+        raise RuntimeError("secret internals")
+
+    @pages.get("/_test/staff-only")
+    def staff_only(request: Request, user: StaffDep):
+        return render(request, "home.html")
+
     bare = APIRouter()
 
     @bare.get("/_test/bare")
@@ -62,3 +72,28 @@ def test_render_outside_a_page_router_fails_loudly(app_with_test_pages):
         pytest.raises(RuntimeError, match="page_router"),
     ):
         client.get("/_test/bare")
+
+
+def test_an_unexpected_error_is_a_500_page_without_internals(app_with_test_pages):
+    with TestClient(app_with_test_pages, raise_server_exceptions=False) as client:
+        page = client.get("/_test/boom", headers={"Accept": "text/html"})
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "出错了" in page.text
+    assert "secret internals" not in page.text
+    assert page.headers["x-request-id"] in page.text
+
+
+def test_a_refused_role_on_a_page_is_a_403_page_that_still_knows_the_user(
+    app_with_test_pages, make_user
+):
+    buyer = make_user(Role.buyer)
+    with TestClient(app_with_test_pages) as client:
+        signed_out = client.get("/_test/staff-only", headers={"Accept": "text/html"})
+        assert signed_out.status_code == 401
+        assert 'href="/login?next=/_test/staff-only"' in signed_out.text
+        sign_in(client, buyer.email, TEST_PASSWORD)
+        refused = client.get("/_test/staff-only", headers={"Accept": "text/html"})
+    assert refused.status_code == 403
+    assert "无权访问" in refused.text
+    assert buyer.email in refused.text  # the header still shows who is signed in
