@@ -36,19 +36,22 @@ def test_entries_and_postings_refuse_update_and_delete(
         _raw(engine, statement)
     assert count_rows(session) == (1, 2)
     entry = service.get_entry(session, 1)
-    assert entry.entry.memo == "kept" and entry.postings[0].amount == 100
+    assert entry.entry.memo == "kept"
+    assert entry.postings[0].amount == 100
 
 
 def _ids(session: Session) -> tuple[int, int]:
-    from ledger.models import Account
     from sqlmodel import select
+
+    from ledger.models import Account
 
     bank = session.exec(select(Account).where(Account.key == "assets:bank")).one()
     fees = session.exec(
         select(Account).where(Account.key == "income:enterprise:service-fees")
     ).one()
     session.rollback()
-    assert bank.id is not None and fees.id is not None
+    assert bank.id is not None
+    assert fees.id is not None
     return bank.id, fees.id
 
 

@@ -137,7 +137,8 @@ def test_posting_order_does_not_change_the_content(session: Session, post) -> No
     again = post(
         spec(("income:enterprise:service-fees", "credit", 5), ("assets:bank", "debit", 5), key="o")
     )
-    assert again.replayed and again.entry.id == first.entry.id
+    assert again.replayed
+    assert again.entry.id == first.entry.id
 
 
 def test_same_key_different_content_is_a_conflict(session: Session, post) -> None:
@@ -156,7 +157,8 @@ def test_a_replay_is_answered_even_after_its_balance_was_spent(session: Session,
     first = post(payout)
     assert service.balance(session, "liabilities:members:1:payable").amount == 0
     again = post(payout)  # would breach the limit if it were posted again
-    assert again.replayed and again.entry.id == first.entry.id
+    assert again.replayed
+    assert again.entry.id == first.entry.id
 
 
 def test_non_negative_limit_allows_exactly_zero_and_not_below(session: Session, post) -> None:
@@ -241,7 +243,8 @@ def test_closed_period_refuses_entries_dated_in_or_before_it(session: Session, p
             "assets:bank", "income:enterprise:service-fees", 10, on=date(2026, 10, 31), key="oct"
         )
     )
-    assert again.replayed and again.entry.id == october.entry.id
+    assert again.replayed
+    assert again.entry.id == october.entry.id
     # Closing again is harmless; a malformed period is refused.
     assert service.close_period(session, "2026-10").period == "2026-10"
     with pytest.raises(Invalid):
@@ -278,7 +281,8 @@ def test_open_account_is_idempotent_and_refuses_a_different_account(session: Ses
         limit=AccountLimit.non_negative,
         party="household:7",
     )
-    assert member.limit == "non_negative" and member.party == "household:7"
+    assert member.limit == "non_negative"
+    assert member.party == "household:7"
 
 
 def test_entry_date_defaults_nothing(session: Session, post) -> None:

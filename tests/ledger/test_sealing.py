@@ -52,12 +52,16 @@ def test_sealing_chains_blocks_and_verify_passes(session: Session, post) -> None
     _post_some(post, 2)
     second = service.seal_pending(session)
     session.commit()
-    assert second is not None and second.prev_hash == first.hash and second.entry_count == 2
+    assert second is not None
+    assert second.prev_hash == first.hash
+    assert second.entry_count == 2
     assert service.seal_pending(session) is None
     report = service.verify(session)
     assert report["ok"] is True
-    assert report["sealed_entries"] == 5 and report["blocks"] == 2
-    assert report["first_mismatch"] is None and report["unbalanced_entries"] == []
+    assert report["sealed_entries"] == 5
+    assert report["blocks"] == 2
+    assert report["first_mismatch"] is None
+    assert report["unbalanced_entries"] == []
 
 
 def test_seal_skips_entries_younger_than_min_age(session: Session, post) -> None:
