@@ -1,5 +1,6 @@
 """A small catalog world: two cooperatives, their households, products, and a user per role."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
@@ -21,7 +22,33 @@ class World:
     coop_product: Product  # cooperative A's own, active
     other_coop_product: Product  # cooperative B's, active
     lot: Lot
+    make_user: Callable[..., User]
     users: dict[str, User | None] = field(default_factory=dict)
+
+    def user(self, role: str) -> User | None:
+        """The world's user for a role name, made on first use (password hashing is slow)."""
+        if role not in self.users:
+            fields = {
+                "buyer": (Role.buyer, {}),
+                "farmer_a": (
+                    Role.farmer,
+                    {"household_id": self.household_a.id, "coop_id": self.coop_a.id},
+                ),
+                "farmer_a2": (
+                    Role.farmer,
+                    {"household_id": self.household_a2.id, "coop_id": self.coop_a.id},
+                ),
+                "manager_a": (Role.manager, {"coop_id": self.coop_a.id}),
+                "manager_b": (Role.manager, {"coop_id": self.coop_b.id}),
+                "staff": (Role.staff, {}),
+                "admin": (Role.admin, {}),
+            }
+            if role == "anonymous":
+                self.users[role] = None
+            else:
+                kind, extra = fields[role]
+                self.users[role] = self.make_user(kind, **extra)
+        return self.users[role]
 
 
 @pytest.fixture
@@ -41,25 +68,23 @@ def world(session, make_user) -> World:
         category="tea",
     )
     coop_product = factories.create_product(
-        session, coop=coop_a, name={"zh": "松江大米", "en": "Songjiang rice"}, category="rice",
-        unit="kg", price={"amount": 1200, "currency": "CNY"},
+        session,
+        coop=coop_a,
+        name={"zh": "松江大米", "en": "Songjiang rice"},
+        category="rice",
+        unit="kg",
+        price={"amount": 1200, "currency": "CNY"},
     )
     other = factories.create_product(
-        session, coop=coop_b, household=household_b, name={"zh": "香菇", "en": "Shiitake"},
-        category="mushrooms", price={"amount": 4500, "currency": "CNY"},
+        session,
+        coop=coop_b,
+        household=household_b,
+        name={"zh": "香菇", "en": "Shiitake"},
+        category="mushrooms",
+        price={"amount": 4500, "currency": "CNY"},
     )
     lot = factories.create_lot(session, product=active, quantity=10, code="SJ-LOT-0001")
     session.commit()
-    users: dict[str, User | None] = {
-        "anonymous": None,
-        "buyer": make_user(Role.buyer),
-        "farmer_a": make_user(Role.farmer, household_id=household_a.id, coop_id=coop_a.id),
-        "farmer_a2": make_user(Role.farmer, household_id=household_a2.id, coop_id=coop_a.id),
-        "manager_a": make_user(Role.manager, coop_id=coop_a.id),
-        "manager_b": make_user(Role.manager, coop_id=coop_b.id),
-        "staff": make_user(Role.staff),
-        "admin": make_user(Role.admin),
-    }
     return World(
         coop_a=coop_a,
         coop_b=coop_b,
@@ -71,7 +96,7 @@ def world(session, make_user) -> World:
         coop_product=coop_product,
         other_coop_product=other,
         lot=lot,
-        users=users,
+        make_user=make_user,
     )
 
 
@@ -81,7 +106,7 @@ def as_role(world, login):
     cache: dict[str, dict[str, str]] = {}
 
     def headers(role: str) -> dict[str, str]:
-        user = world.users[role]
+        user = world.user(role)
         if user is None:
             return {}
         if role not in cache:

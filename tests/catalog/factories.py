@@ -72,9 +72,7 @@ def create_lot(
 ) -> Lot:
     data: dict[str, Any] = {"harvested_on": date(2026, 10, 1), "quantity": quantity, **fields}
     if contributions is not None:
-        data["contributions"] = [
-            {"household_id": h.id, "quantity": q} for h, q in contributions
-        ]
+        data["contributions"] = [{"household_id": h.id, "quantity": q} for h, q in contributions]
     assert product.id is not None
     return products.create_lot(
         session, actor=STAFF, product_id=product.id, data=LotCreate.model_validate(data)
