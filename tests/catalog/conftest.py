@@ -58,7 +58,12 @@ def world(session, make_user) -> World:
     household_a = factories.create_household(session, coop=coop_a, name="王芳")
     household_a2 = factories.create_household(session, coop=coop_a, name="李四")
     household_b = factories.create_household(session, coop=coop_b, name="赵六")
-    active = factories.create_product(session, coop=coop_a, household=household_a)
+    active = factories.create_product(
+        session,
+        coop=coop_a,
+        household=household_a,
+        description={"zh": "百花蜜", "en": "Wildflower honey"},
+    )
     draft = factories.create_product(
         session,
         coop=coop_a,

@@ -52,7 +52,6 @@ def create_product(
         "coop_id": coop.id,
         "household_id": household.id if household else None,
         "name": {"zh": "土蜂蜜", "en": "Wild honey"},
-        "description": {"zh": "百花蜜", "en": "Wildflower honey"},
         "category": "honey",
         "unit": "bottle",
         "price": {"amount": 6800, "currency": "CNY"},

@@ -9,7 +9,7 @@ from ledger.models import Account
 
 def count(session, model) -> int:
     session.rollback()  # read what the app committed since
-    return session.scalar(select(func.count()).select_from(model))
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def product_body(world, **changes):
