@@ -6,6 +6,8 @@ from sqlmodel import Session
 
 from api import service
 from api.models import Role
+from api.settings import Settings, get_settings
+from catalog.demo import load_catalog_demo
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class DemoRefused(Exception):
     pass
 
 
-def load_demo(session: Session, *, env: str) -> list[str]:
+def load_demo(session: Session, *, env: str, settings: Settings | None = None) -> list[str]:
     """Create what is missing; returns a line per thing created."""
     if env != "development":
         raise DemoRefused(f"demo data is loaded only when HEZUO_ENV=development (it is {env!r})")
@@ -38,4 +40,23 @@ def load_demo(session: Session, *, env: str) -> list[str]:
         if service.get_user_by_email(session, demo.email) is None:
             service.create_user(session, email=demo.email, password=demo.password, role=demo.role)
             created.append(f"user {demo.email} ({demo.role.value})")
+    settings = settings or get_settings()
+    catalog = load_catalog_demo(session, media_dir=settings.media_dir, currency=settings.currency)
+    created.extend(catalog.created)
+    _link_demo_users(session, coop_id=catalog.coop_id, household_id=catalog.farmer_household_id)
     return created
+
+
+def _link_demo_users(session: Session, *, coop_id: int, household_id: int) -> None:
+    """The demo manager runs the Songjiang cooperative; the demo farmer is household SJ-0001."""
+    links = {
+        "manager@songjiang.demo": {"coop_id": coop_id},
+        "farmer@songjiang.demo": {"coop_id": coop_id, "household_id": household_id},
+    }
+    for email, fields in links.items():
+        user = service.get_user_by_email(session, email)
+        if user is not None:
+            for name, value in fields.items():
+                setattr(user, name, value)
+            session.add(user)
+    session.flush()
