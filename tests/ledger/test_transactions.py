@@ -1,0 +1,95 @@
+"""The retry helper, and concurrent posts of one idempotency key answering with one entry."""
+
+import threading
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from api.database import create_db_engine, create_session_factory
+from ledger import service
+from tests.ledger.conftest import count_rows, transfer
+
+
+class FakeDriverError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"driver error {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def _failing(times: int, sqlstate: str):
+    calls = {"n": 0}
+
+    def fn(session: Session) -> str:
+        calls["n"] += 1
+        service.post(
+            session, transfer("assets:bank", "income:enterprise:service-fees", 5, key="retry-1")
+        )
+        if calls["n"] <= times:
+            raise OperationalError("COMMIT", {}, FakeDriverError(sqlstate))
+        return "done"
+
+    return fn, calls
+
+
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01"])
+def test_serialization_failures_and_deadlocks_are_retried(
+    session: Session, engine: Engine, chart, sqlstate: str
+) -> None:
+    fn, calls = _failing(2, sqlstate)
+    factory = create_session_factory(engine)
+    assert service.run_in_transaction(factory, fn, attempts=5, base_delay=0) == "done"
+    assert calls["n"] == 3
+    assert count_rows(session) == (1, 2)  # the failed attempts left nothing behind
+
+
+def test_other_errors_and_exhausted_attempts_are_raised(
+    session: Session, engine: Engine, chart
+) -> None:
+    factory = create_session_factory(engine)
+    fn, calls = _failing(1, "23505")
+    with pytest.raises(OperationalError):
+        service.run_in_transaction(factory, fn, base_delay=0)
+    assert calls["n"] == 1
+    fn, calls = _failing(9, "40001")
+    with pytest.raises(OperationalError):
+        service.run_in_transaction(factory, fn, attempts=3, base_delay=0)
+    assert calls["n"] == 3
+    assert count_rows(session) == (0, 0)
+    assert not service.is_retryable(IntegrityError("INSERT", {}, FakeDriverError("23505")))
+
+
+@pytest.mark.postgres_only
+def test_concurrent_posts_with_one_key_store_one_entry(
+    session: Session, chart, database_url: str
+) -> None:
+    engine = create_db_engine(database_url, pool_size=8)
+    factory = create_session_factory(engine)
+    barrier = threading.Barrier(6)
+    answers: list[tuple[int, bool]] = []
+    errors: list[BaseException] = []
+
+    def post_once() -> None:
+        try:
+            barrier.wait()
+            result = service.run_in_transaction(
+                factory,
+                lambda s: service.post(
+                    s, transfer("assets:bank", "income:enterprise:service-fees", 70, key="same")
+                ),
+            )
+            answers.append((int(result.entry.id), result.replayed))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=post_once) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    engine.dispose()
+    assert errors == []
+    assert len({entry_id for entry_id, _ in answers}) == 1
+    assert sorted(replayed for _, replayed in answers) == [False] + [True] * 5
+    assert count_rows(session) == (1, 2)
