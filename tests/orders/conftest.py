@@ -98,6 +98,22 @@ class World:
     honey_lot: Lot
     mushroom_lot: Lot
     users: dict[str, User] = field(default_factory=dict)
+    make_user: Any = None
+
+    def user(self, role: str) -> User:
+        """The world's user for a role name, made on first use (password hashing is slow)."""
+        if role not in self.users:
+            fields = {
+                "buyer": (Role.buyer, {}),
+                "other_buyer": (Role.buyer, {}),
+                "farmer": (Role.farmer, {"household_id": self.h1.id, "coop_id": self.coop_a.id}),
+                "manager_a": (Role.manager, {"coop_id": self.coop_a.id}),
+                "manager_b": (Role.manager, {"coop_id": self.coop_b.id}),
+                "staff": (Role.staff, {}),
+                "admin": (Role.admin, {}),
+            }[role]
+            self.users[role] = self.make_user(fields[0], **fields[1])
+        return self.users[role]
 
 
 @pytest.fixture
@@ -123,16 +139,9 @@ def world(session, make_user) -> World:
         session, product=mushrooms, quantity=10, contributions=[(h3, 10)]
     )
     session.commit()
-    users = {
-        "buyer": make_user(Role.buyer),
-        "other_buyer": make_user(Role.buyer),
-        "farmer": make_user(Role.farmer, household_id=h1.id, coop_id=coop_a.id),
-        "manager_a": make_user(Role.manager, coop_id=coop_a.id),
-        "manager_b": make_user(Role.manager, coop_id=coop_b.id),
-        "staff": make_user(Role.staff),
-        "admin": make_user(Role.admin),
-    }
-    return World(coop_a, coop_b, h1, h2, h3, honey, mushrooms, honey_lot, mushroom_lot, users)
+    world = World(coop_a, coop_b, h1, h2, h3, honey, mushrooms, honey_lot, mushroom_lot)
+    world.make_user = make_user
+    return world
 
 
 @pytest.fixture
@@ -143,7 +152,7 @@ def as_role(world: World, login) -> Callable[[str], dict[str, str]]:
         if role in ("anonymous", "guest"):
             return {}
         if role not in cache:
-            cache[role] = login(world.users[role])
+            cache[role] = login(world.user(role))
         return cache[role]
 
     return headers
