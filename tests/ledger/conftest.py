@@ -44,7 +44,7 @@ def spec(
             account=line[0],
             side=Side(line[1]),
             amount=line[2],
-            currency=line[3] if len(line) == 4 else "CNY",  # type: ignore[misc]
+            currency=line[3] if len(line) == 4 else "CNY",
         )
         for line in lines
     )

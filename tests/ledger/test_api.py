@@ -12,7 +12,8 @@ BASE = "/api/v1/ledger"
 
 @pytest.fixture
 def staff(make_user, login) -> dict[str, str]:
-    return login(make_user(Role.staff))
+    headers: dict[str, str] = login(make_user(Role.staff))
+    return headers
 
 
 def _entry(amount: object = 1000, **overrides: object) -> dict[str, object]:

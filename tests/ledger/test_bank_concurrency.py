@@ -13,6 +13,7 @@ import multiprocessing
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -81,6 +82,10 @@ def _transfer(rng: random.Random, key: str) -> service.EntrySpec:
     )
 
 
+def _poster(spec: service.EntrySpec) -> Callable[[Session], service.PostResult]:
+    return lambda session: service.post(session, spec)
+
+
 def _writer(url: str, worker: int, results: Any) -> None:
     from api.database import create_db_engine, create_session_factory
 
@@ -117,7 +122,7 @@ def _writer(url: str, worker: int, results: Any) -> None:
                     service.post(session, spec)
                     session.commit()
                     session.connection().invalidate()
-            result = service.run_in_transaction(factory, lambda s, spec=spec: service.post(s, spec))
+            result = service.run_in_transaction(factory, _poster(spec))
         except LimitExceeded:
             refused["limit"] += 1
             continue
@@ -126,7 +131,7 @@ def _writer(url: str, worker: int, results: Any) -> None:
             continue
         if key in acked:
             assert acked[key] == result.entry.id, "a replay answered with another entry"
-        acked[key] = int(result.entry.id)
+        acked[key] = int(result.entry.id or 0)
     engine.dispose()
     results.put(("writer", worker, acked, dict(refused), n))
 

@@ -79,7 +79,7 @@ def test_concurrent_posts_with_one_key_store_one_entry(
                     s, transfer("assets:bank", "income:enterprise:service-fees", 70, key="same")
                 ),
             )
-            answers.append((int(result.entry.id), result.replayed))
+            answers.append((int(result.entry.id or 0), result.replayed))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
