@@ -14,6 +14,7 @@ from api.deps import SESSION_COOKIE
 from api.models import User
 from api.service import user_for_web_session
 from frontend import pages
+from frontend.catalog_pages import install_catalog_pages
 from frontend.csrf import CsrfRefused
 from frontend.i18n import N_
 from frontend.rendering import STATIC_DIR, STATIC_PREFIX, render
@@ -87,4 +88,5 @@ def install_frontend(app: FastAPI) -> None:
     app.mount(STATIC_PREFIX, CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.locale_router)
     app.include_router(pages.router)
+    install_catalog_pages(app)
     app.state.render_error_page = render_error_page

@@ -1,0 +1,388 @@
+"""Catalog pages: storefront, product, cooperative, lot provenance, a farmer's one-screen listing
+form, and the manager's catalog page (products, households, spreadsheet import).
+
+Labels are given in both languages in the templates (`L(zh, en)`), so the pages are Chinese first
+without waiting for the shared message catalog.
+"""
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.datastructures import FormData, UploadFile
+
+from api.deps import SessionDep, SettingsDep
+from api.models import User
+from api.routers.catalog import actor_of
+from catalog import photos, products, provenance, service
+from catalog.models import Category, CertificationKind, ProductStatus, Unit
+from catalog.permissions import Actor, may_edit_product
+from catalog.schemas import LotCreate, ProductCreate
+from catalog.search import ProductQuery, search_products
+from frontend.csrf import CsrfDep
+from frontend.i18n import translator
+from frontend.rendering import WebUserDep, page_router, render
+from ledger.errors import DomainError, Forbidden, Unauthorized
+
+router = page_router()
+
+CATEGORY_NAMES = {
+    "honey": ("蜂蜜", "Honey"),
+    "tea": ("茶叶", "Tea"),
+    "rice": ("大米", "Rice"),
+    "grain": ("杂粮", "Grains"),
+    "mushrooms": ("菌菇", "Mushrooms"),
+    "fruit": ("水果", "Fruit"),
+    "vegetables": ("蔬菜", "Vegetables"),
+    "nuts": ("坚果", "Nuts"),
+    "oil": ("食用油", "Oil"),
+    "eggs": ("禽蛋", "Eggs"),
+    "meat": ("肉类", "Meat"),
+    "handicraft": ("手工艺品", "Handicrafts"),
+    "other": ("其他", "Other"),
+}
+UNIT_NAMES = {
+    "kg": ("公斤", "kg"),
+    "jin": ("斤", "jin (500 g)"),
+    "box": ("盒", "box"),
+    "bottle": ("瓶", "bottle"),
+    "piece": ("件", "piece"),
+}
+CERTIFICATION_NAMES = {
+    "organic": ("有机产品", "Organic"),
+    "green_food": ("绿色食品", "Green Food"),
+    "geographical_indication": ("地理标志产品", "Geographical indication"),
+}
+PRICE_PATTERN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+
+
+def _helpers(request: Request) -> dict[str, Any]:
+    """Bilingual helpers: `L(zh, en)` for labels, `T(obj, "name")` for stored zh/en text."""
+    english = _locale(request) == "en"
+
+    def pick(zh: str, en: str) -> str:
+        return en if english and en else zh
+
+    def text(value: Any) -> str:
+        if isinstance(value, dict):
+            return pick(value.get("zh", ""), value.get("en", ""))
+        return pick(getattr(value, "zh", ""), getattr(value, "en", ""))
+
+    def named(table: dict[str, tuple[str, str]]) -> Callable[[str], str]:
+        return lambda key: pick(*table.get(key, (key, key)))
+
+    return {
+        "L": pick,
+        "T": text,
+        "category_name": named(CATEGORY_NAMES),
+        "unit_name": named(UNIT_NAMES),
+        "certification_name": named(CERTIFICATION_NAMES),
+        "categories": [c.value for c in Category],
+        "units": [u.value for u in Unit],
+        "certification_kinds": [c.value for c in CertificationKind],
+    }
+
+
+def _locale(request: Request) -> str:
+    return translator(request).locale
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    return render(request, template, {**_helpers(request), **context}, status_code=status_code)
+
+
+# Storefront
+
+
+@router.get("/products", response_class=HTMLResponse)
+def storefront(
+    request: Request,
+    user: WebUserDep,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+    category: Category | None = None,
+    certification: CertificationKind | None = None,
+    in_stock: bool = False,
+    sort: Annotated[str, Query(pattern="^(newest|price_asc|price_desc)$")] = "newest",
+    after: Annotated[str | None, Query(max_length=100)] = None,
+) -> Response:
+    query = ProductQuery(
+        q=q or None,
+        category=category.value if category else None,
+        certification=certification.value if certification else None,
+        in_stock=True if in_stock else None,
+        sort=sort,
+        cursor=after,
+        limit=24,
+    )
+    found, next_cursor = search_products(session, actor=actor_of(user), query=query)
+    items = products.product_reads(session, found)
+    params = {
+        "q": q,
+        "category": category.value if category else "",
+        "certification": certification.value if certification else "",
+        "in_stock": in_stock,
+        "sort": sort,
+    }
+    return _page(
+        request,
+        "catalog/storefront.html",
+        {"items": items, "params": params, "next_cursor": next_cursor},
+    )
+
+
+# Product, cooperative, provenance
+
+
+@router.get("/products/{product_id}", response_class=HTMLResponse)
+def product_page(
+    product_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    actor = actor_of(user)
+    product = products.product_for_view(session, actor=actor, product_id=product_id)
+    detail = products.product_detail(session, product)
+    coop = service.get_coop(session, product.coop_id)
+    brand = service.get_brand(session, product.brand_id) if product.brand_id else None
+    return _page(
+        request,
+        "catalog/product.html",
+        {
+            "product": detail,
+            "coop": service.coop_read(coop),
+            "brand": service.brand_read(session, brand) if brand else None,
+            "certifications": provenance.current_certifications(session, product.brand_id),
+            "can_edit": may_edit_product(actor, product),
+        },
+    )
+
+
+@router.get("/coops/{coop_id}", response_class=HTMLResponse)
+def coop_page(coop_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    coop = service.get_coop(session, coop_id)
+    found, _next = search_products(
+        session, actor=actor_of(user), query=ProductQuery(coop_id=coop_id, limit=100)
+    )
+    brands = [service.brand_read(session, b) for b in service.list_brands(session, coop_id=coop_id)]
+    return _page(
+        request,
+        "catalog/coop.html",
+        {
+            "coop": service.coop_read(coop),
+            "items": products.product_reads(session, found),
+            "brands": brands,
+        },
+    )
+
+
+@router.get("/l/{code}", response_class=HTMLResponse)
+def provenance_page(code: str, request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    lot = provenance.provenance(session, actor=actor_of(user), code=code)
+    return _page(request, "catalog/provenance.html", {"lot": lot})
+
+
+# A farmer lists a product: one screen, one photo from the camera, one lot
+
+
+def _require_farmer(user: User | None) -> Actor:
+    if user is None:
+        raise Unauthorized("Sign in first.")
+    actor = actor_of(user)
+    if actor.role != "farmer" or actor.household_id is None:
+        raise Forbidden("Only a farmer linked to a member household lists products here.")
+    return actor
+
+
+def _sell_form(
+    request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> HTMLResponse:
+    return _page(
+        request,
+        "catalog/sell.html",
+        {"values": values, "errors": errors, "today": date.today().isoformat()},
+        status_code,
+    )
+
+
+@router.get("/sell", response_class=HTMLResponse)
+def sell_form(request: Request, user: WebUserDep) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/sell", status_code=303)
+    _require_farmer(user)
+    return _sell_form(
+        request, {"category": "honey", "unit": "kg", "harvested_on": date.today().isoformat()}, {}
+    )
+
+
+def price_in_fen(text: str) -> int | None:
+    """'68' or '68.5' yuan → 6800 / 6850 fen; None when it is not a positive amount."""
+    cleaned = text.strip().replace("¥", "").replace("元", "").replace(",", "")
+    if not PRICE_PATTERN.fullmatch(cleaned):
+        return None
+    try:
+        fen = int(Decimal(cleaned) * 100)
+    except InvalidOperation:
+        return None
+    return fen if fen > 0 else None
+
+
+def _form_values(form: FormData) -> dict[str, str]:
+    names = (
+        "name_zh",
+        "name_en",
+        "category",
+        "unit",
+        "price",
+        "quantity",
+        "harvested_on",
+        "description_zh",
+    )
+    return {name: str(form.get(name) or "").strip() for name in names}
+
+
+def _field_errors(error: ValidationError, fields: dict[str, str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in error.errors():
+        loc = [str(p) for p in item["loc"]]
+        key = next((fields[p] for p in loc if p in fields), loc[0] if loc else "form")
+        found.setdefault(key, item["msg"])
+    return found
+
+
+def _create_listing(
+    session: Session,
+    actor: Actor,
+    values: dict[str, str],
+    fen: int,
+    photo: bytes | None,
+    media_dir: Any,
+    currency: str,
+) -> int:
+    """Product (active), its lot, and its photo in the request's one transaction."""
+    product = products.create_product(
+        session,
+        actor=actor,
+        data=ProductCreate.model_validate(
+            {
+                "name": {"zh": values["name_zh"], "en": values["name_en"]},
+                "description": {"zh": values["description_zh"], "en": ""},
+                "category": values["category"],
+                "unit": values["unit"],
+                "price": {"amount": fen, "currency": currency},
+                "status": "active",
+            }
+        ),
+    )
+    assert product.id is not None
+    products.create_lot(
+        session,
+        actor=actor,
+        product_id=product.id,
+        data=LotCreate.model_validate(
+            {"harvested_on": values["harvested_on"], "quantity": int(values["quantity"])}
+        ),
+    )
+    if photo:
+        photos.add_photo(
+            session, actor=actor, product_id=product.id, data=photo, media_dir=media_dir
+        )
+    return product.id
+
+
+@router.post("/sell", response_class=HTMLResponse)
+async def sell_submit(
+    request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    actor = _require_farmer(user)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > photos.MAX_UPLOAD_BYTES + 64 * 1024:
+        return _sell_form(request, {}, {"photo": photos.too_large_message()}, 422)
+    form = await request.form(max_files=1)
+    values = _form_values(form)
+    errors: dict[str, str] = {}
+    fen = price_in_fen(values["price"])
+    if fen is None:
+        errors["price"] = (
+            "请填写价格（元），例如 68 或 68.50 / Enter a price in yuan, e.g. 68 or 68.50"
+        )
+    if not values["quantity"].isdigit() or int(values["quantity"]) <= 0:
+        errors["quantity"] = "请填写整数数量 / Enter a whole number"
+    upload = form.get("photo")
+    photo: bytes | None = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        photo = await upload.read(photos.MAX_UPLOAD_BYTES + 1)
+    if errors:
+        return _sell_form(request, values, errors, 422)
+    assert fen is not None
+    try:
+        product_id = await run_in_threadpool(
+            _create_listing,
+            session,
+            actor,
+            values,
+            fen,
+            photo,
+            settings.media_dir,
+            settings.currency,
+        )
+    except ValidationError as error:
+        session.rollback()
+        fields = {
+            "name": "name_zh",
+            "category": "category",
+            "unit": "unit",
+            "harvested_on": "harvested_on",
+            "quantity": "quantity",
+            "description": "description_zh",
+        }
+        return _sell_form(request, values, _field_errors(error, fields), 422)
+    except DomainError as error:
+        if isinstance(error, Forbidden):
+            raise
+        session.rollback()
+        field = (
+            "photo"
+            if any(e.get("loc", [None, None])[1:2] == ["file"] for e in error.errors or [])
+            else "form"
+        )
+        return _sell_form(request, values, {field: error.detail}, error.status_code)
+    return RedirectResponse(f"/products/{product_id}", status_code=303)
+
+
+# The manager's catalog page
+
+
+@router.get("/manage/catalog", response_class=HTMLResponse)
+def manage_catalog(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/manage/catalog", status_code=303)
+    actor = actor_of(user)
+    if actor.role != "manager" or actor.coop_id is None:
+        raise Forbidden("This page is for cooperative managers.")
+    coop = service.get_coop(session, actor.coop_id)
+    found, _next = search_products(session, actor=actor, query=ProductQuery(mine=True, limit=200))
+    households = service.list_households(
+        session, actor=actor, coop_id=actor.coop_id, after_id=None, limit=500
+    )
+    return _page(
+        request,
+        "catalog/manage.html",
+        {
+            "coop": service.coop_read(coop),
+            "items": products.product_reads(session, found),
+            "households": [service.household_read(h) for h in households],
+            "statuses": [s.value for s in ProductStatus],
+        },
+    )
+
+
+def install_catalog_pages(app: FastAPI) -> None:
+    app.include_router(router)

@@ -1,0 +1,154 @@
+"""Catalog pages: storefront search, product, cooperative, provenance, the farmer's sell form."""
+
+import re
+
+from sqlalchemy import func, select
+
+from catalog.models import Lot, Product, ProductPhoto
+from tests.catalog.images import image_bytes
+from tests.conftest import TEST_PASSWORD
+from tests.frontend.helpers import HTML, csrf_token, sign_in
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def test_storefront_finds_honey_by_chinese_and_english(client, world):
+    for q in ("蜂蜜", "honey"):
+        page = client.get("/products", params={"q": q}, headers=HTML)
+        assert page.status_code == 200
+        assert f'href="/products/{world.active.id}"' in page.text
+        assert f'href="/products/{world.coop_product.id}"' not in page.text
+    assert "土蜂蜜" in client.get("/products", headers=HTML).text
+    assert "新茶" not in client.get("/products", headers=HTML).text  # a draft
+
+
+def test_product_page_links_lots_to_provenance(client, world):
+    page = client.get(f"/products/{world.active.id}", headers=HTML)
+    assert page.status_code == 200
+    assert f'href="/l/{world.lot.code}"' in page.text
+    assert "¥68.00" in page.text
+    assert client.get(f"/products/{world.draft.id}", headers=HTML).status_code == 404
+
+
+def test_provenance_page_shows_member_codes_not_private_data(client, world):
+    page = client.get(f"/l/{world.lot.code}", headers=HTML)
+    assert page.status_code == 200
+    assert world.household_a.member_code in page.text
+    assert "13800000000" not in page.text
+    assert "王芳" not in page.text  # no consent
+    assert f"/l/{world.lot.code}/qr.svg" in page.text
+    assert "松江村" in page.text
+
+
+def test_coop_page(client, world):
+    page = client.get(f"/coops/{world.coop_a.id}", headers=HTML)
+    assert page.status_code == 200
+    assert "SJ合作社" in page.text
+    assert "土蜂蜜" in page.text and "香菇" not in page.text
+
+
+def test_names_are_shown_escaped(client, world, session):
+    world.active.name_zh = HOSTILE
+    session.add(world.active)
+    session.commit()
+    page = client.get(f"/products/{world.active.id}", headers=HTML).text
+    assert HOSTILE not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def _sell(client, token, **fields):
+    data = {
+        "csrf_token": token,
+        "name_zh": "核桃",
+        "category": "nuts",
+        "unit": "jin",
+        "price": "25.50",
+        "quantity": "40",
+        "harvested_on": "2026-10-10",
+        **fields,
+    }
+    files = {"photo": ("walnut.jpg", image_bytes("JPEG"), "image/jpeg")}
+    return client.post("/sell", data=data, files=files, headers=HTML, follow_redirects=False)
+
+
+def counts(session):
+    session.rollback()
+    return [
+        session.scalar(select(func.count()).select_from(m)) for m in (Product, Lot, ProductPhoto)
+    ]
+
+
+def test_farmer_lists_a_product_with_photo_and_lot(client, world, session):
+    farmer = world.user("farmer_a")
+    assert sign_in(client, farmer.email, TEST_PASSWORD).status_code == 303
+    token = csrf_token(client, "/sell")
+    form = client.get("/sell", headers=HTML).text
+    assert 'capture="environment"' in form
+    before = counts(session)
+    response = _sell(client, token)
+    assert response.status_code == 303, response.text
+    product_id = int(re.search(r"/products/(\d+)", response.headers["location"]).group(1))
+    assert counts(session) == [before[0] + 1, before[1] + 1, before[2] + 1]
+    product = client.get(f"/api/v1/products/{product_id}").json()
+    assert product["price"] == {"amount": 2550, "currency": "CNY"}
+    assert product["household_id"] == world.household_a.id
+    assert product["stock"] == 40
+    assert len(product["photos"]) == 1
+
+
+def test_sell_form_errors_name_the_field_and_store_nothing(client, world, session):
+    farmer = world.user("farmer_a")
+    sign_in(client, farmer.email, TEST_PASSWORD)
+    token = csrf_token(client, "/sell")
+    before = counts(session)
+    bad_price = _sell(client, token, price="-3")
+    assert bad_price.status_code == 422
+    assert 'id="price"' in bad_price.text and "field-error" in bad_price.text
+    pdf = client.post(
+        "/sell",
+        data={
+            "csrf_token": token,
+            "name_zh": "坏图",
+            "category": "nuts",
+            "unit": "kg",
+            "price": "10",
+            "quantity": "1",
+            "harvested_on": "2026-10-10",
+        },
+        files={"photo": ("x.jpg", b"%PDF-1.4 not an image", "image/jpeg")},
+        headers=HTML,
+    )
+    assert pdf.status_code == 422
+    assert "JPEG, PNG or WebP" in pdf.text
+    assert counts(session) == before
+
+
+def test_sell_needs_a_farmer(client, world):
+    assert client.get("/sell", headers=HTML, follow_redirects=False).status_code == 303
+    buyer = world.user("buyer")
+    sign_in(client, buyer.email, TEST_PASSWORD)
+    assert client.get("/sell", headers=HTML).status_code == 403
+    token = csrf_token(client, "/products")
+    assert _sell(client, token).status_code in (403, 422)  # refused either way, nothing stored
+
+
+def test_sell_without_csrf_is_refused(client, world, session):
+    farmer = world.user("farmer_a")
+    sign_in(client, farmer.email, TEST_PASSWORD)
+    before = counts(session)
+    assert _sell(client, "x" * 43).status_code == 403
+    assert counts(session) == before
+
+
+def test_manager_catalog_page(client, world):
+    manager = world.user("manager_a")
+    sign_in(client, manager.email, TEST_PASSWORD)
+    page = client.get("/manage/catalog", headers=HTML)
+    assert page.status_code == 200
+    assert "新茶" in page.text  # drafts too
+    assert world.household_a.member_code in page.text
+    assert "products-template.xlsx" in page.text
+    farmer = world.user("farmer_a")
+    client.cookies.clear()
+    sign_in(client, farmer.email, TEST_PASSWORD)
+    assert client.get("/manage/catalog", headers=HTML).status_code == 403
