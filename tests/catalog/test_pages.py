@@ -44,7 +44,8 @@ def test_coop_page(client, world):
     page = client.get(f"/coops/{world.coop_a.id}", headers=HTML)
     assert page.status_code == 200
     assert "SJ合作社" in page.text
-    assert "土蜂蜜" in page.text and "香菇" not in page.text
+    assert "土蜂蜜" in page.text
+    assert "香菇" not in page.text
 
 
 def test_names_are_shown_escaped(client, world, session):
@@ -87,7 +88,9 @@ def test_farmer_lists_a_product_with_photo_and_lot(client, world, session):
     before = counts(session)
     response = _sell(client, token)
     assert response.status_code == 303, response.text
-    product_id = int(re.search(r"/products/(\d+)", response.headers["location"]).group(1))
+    found = re.search(r"/products/(\d+)", response.headers["location"])
+    assert found is not None
+    product_id = int(found.group(1))
     assert counts(session) == [before[0] + 1, before[1] + 1, before[2] + 1]
     product = client.get(f"/api/v1/products/{product_id}").json()
     assert product["price"] == {"amount": 2550, "currency": "CNY"}
@@ -103,7 +106,8 @@ def test_sell_form_errors_name_the_field_and_store_nothing(client, world, sessio
     before = counts(session)
     bad_price = _sell(client, token, price="-3")
     assert bad_price.status_code == 422
-    assert 'id="price"' in bad_price.text and "field-error" in bad_price.text
+    assert 'id="price"' in bad_price.text
+    assert "field-error" in bad_price.text
     pdf = client.post(
         "/sell",
         data={
