@@ -20,8 +20,10 @@ def test_demo_catalog_is_idempotent_and_links_users(session, settings, client):
     assert counts == [5, 4, 4, 4]
     manager = service.get_user_by_email(session, "manager@songjiang.demo")
     farmer = service.get_user_by_email(session, "farmer@songjiang.demo")
+    assert manager is not None
+    assert farmer is not None
     assert manager.coop_id is not None
-    household = session.get(Household, farmer.household_id)
+    household = session.get_one(Household, farmer.household_id)
     assert household.member_code == "SJ-0001"
     for q in ("蜂蜜", "honey", "茶", "tea", "大米", "rice", "香菇", "shiitake"):
         assert len(client.get("/api/v1/products", params={"q": q}).json()["items"]) == 1, q
