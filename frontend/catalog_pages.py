@@ -109,16 +109,19 @@ def storefront(
     user: WebUserDep,
     session: SessionDep,
     q: Annotated[str, Query(max_length=100)] = "",
-    category: Category | None = None,
-    certification: CertificationKind | None = None,
+    category: Annotated[str, Query(max_length=32)] = "",
+    certification: Annotated[str, Query(max_length=32)] = "",
     in_stock: bool = False,
     sort: Annotated[str, Query(pattern="^(newest|price_asc|price_desc)$")] = "newest",
     after: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
+    # Empty selects ("all") and unknown values from an old link both mean "no filter".
+    category = category if category in CATEGORY_NAMES else ""
+    certification = certification if certification in CERTIFICATION_NAMES else ""
     query = ProductQuery(
         q=q or None,
-        category=category.value if category else None,
-        certification=certification.value if certification else None,
+        category=category or None,
+        certification=certification or None,
         in_stock=True if in_stock else None,
         sort=sort,
         cursor=after,
@@ -128,8 +131,8 @@ def storefront(
     items = products.product_reads(session, found)
     params = {
         "q": q,
-        "category": category.value if category else "",
-        "certification": certification.value if certification else "",
+        "category": category,
+        "certification": certification,
         "in_stock": in_stock,
         "sort": sort,
     }

@@ -156,3 +156,13 @@ def test_manager_catalog_page(client, world):
     client.cookies.clear()
     sign_in(client, farmer.email, TEST_PASSWORD)
     assert client.get("/manage/catalog", headers=HTML).status_code == 403
+
+
+def test_storefront_form_with_empty_filters(client, world):
+    params = {"q": "蜂蜜", "category": "", "certification": "", "sort": "newest"}
+    page = client.get("/products", params=params, headers=HTML)
+    assert page.status_code == 200
+    assert f'href="/products/{world.active.id}"' in page.text
+    rice = client.get("/products", params={"category": "rice"}, headers=HTML).text
+    assert f'href="/products/{world.coop_product.id}"' in rice
+    assert f'href="/products/{world.active.id}"' not in rice
