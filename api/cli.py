@@ -119,6 +119,27 @@ def _ledger_verify(_args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report["ok"] else 1
 
 
+def _orders_run(args: argparse.Namespace, settings: Settings) -> int:
+    """`orders auto-deliver` / `orders expire`: one transaction, prints the order ids it moved."""
+    from api.database import create_db_engine, create_session_factory
+    from orders import fulfilment
+    from orders.config import OrdersConfig
+
+    engine = create_db_engine(settings.database_url)
+    try:
+        with create_session_factory(engine).begin() as session:
+            if args.orders_command == "auto-deliver":
+                days = args.days or OrdersConfig().auto_deliver_days
+                moved = fulfilment.auto_deliver(session, days=days)
+            else:
+                moved = fulfilment.expire_orders(session)
+    finally:
+        engine.dispose()
+    verb = "delivered and settled" if args.orders_command == "auto-deliver" else "expired"
+    print(f"{verb} {len(moved)} order(s)" + (": " + ", ".join(map(str, moved)) if moved else ""))
+    return 0
+
+
 def _safe_url(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
@@ -171,6 +192,15 @@ def build_parser() -> argparse.ArgumentParser:
     ledger.add_parser(
         "verify", help="recompute the seal chain; exit 1 and name the first mismatch"
     ).set_defaults(handler=_ledger_verify)
+    orders = commands.add_parser("orders", help="order jobs").add_subparsers(
+        dest="orders_command", required=True
+    )
+    deliver = orders.add_parser("auto-deliver", help="take orders shipped N days ago as delivered")
+    deliver.add_argument("--days", type=int, help="days after shipping (default: settings)")
+    deliver.set_defaults(handler=_orders_run)
+    orders.add_parser("expire", help="expire unpaid orders past their reservation").set_defaults(
+        handler=_orders_run
+    )
     return parser
 
 
