@@ -108,6 +108,24 @@ class DatabaseFactory:
             self.admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _light_password_hashing() -> Iterator[None]:
+    """Real Argon2id, with light parameters: the suite hashes hundreds of test passwords.
+
+    Hashes made this way still verify with the production hasher (the parameters are stored
+    in the hash), and the CLI tests, run as separate processes, use the production ones.
+    """
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    import api.security
+
+    production = api.security._password_hash
+    api.security._password_hash = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8 * 1024),))
+    yield
+    api.security._password_hash = production
+
+
 @pytest.fixture(scope="session")
 def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     factory = DatabaseFactory(tmp_path_factory.mktemp("db"))
