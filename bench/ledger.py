@@ -23,6 +23,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import queue
 import random
 import re
 import statistics
@@ -101,9 +102,8 @@ def migrate(url: str) -> None:
 
 
 def open_accounts(url: str) -> None:
-    from ledger.service import open_account
-
     from ledger.models import AccountLimit, AccountType
+    from ledger.service import open_account
 
     engine = create_db_engine(sqlalchemy_url(url))
     with create_session_factory(engine)() as session:
@@ -128,9 +128,8 @@ def open_accounts(url: str) -> None:
 
 
 def sale_entry(rng: random.Random, tag: str) -> Any:
-    from ledger.service import EntrySpec, PostingSpec
-
     from ledger.models import Side
+    from ledger.service import EntrySpec, PostingSpec
 
     member = member_key(rng.randint(1, MEMBERS))
     return EntrySpec(
@@ -151,7 +150,6 @@ def sale_entry(rng: random.Random, tag: str) -> Any:
 def commit_entries(session_for: Callable[[], Session], specs: Sequence[Any]) -> int:
     """Post the specs in one transaction (the ledger's retrying runner); returns the retries."""
     from ledger.service import post
-
     from ledger.transactions import run_in_transaction
 
     attempts = 0
@@ -246,10 +244,16 @@ def run_workers(
     for proc in procs:
         proc.start()
     for _ in procs:
-        ready.acquire()
+        while not ready.acquire(timeout=1):
+            _fail_if_dead(procs)
     began = time.perf_counter()
     start.set()
-    reports = [out.get() for _ in procs]
+    reports: list[tuple[int, int, list[float]]] = []
+    while len(reports) < len(procs):
+        try:
+            reports.append(out.get(timeout=1))
+        except queue.Empty:
+            _fail_if_dead(procs)
     elapsed = time.perf_counter() - began
     for proc in procs:
         proc.join()
@@ -264,6 +268,14 @@ def run_workers(
         retries=sum(r[1] for r in reports),
         latencies=latencies,
     )
+
+
+def _fail_if_dead(procs: list[Any]) -> None:
+    dead = [proc for proc in procs if proc.exitcode not in (None, 0)]
+    if dead:
+        for proc in procs:
+            proc.terminate()
+        raise SystemExit(f"a benchmark worker failed (exit {dead[0].exitcode}); see its traceback")
 
 
 # --- pgbench ------------------------------------------------------------------------------------
