@@ -278,11 +278,14 @@ def _check_limits(session: Session, spec: EntrySpec, accounts: Mapping[str, Row[
         return
     ids = sorted(accounts[key].id for key in lowered)
     # One global order (ascending id) for every writer: no lock cycles, so no deadlocks here.
+    # FOR NO KEY UPDATE serializes the writers that lower the account, but not the inserts that
+    # merely reference it (their foreign-key checks take KEY SHARE), so sales crediting a member
+    # never wait for that member's payout.
     session.execute(
         select(col(Account.id))
         .where(col(Account.id).in_(ids))
         .order_by(col(Account.id))
-        .with_for_update()
+        .with_for_update(key_share=True)
     ).all()
     sums = dict(
         session.execute(
