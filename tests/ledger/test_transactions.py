@@ -93,3 +93,46 @@ def test_concurrent_posts_with_one_key_store_one_entry(
     assert len({entry_id for entry_id, _ in answers}) == 1
     assert sorted(replayed for _, replayed in answers) == [False] + [True] * 5
     assert count_rows(session) == (1, 2)
+
+
+@pytest.mark.postgres_only
+def test_closing_a_period_while_an_entry_is_in_flight(
+    session: Session, chart, database_url: str
+) -> None:
+    """The period closes between the entry's own check and its insert: the database refuses it."""
+    from datetime import date
+
+    from ledger.errors import PeriodClosed
+
+    engine = create_db_engine(database_url, pool_size=4)
+    factory = create_session_factory(engine)
+    outcome: list[object] = []
+    closer = factory()
+    service.close_period(closer, "2026-11")  # holds the lock until it commits
+
+    def post_in_november() -> None:
+        try:
+            service.run_in_transaction(
+                factory,
+                lambda s: service.post(
+                    s,
+                    transfer(
+                        "assets:bank", "income:enterprise:service-fees", 5, on=date(2026, 11, 15)
+                    ),
+                ),
+            )
+            outcome.append("posted")
+        except PeriodClosed as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=post_in_november)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive(), "the post should wait for the closing to finish"
+    closer.commit()
+    closer.close()
+    thread.join(timeout=30)
+    engine.dispose()
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], PeriodClosed)
+    assert count_rows(session) == (0, 0)
