@@ -3,4 +3,5 @@
 import api.models  # noqa: F401
 import catalog.models  # noqa: F401
 import ledger.models  # noqa: F401
+import ledger.payout_models  # noqa: F401
 import orders.models  # noqa: F401
