@@ -6,12 +6,9 @@ Balances are never stored: an entry is one row plus its postings, appended. Hot 
 its postings before inserting.
 """
 
-import hashlib
-import json
-import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -21,7 +18,6 @@ from sqlalchemy.exc import IntegrityError, InternalError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col
 
-from ledger.accounts import validate_currency
 from ledger.base import utcnow
 from ledger.errors import (
     AccountClosed,
@@ -29,11 +25,8 @@ from ledger.errors import (
     CurrencyMismatch,
     EntryNotFound,
     IdempotencyConflict,
-    Invalid,
-    InvalidPosting,
     LimitExceeded,
     PeriodClosed,
-    UnbalancedEntry,
     UnknownAccount,
 )
 from ledger.models import (
@@ -45,149 +38,22 @@ from ledger.models import (
     Side,
     normal_sign,
 )
+from ledger.specs import (
+    EntrySpec,
+    PostingSpec,
+    canonical_json,
+    signed_amount,
+    spec_hash,
+    validate_spec,
+)
 
-IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$")
-KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 REVERSAL_KEY_PREFIX = "ledger:reversal:"
-
-
-@dataclass(frozen=True)
-class PostingSpec:
-    account: str
-    side: Side
-    amount: int
-    currency: str
-
-
-@dataclass(frozen=True)
-class EntrySpec:
-    kind: str
-    effective_date: date
-    postings: tuple[PostingSpec, ...]
-    idempotency_key: str
-    memo: str = ""
-    reference: str | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-    created_by: str | None = None
 
 
 @dataclass(frozen=True)
 class PostResult:
     entry: JournalEntry
     replayed: bool
-
-
-def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(
-    *,
-    kind: str,
-    effective_date: date,
-    memo: str,
-    reference: str | None,
-    metadata: Mapping[str, Any],
-    postings: Sequence[tuple[str, str, int, str]],
-) -> str:
-    """SHA-256 of what the entry says (not who sent it); posting order does not matter."""
-    content = {
-        "kind": kind,
-        "effective_date": effective_date.isoformat(),
-        "memo": memo,
-        "reference": reference,
-        "metadata": dict(metadata),
-        "postings": sorted([list(p) for p in postings]),
-    }
-    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
-
-
-def spec_hash(spec: EntrySpec) -> str:
-    return content_hash(
-        kind=spec.kind,
-        effective_date=spec.effective_date,
-        memo=spec.memo,
-        reference=spec.reference,
-        metadata=spec.metadata,
-        postings=[(p.account, str(p.side), p.amount, p.currency) for p in spec.postings],
-    )
-
-
-def _signed(posting: PostingSpec) -> int:
-    return posting.amount if posting.side == Side.debit else -posting.amount
-
-
-def _validate_shape(spec: EntrySpec) -> None:
-    """Everything that can be checked without the database."""
-    if not isinstance(spec.idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.match(
-        spec.idempotency_key
-    ):
-        raise Invalid(
-            "The idempotency key must be 1–255 printable ASCII characters.",
-            errors=[{"loc": ["idempotency_key"], "msg": "1–255 printable characters"}],
-        )
-    if not KIND_PATTERN.match(spec.kind):
-        raise Invalid(
-            f"{spec.kind!r} is not an entry kind (lowercase word, e.g. 'sale' or 'adjustment').",
-            errors=[{"loc": ["kind"], "msg": "lowercase word up to 32 characters"}],
-        )
-    if not isinstance(spec.effective_date, date):
-        raise Invalid(
-            "The effective date must be a date.",
-            errors=[{"loc": ["effective_date"], "msg": "not a date"}],
-        )
-    if len(spec.memo) > 1000 or (spec.reference is not None and len(spec.reference) > 255):
-        raise Invalid(
-            "The memo is limited to 1000 characters and the reference to 255.",
-            errors=[{"loc": ["memo"], "msg": "too long"}],
-        )
-    try:
-        canonical_json(spec.metadata)
-    except (TypeError, ValueError):
-        raise Invalid(
-            "The metadata must be plain JSON (objects, lists, strings, numbers, booleans).",
-            errors=[{"loc": ["metadata"], "msg": "not JSON"}],
-        ) from None
-    if len(spec.postings) < 2:
-        raise UnbalancedEntry(
-            "An entry needs at least two postings: something debited and something credited.",
-            errors=[{"loc": ["postings"], "msg": "at least 2 postings"}],
-        )
-    totals: dict[str, int] = defaultdict(int)
-    for index, posting in enumerate(spec.postings):
-        loc: list[str | int] = ["postings", index]
-        amount = posting.amount
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise InvalidPosting(
-                f"Posting {index + 1}: the amount must be a whole number of minor units "
-                f"(e.g. 1250 for 12.50), not {amount!r}.",
-                errors=[{"loc": [*loc, "amount"], "msg": "integer minor units"}],
-            )
-        if amount <= 0:
-            raise InvalidPosting(
-                f"Posting {index + 1}: the amount must be positive; the side says which way "
-                "the money goes.",
-                errors=[{"loc": [*loc, "amount"], "msg": "must be > 0"}],
-            )
-        if posting.side not in (Side.debit, Side.credit):
-            raise InvalidPosting(
-                f"Posting {index + 1}: the side must be 'debit' or 'credit'.",
-                errors=[{"loc": [*loc, "side"], "msg": "debit or credit"}],
-            )
-        validate_currency(posting.currency, loc=[*loc, "currency"])
-        totals[posting.currency] += _signed(posting)
-    off = {currency: total for currency, total in totals.items() if total != 0}
-    if off:
-        described = ", ".join(
-            f"{currency}: debits exceed credits by {total}"
-            if total > 0
-            else f"{currency}: credits exceed debits by {-total}"
-            for currency, total in sorted(off.items())
-        )
-        raise UnbalancedEntry(
-            f"The entry does not balance ({described}); per currency, debits must equal credits.",
-            errors=[{"loc": ["postings"], "msg": f"unbalanced: {described}"}],
-        )
 
 
 # Built once: the hot path only binds parameters. The latest closed period rides along with the
@@ -272,7 +138,7 @@ def _check_limits(session: Session, spec: EntrySpec, accounts: Mapping[str, Row[
     for posting in spec.postings:
         account = accounts[posting.account]
         if account.limit == AccountLimit.non_negative.value:
-            deltas[posting.account] += _signed(posting) * normal_sign(account.type)
+            deltas[posting.account] += signed_amount(posting) * normal_sign(account.type)
     lowered = {key: delta for key, delta in deltas.items() if delta < 0}
     if not lowered:
         return
@@ -376,7 +242,7 @@ def _insert_entry(
         if _is_postgresql(session):
             values["metadata"] = canonical_json(entry.meta)
             values["account_ids"] = [accounts[p.account].id for p in spec.postings]
-            values["amounts"] = [_signed(p) for p in spec.postings]
+            values["amounts"] = [signed_amount(p) for p in spec.postings]
             values["currencies"] = [p.currency for p in spec.postings]
             entry_id = (
                 session.connection()
@@ -421,7 +287,7 @@ def _insert_portably(
                 "entry_id": entry_id,
                 "account_id": accounts[p.account].id,
                 "effective_date": spec.effective_date,
-                "amount": _signed(p),
+                "amount": signed_amount(p),
                 "currency": p.currency,
             }
             for p in spec.postings
@@ -451,7 +317,7 @@ def post(session: Session, spec: EntrySpec) -> PostResult:
 
 
 def _post(session: Session, spec: EntrySpec, *, reverses_id: int | None) -> PostResult:
-    _validate_shape(spec)
+    validate_spec(spec)
     digest = spec_hash(spec)
     try:
         accounts, closed_period = _load_accounts(session, spec)

@@ -17,7 +17,7 @@ from sqlmodel import Session, col
 
 from ledger.base import utcnow
 from ledger.models import Account, JournalEntry, Posting, SealBlock, SealedEntry
-from ledger.posting import canonical_json, content_hash
+from ledger.specs import canonical_json, content_hash
 
 GENESIS_HASH = "0" * 64
 SEALER_LOCK_ID = 0x4E5A_5345_414C  # arbitrary, constant: "HZSEAL"

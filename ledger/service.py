@@ -21,8 +21,9 @@ from ledger.balances import (
 from ledger.entries import EntryView, PostingLine, get_entry
 from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Posting, Side
 from ledger.periods import close_period
-from ledger.posting import EntrySpec, PostingSpec, PostResult, post, reverse
+from ledger.posting import PostResult, post, reverse
 from ledger.sealing import seal_pending, verify
+from ledger.specs import EntrySpec, PostingSpec
 from ledger.transactions import is_retryable, run_in_transaction
 
 __all__ = [
