@@ -1,0 +1,179 @@
+"""Payouts seen with households: who is paid (active members), their codes, names and payout details.
+
+The ledger knows households only by id and payable account; this module joins what people need
+(member code, name, payout method and account) and refuses paying a household that left.
+Payout details are personal data: callers show them to staff only.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from catalog.models import Cooperative, Household, HouseholdStatus
+from catalog.service import get_coop, payable_account_key
+from ledger import payouts
+from ledger.errors import Conflict, NotFound
+from ledger.payout_models import PayoutLine
+
+
+class HouseholdLeft(Conflict):
+    title = "Household left the cooperative"
+    type_slug = "household-left"
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    """One line of a batch with the household's details, as the bank export needs it."""
+
+    line_id: int
+    household_id: int
+    member_code: str
+    name: str
+    payout_method: str
+    payout_account: str
+    amount: int
+    currency: str
+    status: str
+    bank_reference: str
+
+
+def coop_payees(session: Session, coop_id: int) -> list[payouts.Payee]:
+    """Every active household of the cooperative, with its payable account."""
+    households = session.scalars(
+        select(Household).where(
+            col(Household.coop_id) == coop_id,
+            col(Household.status) == HouseholdStatus.active.value,
+        )
+    )
+    return [
+        payouts.Payee(household_id=h.id, payable_account=payable_account_key(h.id))
+        for h in households
+        if h.id is not None
+    ]
+
+
+def create_coop_batch(
+    session: Session,
+    *,
+    coop_id: int,
+    period: str,
+    currency: str,
+    minimum: int,
+    effective_date: date,
+    created_by: str | None,
+) -> payouts.BatchResult:
+    get_coop(session, coop_id)
+    return payouts.create_batch(
+        session,
+        coop_id=coop_id,
+        period=period,
+        currency=currency,
+        payees=coop_payees(session, coop_id),
+        minimum=minimum,
+        effective_date=effective_date,
+        created_by=created_by,
+    )
+
+
+def _require_still_member(session: Session, household_id: int) -> Household:
+    household = session.get(Household, household_id)
+    if household is None:
+        raise NotFound(f"There is no household {household_id}.")
+    if household.status == HouseholdStatus.left.value:
+        raise HouseholdLeft(
+            f"Household {household.member_code} left the cooperative; it cannot be paid through "
+            "this batch. Mark the line failed (the money returns to its payable) and settle "
+            "with the household separately."
+        )
+    return household
+
+
+def confirm_payout_line(
+    session: Session,
+    *,
+    line_id: int,
+    bank_reference: str,
+    paid_on: date,
+    decided_by: str | None,
+) -> PayoutLine:
+    line = payouts.get_line(session, line_id)
+    if line.status == "pending":
+        _require_still_member(session, line.household_id)
+    return payouts.confirm_line(
+        session,
+        line_id=line_id,
+        bank_reference=bank_reference,
+        paid_on=paid_on,
+        decided_by=decided_by,
+    )
+
+
+def confirm_payout_batch(
+    session: Session,
+    *,
+    batch_id: int,
+    bank_reference: str,
+    paid_on: date,
+    decided_by: str | None,
+) -> list[PayoutLine]:
+    for line in payouts.batch_lines(session, batch_id):
+        if line.status == "pending":
+            _require_still_member(session, line.household_id)
+    return payouts.confirm_batch(
+        session,
+        batch_id=batch_id,
+        bank_reference=bank_reference,
+        paid_on=paid_on,
+        decided_by=decided_by,
+    )
+
+
+def households_by_id(session: Session, ids: Sequence[int]) -> dict[int, Household]:
+    if not ids:
+        return {}
+    rows = session.scalars(select(Household).where(col(Household.id).in_(set(ids))))
+    return {h.id: h for h in rows if h.id is not None}
+
+
+def batch_rows(session: Session, batch_id: int) -> list[PayoutRow]:
+    lines = payouts.batch_lines(session, batch_id)
+    households = households_by_id(session, [line.household_id for line in lines])
+    rows = []
+    for line in lines:
+        household = households.get(line.household_id)
+        assert line.id is not None
+        rows.append(
+            PayoutRow(
+                line_id=line.id,
+                household_id=line.household_id,
+                member_code=household.member_code if household else "",
+                name=household.name if household else "",
+                payout_method=(household.payout_method or "") if household else "",
+                payout_account=household.payout_account if household else "",
+                amount=line.amount,
+                currency=line.currency,
+                status=line.status,
+                bank_reference=line.bank_reference or "",
+            )
+        )
+    return rows
+
+
+def coop_names(session: Session) -> dict[int, str]:
+    return {c.id: c.name_zh for c in session.scalars(select(Cooperative)) if c.id is not None}
+
+
+__all__ = [
+    "HouseholdLeft",
+    "PayoutRow",
+    "batch_rows",
+    "confirm_payout_batch",
+    "confirm_payout_line",
+    "coop_names",
+    "coop_payees",
+    "create_coop_batch",
+    "households_by_id",
+]
