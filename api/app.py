@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 import api.tables  # noqa: F401  (registers every table)
 from api.database import create_db_engine, create_session_factory
+from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
 from api.routers import auth, catalog, health, ledger, orders, users
 from api.settings import Settings, get_settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.order_policy = order_policy(settings)  # a bad orders setting fails at start
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     install_problem_handlers(app)

@@ -122,14 +122,14 @@ def _ledger_verify(_args: argparse.Namespace, settings: Settings) -> int:
 def _orders_run(args: argparse.Namespace, settings: Settings) -> int:
     """`orders auto-deliver` / `orders expire`: one transaction, prints the order ids it moved."""
     from api.database import create_db_engine, create_session_factory
+    from api.policies import order_policy
     from orders import fulfilment
-    from orders.config import OrdersConfig
 
     engine = create_db_engine(settings.database_url)
     try:
         with create_session_factory(engine).begin() as session:
             if args.orders_command == "auto-deliver":
-                days = args.days or OrdersConfig().auto_deliver_days
+                days = args.days or order_policy(settings).auto_deliver_days
                 moved = fulfilment.auto_deliver(session, days=days)
             else:
                 moved = fulfilment.expire_orders(session)

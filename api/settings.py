@@ -4,11 +4,27 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "dev-insecure-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+class ShareRuleSetting(BaseModel):
+    """The default share rule in basis points (HEZUO_DEFAULT_SHARE_RULE as JSON)."""
+
+    producers: int = Field(default=7000, ge=0, le=10_000)
+    collective_fund: int = Field(default=1000, ge=0, le=10_000)
+    training_fund: int = Field(default=1000, ge=0, le=10_000)
+    enterprise: int = Field(default=1000, ge=0, le=10_000)
+
+    @model_validator(mode="after")
+    def _sums_to_10000(self) -> "ShareRuleSetting":
+        total = self.producers + self.collective_fund + self.training_fund + self.enterprise
+        if total != 10_000:
+            raise ValueError(f"the default share rule's parts must sum to 10000, not {total}")
+        return self
 
 
 class Settings(BaseSettings):
@@ -29,6 +45,14 @@ class Settings(BaseSettings):
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # Orders (api/policies.py builds orders.config.OrderPolicy from these).
+    reservation_minutes_card: int = Field(default=30, ge=1)
+    reservation_minutes_bank_transfer: int = Field(default=72 * 60, ge=1)
+    reservation_minutes_cash_on_delivery: int = Field(default=7 * 24 * 60, ge=1)
+    auto_deliver_days: int = Field(default=14, ge=1)
+    producers_floor_bp: int = Field(default=6000, ge=0, le=10_000)
+    default_share_rule: ShareRuleSetting = Field(default_factory=ShareRuleSetting)
+    default_fee_bearer: Literal["enterprise", "pro_rata"] = "enterprise"
 
     @field_validator("database_url")
     @classmethod
@@ -48,6 +72,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "HEZUO_SECRET_KEY must be set to a random value of at least "
                 f"{MIN_PRODUCTION_SECRET_LENGTH} characters when HEZUO_ENV=production"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _default_rule_above_floor(self) -> "Settings":
+        if self.default_share_rule.producers < self.producers_floor_bp:
+            raise ValueError(
+                f"HEZUO_DEFAULT_SHARE_RULE gives producers {self.default_share_rule.producers} "
+                f"basis points, below HEZUO_PRODUCERS_FLOOR_BP ({self.producers_floor_bp})"
             )
         return self
 

@@ -13,7 +13,7 @@ from catalog.permissions import Actor
 from ledger.base import utcnow
 from orders import stock
 from orders.access import new_nonce
-from orders.config import OrdersConfig
+from orders.config import OrderPolicy
 from orders.errors import IdempotencyKeyReused, OrderInvalid, OutOfStock, StripeDisabled
 from orders.models import LotReservation, Order, OrderEvent, OrderLine, OrderStatus
 from orders.schemas import OrderCreate
@@ -46,7 +46,7 @@ def place_order(
     data: OrderCreate,
     actor: Actor,
     idempotency_key: str | None,
-    config: OrdersConfig,
+    policy: OrderPolicy,
     stripe_enabled: bool,
 ) -> tuple[Order, bool]:
     """The order (new, or the original for a replayed key) and whether it was created now."""
@@ -84,7 +84,7 @@ def place_order(
         idempotency_scope=scope,
         idempotency_key=key,
         request_hash=digest,
-        reserved_until=utcnow() + config.reservation_for(data.payment_method),
+        reserved_until=utcnow() + policy.reservation_for(data.payment_method),
     )
     # The order row first, in a savepoint: a concurrent request with the same key loses here,
     # before it reserves any stock, and answers with the winner's order.
@@ -101,7 +101,7 @@ def place_order(
     rules: dict[int, RuleInForce] = {}
     for product in products:  # sorted by id: every checkout locks lots in the same order
         rule = rules.get(product.coop_id) or rule_in_force(
-            session, coop_id=product.coop_id, on=date.today(), config=config
+            session, coop_id=product.coop_id, on=date.today(), policy=policy
         )
         rules[product.coop_id] = rule
         _add_line(session, order, product, quantities[product.id or 0], rule)

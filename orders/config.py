@@ -1,29 +1,52 @@
-"""Orders settings from the environment (HEZUO_ prefix): reservation time limits, auto-delivery, default rule."""
+"""The orders policy: reservation time limits, auto-delivery, producers' floor and the default share rule.
 
+A plain frozen value with safe defaults. The composition root builds it from the one Settings
+class (api/policies.py, variables HEZUO_RESERVATION_MINUTES_CARD, ...) and passes it to services.
+"""
+
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from ledger.share_rules import ShareParts, check_producers_floor
+from orders.errors import OrderInvalid
+
+FEE_BEARERS = ("enterprise", "pro_rata")
 
 
-class OrdersConfig(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HEZUO_ORDERS_", extra="ignore")
+def _default_rule() -> ShareParts:
+    return ShareParts(producers=7000, collective_fund=1000, training_fund=1000, enterprise=1000)
 
-    reservation_minutes_stripe: int = Field(default=30, ge=1)
-    reservation_minutes_bank_transfer: int = Field(default=72 * 60, ge=1)
-    reservation_minutes_cash_on_delivery: int = Field(default=7 * 24 * 60, ge=1)
-    auto_deliver_days: int = Field(default=14, ge=1)
-    producers_floor: int = Field(default=6000, ge=0, le=10000)
-    default_producers: int = 7000
-    default_collective_fund: int = 1000
-    default_training_fund: int = 1000
-    default_enterprise: int = 1000
-    max_lines: int = Field(default=50, ge=1)
-    max_quantity: int = Field(default=10_000, ge=1)
+
+@dataclass(frozen=True)
+class OrderPolicy:
+    reservation_minutes_card: int = 30
+    reservation_minutes_bank_transfer: int = 72 * 60
+    reservation_minutes_cash_on_delivery: int = 7 * 24 * 60
+    auto_deliver_days: int = 14
+    producers_floor_bp: int = 6000
+    default_share_rule: ShareParts = field(default_factory=_default_rule)
+    default_fee_bearer: str = "enterprise"
+
+    def __post_init__(self) -> None:
+        for name in (
+            "reservation_minutes_card",
+            "reservation_minutes_bank_transfer",
+            "reservation_minutes_cash_on_delivery",
+            "auto_deliver_days",
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise OrderInvalid(f"{name} must be a whole number ≥ 1, not {value!r}.", loc=[name])
+        if self.default_fee_bearer not in FEE_BEARERS:
+            raise OrderInvalid(
+                "default_fee_bearer must be 'enterprise' or 'pro_rata'.", loc=["default_fee_bearer"]
+            )
+        # The default rule obeys the floor like any rule staff set.
+        check_producers_floor(self.default_share_rule, floor=self.producers_floor_bp)
 
     def reservation_for(self, payment_method: str) -> timedelta:
         minutes = {
-            "stripe": self.reservation_minutes_stripe,
+            "stripe": self.reservation_minutes_card,
             "bank_transfer": self.reservation_minutes_bank_transfer,
             "cash_on_delivery": self.reservation_minutes_cash_on_delivery,
         }[payment_method]

@@ -8,11 +8,9 @@ from sqlmodel import Session, col, select
 
 from catalog.models import Cooperative
 from ledger.share_rules import ShareParts, check_producers_floor
-from orders.config import OrdersConfig
+from orders.config import FEE_BEARERS, OrderPolicy
 from orders.errors import OrderInvalid
 from orders.models import ShareRule
-
-FEE_BEARERS = ("enterprise", "pro_rata")
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ def set_share_rule(
     parts: ShareParts,
     fee_bearer: str,
     created_by: str,
-    config: OrdersConfig,
+    policy: OrderPolicy,
 ) -> ShareRule:
     if session.get(Cooperative, coop_id) is None:
         raise OrderInvalid(f"No cooperative {coop_id}.", loc=["path", "coop_id"])
@@ -38,7 +36,7 @@ def set_share_rule(
         raise OrderInvalid(
             "fee_bearer must be 'enterprise' or 'pro_rata'.", loc=["body", "fee_bearer"]
         )
-    check_producers_floor(parts, floor=config.producers_floor)
+    check_producers_floor(parts, floor=policy.producers_floor_bp)
     latest = session.scalar(
         select(func.max(ShareRule.version)).where(col(ShareRule.coop_id) == coop_id)
     )
@@ -70,7 +68,7 @@ def list_share_rules(session: Session, *, coop_id: int) -> list[ShareRule]:
     )
 
 
-def rule_in_force(session: Session, *, coop_id: int, on: date, config: OrdersConfig) -> RuleInForce:
+def rule_in_force(session: Session, *, coop_id: int, on: date, policy: OrderPolicy) -> RuleInForce:
     """The latest version effective on `on`, else the configured default."""
     rule = session.scalars(
         select(ShareRule)
@@ -80,14 +78,7 @@ def rule_in_force(session: Session, *, coop_id: int, on: date, config: OrdersCon
     ).first()
     if rule is None:
         return RuleInForce(
-            rule_id=None,
-            parts=ShareParts(
-                producers=config.default_producers,
-                collective_fund=config.default_collective_fund,
-                training_fund=config.default_training_fund,
-                enterprise=config.default_enterprise,
-            ),
-            fee_bearer="enterprise",
+            rule_id=None, parts=policy.default_share_rule, fee_bearer=policy.default_fee_bearer
         )
     return RuleInForce(
         rule_id=rule.id,

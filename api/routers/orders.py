@@ -15,12 +15,13 @@ from api.deps import (
     encode_cursor,
 )
 from api.models import User
+from api.policies import order_policy
 from api.settings import Settings
 from catalog.permissions import Actor
 from ledger.share_rules import ShareParts
 from orders import checkout, fulfilment, payments, refunds, share_rules, views, webhooks
 from orders.access import require_buyer
-from orders.config import OrdersConfig
+from orders.config import OrderPolicy
 from orders.errors import StripeDisabled
 from orders.lifecycle import get_order
 from orders.models import ShareRule
@@ -56,14 +57,15 @@ def actor_of(user: User | None) -> Actor:
     )
 
 
-def orders_config(request: Request) -> OrdersConfig:
-    config = getattr(request.app.state, "orders_config", None)
-    if config is None:
-        config = request.app.state.orders_config = OrdersConfig()
-    return config
+def policy_of(request: Request) -> OrderPolicy:
+    """The orders policy the composition root built from the settings (api/app.py)."""
+    policy = getattr(request.app.state, "order_policy", None)
+    if policy is None:
+        policy = request.app.state.order_policy = order_policy(request.app.state.settings)
+    return policy
 
 
-ConfigDep = Annotated[OrdersConfig, Depends(orders_config)]
+PolicyDep = Annotated[OrderPolicy, Depends(policy_of)]
 
 
 def gateway_or_none(request: Request, settings: SettingsDep) -> StripeGateway | None:
@@ -97,7 +99,7 @@ def place_order(
     data: OrderCreate,
     session: SessionDep,
     settings: SettingsDep,
-    config: ConfigDep,
+    policy: PolicyDep,
     gateway: GatewayDep,
     user: OptionalUserDep,
     idempotency_key: IdempotencyKey = None,
@@ -108,7 +110,7 @@ def place_order(
         data=data,
         actor=actor,
         idempotency_key=idempotency_key,
-        config=config,
+        policy=policy,
         stripe_enabled=gateway is not None,
     )
     if created and order.payment_method == "stripe":
@@ -409,7 +411,7 @@ def fulfilment_queue(
     response_model=ShareRuleRead,
 )
 def put_share_rule(
-    coop_id: int, data: ShareRuleIn, session: SessionDep, user: StaffDep, config: ConfigDep
+    coop_id: int, data: ShareRuleIn, session: SessionDep, user: StaffDep, policy: PolicyDep
 ) -> ShareRuleRead:
     rule = share_rules.set_share_rule(
         session,
@@ -418,7 +420,7 @@ def put_share_rule(
         parts=ShareParts(**data.parts.model_dump()),
         fee_bearer=data.fee_bearer,
         created_by=f"user:{user.id}",
-        config=config,
+        policy=policy,
     )
     return _rule_read(rule)
 

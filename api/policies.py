@@ -1,0 +1,24 @@
+"""Domain policies built from the one Settings class, so that domains never import api."""
+
+from api.settings import Settings
+from ledger.share_rules import ShareParts
+from orders.config import OrderPolicy
+
+
+def order_policy(settings: Settings) -> OrderPolicy:
+    """The orders policy from the HEZUO_ settings (raises a domain error when they do not fit)."""
+    rule = settings.default_share_rule
+    return OrderPolicy(
+        reservation_minutes_card=settings.reservation_minutes_card,
+        reservation_minutes_bank_transfer=settings.reservation_minutes_bank_transfer,
+        reservation_minutes_cash_on_delivery=settings.reservation_minutes_cash_on_delivery,
+        auto_deliver_days=settings.auto_deliver_days,
+        producers_floor_bp=settings.producers_floor_bp,
+        default_share_rule=ShareParts(
+            producers=rule.producers,
+            collective_fund=rule.collective_fund,
+            training_fund=rule.training_fund,
+            enterprise=rule.enterprise,
+        ),
+        default_fee_bearer=settings.default_fee_bearer,
+    )
