@@ -574,11 +574,11 @@ def auto_match(
     lines = [line for line in lines if line.id not in used_lines]
     items = [item for item in items if item.posting_id not in used_postings]
 
-    # 2. One transfer for a whole payout batch: a line equal to the sum of a batch's postings.
+    # 2. One transfer for a payout batch: a line equal to the sum of the batch's postings of a day.
     by_batch: dict[Any, list[LedgerItem]] = defaultdict(list)
     for item in items:
         if "payout_batch" in item.metadata:
-            by_batch[item.metadata["payout_batch"]].append(item)
+            by_batch[(item.metadata["payout_batch"], item.effective_date)].append(item)
     for batch_items in by_batch.values():
         total = sum(i.amount for i in batch_items)
         newest = max(i.effective_date for i in batch_items)
