@@ -574,6 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     url: str = args.url
+    load_before = os.getloadavg()[0]
     print(
         f"ledger benchmark on {make_url(url).render_as_string(hide_password=True)}, "
         f"{os.cpu_count()} cores, {args.seconds} s per run",
@@ -639,6 +640,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "hot_balance_ms": round(reads.hot_balance_ms, 3),
         "entries": entries,
         "cores": os.cpu_count(),
+        # Other processes on the machine skew every figure: compare runs at similar load.
+        "load_avg_1min_before": round(load_before, 2),
+        "load_avg_1min_after": round(os.getloadavg()[0], 2),
         "seconds_per_run": args.seconds,
         "workers": args.workers,
         "postgresql_server": server,
@@ -647,5 +651,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"\nwrote {args.output}")
+    print(
+        f"\nload average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+        f" on {os.cpu_count()} cores; wrote {args.output}"
+    )
     return 0
