@@ -192,7 +192,12 @@ class Payment(SQLModel, table=True):
 
 
 class WebhookEvent(SQLModel, table=True):
-    """The inbox: each provider event stored once by its id, stamped when handled."""
+    """The inbox: each incoming payment notice stored once by its id, stamped when handled.
+
+    Stripe's webhook events (provider "stripe", Stripe's event id), and manual payments recorded
+    under an Idempotency-Key (provider "manual", id "manual:<order>:<key hash>", payload holding
+    the request's hash and the payment's id).
+    """
 
     __tablename__ = "payment_webhook_events"
 

@@ -4,6 +4,8 @@ The browser's return and Stripe's webhook both end in `complete_stripe_payment`,
 order, re-reads the attempt and does nothing if it already succeeded, so a payment completes once.
 """
 
+import hashlib
+import json
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -12,7 +14,8 @@ from catalog.permissions import Actor
 from ledger.base import utcnow
 from orders import stock
 from orders.access import require_staff_or_manager
-from orders.errors import IllegalTransition, OrderInvalid, PaymentRefused
+from orders.checkout import check_idempotency_key
+from orders.errors import IdempotencyKeyReused, IllegalTransition, OrderInvalid, PaymentRefused
 from orders.lifecycle import captured, get_order, lines_of, payments_of, reservations_of, transition
 from orders.models import (
     LotReservation,
@@ -22,6 +25,7 @@ from orders.models import (
     PaymentStatus,
     Provider,
     ReservationState,
+    WebhookEvent,
 )
 from orders.postings import post_payment
 from orders.stripe_gateway import IntentView, StripeGateway
@@ -38,10 +42,34 @@ def outstanding(order: Order, payments: list[Payment]) -> int:
 
 
 def record_manual_payment(
-    session: Session, *, order_id: int, amount: int, currency: str, reference: str, actor: Actor
-) -> Payment:
+    session: Session,
+    *,
+    order_id: int,
+    amount: int,
+    currency: str,
+    reference: str,
+    actor: Actor,
+    idempotency_key: str | None = None,
+) -> tuple[Payment, bool]:
+    """Record money received by hand; (payment, created now).
+
+    With an Idempotency-Key the same key and body answer with the original payment, and the
+    same key with another body is refused (409). The key is kept as a notice in the payment
+    inbox (`WebhookEvent`, provider "manual"), the table that already stores each incoming
+    payment notice once by its id; the order row lock serializes retries of one order.
+    """
     order = get_order(session, order_id, for_update=True)
     require_staff_or_manager(actor, coop_ids_of(session, order_id), "record a payment")
+    notice_id = digest = None
+    if idempotency_key is not None:
+        key = check_idempotency_key(idempotency_key)
+        notice_id = f"manual:{order_id}:{hashlib.sha256(key.encode()).hexdigest()[:48]}"
+        digest = hashlib.sha256(
+            json.dumps([amount, currency, reference], ensure_ascii=False).encode()
+        ).hexdigest()
+        replay = _manual_replay(session, notice_id, digest)
+        if replay is not None:
+            return replay, False
     if order.status not in PAYABLE:
         raise IllegalTransition(order_id, order.status, "paid")
     if currency != order.currency:
@@ -71,8 +99,30 @@ def record_manual_payment(
     )
     session.add(payment)
     session.flush()
+    if notice_id is not None:
+        session.add(
+            WebhookEvent(
+                provider=Provider.manual.value,
+                event_id=notice_id,
+                type="manual_payment",
+                payload=json.dumps({"request_hash": digest, "payment_id": payment.id}),
+                handled_at=utcnow(),
+            )
+        )
     _money_received(session, order, payment, actor=who)
-    return payment
+    return payment, True
+
+
+def _manual_replay(session: Session, notice_id: str, digest: str) -> Payment | None:
+    notice = session.scalars(
+        select(WebhookEvent).where(col(WebhookEvent.event_id) == notice_id)
+    ).first()
+    if notice is None:
+        return None
+    stored = json.loads(notice.payload)
+    if stored.get("request_hash") != digest:
+        raise IdempotencyKeyReused()
+    return session.get(Payment, int(stored["payment_id"]))
 
 
 def start_stripe_attempt(

@@ -198,17 +198,20 @@ def record_manual_payment(
     data: ManualPaymentIn,
     session: SessionDep,
     user: CurrentUserDep,
-    gateway: GatewayDep,
-) -> PaymentRead:
-    payment = payments.record_manual_payment(
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Same Idempotency-Key and body → the original payment (200); another body → 409."""
+    payment, created = payments.record_manual_payment(
         session,
         order_id=order_id,
         amount=data.amount,
         currency=data.currency,
         reference=data.reference,
         actor=actor_of(user),
+        idempotency_key=idempotency_key,
     )
-    return views.payment_read(payment)
+    body = views.payment_read(payment).model_dump(mode="json")
+    return JSONResponse(body, status_code=201 if created else 200)
 
 
 @router.post(
