@@ -259,7 +259,9 @@ def test_every_catalog_route_is_in_the_table(brand_world):
     for route in ROUTES:
         path = route.path(brand_world)
         matches = [
-            r.path for r in api_routes if route.method in (r.methods or ()) and r.path_regex.match(path)
+            r.path
+            for r in api_routes
+            if route.method in (r.methods or ()) and r.path_regex.match(path)
         ]
         assert len(matches) == 1, (route.name, matches)
         walked.add((route.method, matches[0]))
