@@ -5,3 +5,4 @@ import catalog.models  # noqa: F401
 import ledger.models  # noqa: F401
 import ledger.payout_models  # noqa: F401
 import orders.models  # noqa: F401
+import training.models  # noqa: F401
