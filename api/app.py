@@ -10,7 +10,18 @@ import api.tables  # noqa: F401  (registers every table)
 from api.database import create_db_engine, create_session_factory
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
-from api.routers import auth, catalog, health, ledger, orders, training, users
+from api.routers import (
+    auth,
+    catalog,
+    health,
+    ledger,
+    orders,
+    payouts,
+    reconciliation,
+    reports,
+    training,
+    users,
+)
 from api.settings import Settings, get_settings
 from frontend.web import install_frontend
 
@@ -22,6 +33,9 @@ API_ROUTERS = (
     orders.router,
     ledger.router,
     training.router,
+    payouts.router,
+    reconciliation.router,
+    reports.router,
 )
 
 

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from catalog.models import Cooperative, Household, HouseholdStatus
-from catalog.service import get_coop, payable_account_key
-from ledger import payouts
+from catalog.permissions import Actor, require_coop_manager
+from catalog.service import get_coop, get_household, payable_account_key
+from ledger import payouts, reports
 from ledger.errors import Conflict, NotFound
-from ledger.payout_models import PayoutLine
+from ledger.payout_models import PayoutBatch, PayoutLine
 
 
 class HouseholdLeft(Conflict):
@@ -162,11 +163,135 @@ def batch_rows(session: Session, batch_id: int) -> list[PayoutRow]:
     return rows
 
 
+@dataclass(frozen=True)
+class HistoryRow:
+    line_id: int
+    batch_id: int
+    coop_id: int
+    period: str
+    household_id: int
+    member_code: str
+    name: str
+    amount: int
+    currency: str
+    status: str
+    bank_reference: str
+    paid_on: date | None
+    failure_reason: str
+
+
+def household_statement(
+    session: Session,
+    *,
+    actor: Actor,
+    household_id: int,
+    since: date | None = None,
+    until: date | None = None,
+) -> tuple[Household, reports.IncomeStatement]:
+    """The household's own income statement: its farmer, its cooperative's manager, staff."""
+    household = get_household(session, actor=actor, household_id=household_id)
+    statement = reports.income_statement(
+        session, payable_account_key(household_id), since=since, until=until
+    )
+    return household, statement
+
+
+def household_monthly_income(
+    session: Session, *, actor: Actor, household_id: int
+) -> tuple[Household, list[tuple[str, int]]]:
+    household = get_household(session, actor=actor, household_id=household_id)
+    return household, reports.monthly_income(session, payable_account_key(household_id))
+
+
+def coop_report(
+    session: Session,
+    *,
+    actor: Actor,
+    coop_id: int,
+    currency: str,
+    since: date | None = None,
+    until: date | None = None,
+) -> tuple[Cooperative, reports.CoopReport]:
+    """A cooperative's report: its manager or staff."""
+    coop = get_coop(session, coop_id)
+    require_coop_manager(actor, coop_id)
+    keys = [
+        payable_account_key(h)
+        for h in session.scalars(select(col(Household.id)).where(col(Household.coop_id) == coop_id))
+        if h is not None
+    ]
+    report = reports.coop_report(
+        session,
+        coop_id=coop_id,
+        currency=currency,
+        payable_accounts=keys,
+        since=since,
+        until=until,
+    )
+    return coop, report
+
+
+def payout_history(
+    session: Session,
+    *,
+    actor: Actor,
+    coop_id: int | None = None,
+    household_id: int | None = None,
+) -> list[HistoryRow]:
+    """Payout lines, newest first: staff all, a manager their cooperative's, a farmer their own."""
+    if household_id is not None:
+        get_household(session, actor=actor, household_id=household_id)
+    elif coop_id is not None:
+        require_coop_manager(actor, coop_id)
+    elif not actor.is_staff:
+        if actor.role == "farmer" and actor.household_id is not None:
+            household_id = actor.household_id
+        elif actor.role == "manager" and actor.coop_id is not None:
+            coop_id = actor.coop_id
+        else:
+            require_coop_manager(actor, -1)
+    query = (
+        select(PayoutLine, PayoutBatch)
+        .join(PayoutBatch, col(PayoutBatch.id) == col(PayoutLine.batch_id))
+        .order_by(col(PayoutLine.id).desc())
+    )
+    if household_id is not None:
+        query = query.where(col(PayoutLine.household_id) == household_id)
+    if coop_id is not None:
+        query = query.where(col(PayoutBatch.coop_id) == coop_id)
+    found = list(session.execute(query).tuples())
+    households = households_by_id(session, [line.household_id for line, _ in found])
+    rows = []
+    for line, batch in found:
+        household = households.get(line.household_id)
+        assert line.id is not None
+        assert batch.id is not None
+        rows.append(
+            HistoryRow(
+                line_id=line.id,
+                batch_id=batch.id,
+                coop_id=batch.coop_id,
+                period=batch.period,
+                household_id=line.household_id,
+                member_code=household.member_code if household else "",
+                name=household.name if household else "",
+                amount=line.amount,
+                currency=line.currency,
+                status=line.status,
+                bank_reference=line.bank_reference or "",
+                paid_on=line.paid_on,
+                failure_reason=line.failure_reason,
+            )
+        )
+    return rows
+
+
 def coop_names(session: Session) -> dict[int, str]:
     return {c.id: c.name_zh for c in session.scalars(select(Cooperative)) if c.id is not None}
 
 
 __all__ = [
+    "HistoryRow",
     "HouseholdLeft",
     "PayoutRow",
     "batch_rows",
@@ -174,6 +299,10 @@ __all__ = [
     "confirm_payout_line",
     "coop_names",
     "coop_payees",
+    "coop_report",
+    "household_monthly_income",
+    "household_statement",
+    "payout_history",
     "create_coop_batch",
     "households_by_id",
 ]

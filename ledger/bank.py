@@ -780,19 +780,27 @@ def post_line_adjustment(
     )
 
 
+def account_currency(session: Session, account_key: str) -> str:
+    return _account(session, account_key).currency
+
+
+def match_items(session: Session, matches: Sequence[Match]) -> list[tuple[Match, list[MatchItem]]]:
+    """Each match with its items, in the order given."""
+    items: dict[int, list[MatchItem]] = defaultdict(list)
+    ids = [m.id for m in matches if m.id is not None]
+    if ids:
+        for item in session.scalars(select(MatchItem).where(col(MatchItem.match_id).in_(ids))):
+            items[item.match_id].append(item)
+    return [(m, items[m.id or 0]) for m in matches]
+
+
 def list_matches(session: Session, account_key: str) -> list[tuple[Match, list[MatchItem]]]:
     matches = list(
         session.scalars(
             select(Match).where(col(Match.account_key) == account_key).order_by(col(Match.id))
         )
     )
-    items: dict[int, list[MatchItem]] = defaultdict(list)
-    if matches:
-        for item in session.scalars(
-            select(MatchItem).where(col(MatchItem.match_id).in_([m.id for m in matches]))
-        ):
-            items[item.match_id].append(item)
-    return [(m, items[m.id or 0]) for m in matches]
+    return match_items(session, matches)
 
 
 __all__ = [
@@ -804,11 +812,13 @@ __all__ = [
     "ParsedFile",
     "ParsedLine",
     "StatementInvalid",
+    "account_currency",
     "auto_match",
     "decode",
     "import_statement",
     "ledger_items",
     "list_matches",
+    "match_items",
     "match_manually",
     "open_items",
     "parse_amount",

@@ -1,0 +1,407 @@
+"""Reconciliation over HTTP (staff and admin): bank statement import, matching, explanations, the
+per-account view, period close, and the Stripe sync button."""
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from pydantic import BaseModel, Field
+
+from api.deps import SessionDep, SettingsDep, StaffDep
+from ledger import bank, reconciliation
+from ledger.errors import Invalid
+from ledger.payout_models import Match, MatchItem
+from orders import stripe_sync
+from orders.stripe_gateway import StripeGateway
+
+router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
+
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Not staff or admin"},
+}
+
+
+class Money(BaseModel):
+    amount: int
+    currency: str
+
+
+class ImportRead(BaseModel):
+    statement_id: int
+    account: str
+    encoding: str
+    new_lines: int
+    skipped_lines: int
+    replayed: bool
+
+
+class LineRead(BaseModel):
+    id: int
+    line_no: int
+    booked_on: date
+    amount: int
+    currency: str
+    reference: str
+    counterparty: str
+    description: str
+    state: str
+
+
+class PreviewRead(BaseModel):
+    encoding: str
+    lines: list[LineRead]
+
+
+class AutoMatch(BaseModel):
+    account: str = "assets:bank"
+    drift_days: int = Field(default=bank.DEFAULT_DRIFT_DAYS, ge=0, le=31)
+
+
+class MatchCreate(BaseModel):
+    account: str = "assets:bank"
+    line_ids: list[int] = Field(min_length=1)
+    posting_ids: list[int] = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class Adjustment(BaseModel):
+    counter_account: str = Field(min_length=1, max_length=255)
+    memo: str = Field(min_length=1, max_length=500)
+
+
+class ExplanationCreate(BaseModel):
+    account: str = "assets:bank"
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    statement_line_id: int | None = None
+    posting_id: int | None = None
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class MatchRead(BaseModel):
+    id: int
+    account: str
+    rule: str
+    reason: str
+    active: bool
+    line_ids: list[int]
+    posting_ids: list[int]
+
+
+class OpenItemRead(BaseModel):
+    side: str
+    id: int
+    date: date
+    amount: int
+    reference: str
+    description: str
+    explanation: str | None
+
+
+class ReconciliationRead(BaseModel):
+    account: str
+    period: str
+    currency: str
+    ledger_balance: int
+    statement_balance: int
+    difference: int
+    matched: dict[str, int]
+    open_items: list[OpenItemRead]
+    unexplained: int
+    closable: bool
+    closed: bool
+
+
+class CloseRequest(BaseModel):
+    accounts: list[str] | None = None
+
+
+class SyncRead(BaseModel):
+    fetched: int
+    new: int
+    fees_posted: int
+    payouts_posted: int
+    matched: int
+    unmatched: list[str]
+
+
+def view_read(view: reconciliation.Reconciliation) -> ReconciliationRead:
+    return ReconciliationRead(
+        account=view.account,
+        period=view.period,
+        currency=view.currency,
+        ledger_balance=view.ledger_balance,
+        statement_balance=view.statement_balance,
+        difference=view.difference,
+        matched={
+            "ledger": view.matched_ledger,
+            "statement": view.matched_statement,
+            "lines": view.matched_count,
+        },
+        open_items=[
+            OpenItemRead(
+                side=i.side,
+                id=i.id,
+                date=i.on,
+                amount=i.amount,
+                reference=i.reference,
+                description=i.description,
+                explanation=i.explanation,
+            )
+            for i in view.open_items
+        ],
+        unexplained=len(view.unexplained),
+        closable=view.closable,
+        closed=view.closed,
+    )
+
+
+def _match_read(match: Match, items: list[MatchItem]) -> MatchRead:
+    return MatchRead(
+        id=match.id or 0,
+        account=match.account_key,
+        rule=match.rule,
+        reason=match.reason,
+        active=match.active,
+        line_ids=[i.statement_line_id for i in items if i.statement_line_id is not None],
+        posting_ids=[i.posting_id for i in items if i.posting_id is not None],
+    )
+
+
+def parse_mapping(mapping: str | None) -> dict[str, str] | None:
+    if not mapping:
+        return None
+    try:
+        value = json.loads(mapping)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise Invalid(
+            'The mapping must be a JSON object like {"date": "交易日期", "amount": "金额"}.',
+            errors=[{"loc": ["body", "mapping"], "msg": "JSON object of column names"}],
+        )
+    return value
+
+
+@router.post(
+    "/statements",
+    response_model=ImportRead | PreviewRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 422: {"description": "Bad file: every bad line and column named"}},
+)
+async def import_statement(
+    staff: StaffDep,
+    session: SessionDep,
+    response: Response,
+    file: Annotated[UploadFile, File()],
+    account: Annotated[str, Form()] = "assets:bank",
+    mapping: Annotated[str | None, Form()] = None,
+    preview: Annotated[bool, Form()] = False,
+) -> ImportRead | PreviewRead:
+    """Import a bank CSV (documented in ledger/bank.py); the same file twice is stored once."""
+    raw = await file.read(bank.MAX_FILE_BYTES + 1)
+    columns = parse_mapping(mapping)
+    if preview:
+        currency = bank.account_currency(session, account)
+        parsed = bank.parse_statement(raw, currency=currency, mapping=columns)
+        response.status_code = status.HTTP_200_OK
+        return PreviewRead(
+            encoding=parsed.encoding,
+            lines=[
+                LineRead(
+                    id=0,
+                    line_no=line.line_no,
+                    booked_on=line.booked_on,
+                    amount=line.amount,
+                    currency=line.currency,
+                    reference=line.reference,
+                    counterparty=line.counterparty,
+                    description=line.description,
+                    state="preview",
+                )
+                for line in parsed.lines
+            ],
+        )
+    result = bank.import_statement(
+        session,
+        raw=raw,
+        account_key=account,
+        filename=file.filename or "",
+        mapping=columns,
+        imported_by=f"user:{staff.id}",
+    )
+    if result.replayed:
+        response.status_code = status.HTTP_200_OK
+    return ImportRead(
+        statement_id=result.statement.id or 0,
+        account=account,
+        encoding=result.statement.encoding,
+        new_lines=result.new_lines,
+        skipped_lines=result.skipped_lines,
+        replayed=result.replayed,
+    )
+
+
+@router.get("/lines", response_model=list[LineRead], responses=PROBLEMS)
+def list_lines(
+    _staff: StaffDep,
+    session: SessionDep,
+    account: Annotated[str, Query()] = "assets:bank",
+) -> list[LineRead]:
+    return [
+        LineRead(
+            id=line.id or 0,
+            line_no=line.line_no,
+            booked_on=line.booked_on,
+            amount=line.amount,
+            currency=line.currency,
+            reference=line.reference,
+            counterparty=line.counterparty,
+            description=line.description,
+            state=line.state,
+        )
+        for line in bank.statement_lines(session, account)
+    ]
+
+
+@router.post("/auto-match", response_model=list[MatchRead], responses=PROBLEMS)
+def auto_match(body: AutoMatch, staff: StaffDep, session: SessionDep) -> list[MatchRead]:
+    made = bank.auto_match(
+        session,
+        account_key=body.account,
+        drift_days=body.drift_days,
+        created_by=f"user:{staff.id}",
+    )
+    return [_match_read(m, items) for m, items in bank.match_items(session, made)]
+
+
+@router.get("/matches", response_model=list[MatchRead], responses=PROBLEMS)
+def list_matches(
+    _staff: StaffDep, session: SessionDep, account: Annotated[str, Query()] = "assets:bank"
+) -> list[MatchRead]:
+    return [_match_read(m, items) for m, items in bank.list_matches(session, account)]
+
+
+@router.post(
+    "/matches",
+    response_model=MatchRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 409: {"description": "Already matched, or the sums differ"}},
+)
+def create_match(body: MatchCreate, staff: StaffDep, session: SessionDep) -> MatchRead:
+    match = bank.match_manually(
+        session,
+        account_key=body.account,
+        line_ids=body.line_ids,
+        posting_ids=body.posting_ids,
+        reason=body.reason,
+        created_by=f"user:{staff.id}",
+    )
+    ((_, items),) = bank.match_items(session, [match])
+    return _match_read(match, items)
+
+
+@router.post(
+    "/matches/{match_id}/unmatch",
+    response_model=MatchRead,
+    responses={**PROBLEMS, 404: {"description": "No such match"}, 409: {"description": "Undone"}},
+)
+def unmatch(match_id: int, body: Reason, staff: StaffDep, session: SessionDep) -> MatchRead:
+    match = bank.unmatch(
+        session, match_id=match_id, reason=body.reason, undone_by=f"user:{staff.id}"
+    )
+    ((_, items),) = bank.match_items(session, [match])
+    return _match_read(match, items)
+
+
+@router.post(
+    "/lines/{line_id}/adjustment",
+    response_model=MatchRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 404: {"description": "No such line"}, 409: {"description": "Matched"}},
+)
+def book_line(line_id: int, body: Adjustment, staff: StaffDep, session: SessionDep) -> MatchRead:
+    """Book an unexpected bank line (a fee, interest) against an account, and match it."""
+    match = bank.post_line_adjustment(
+        session,
+        line_id=line_id,
+        counter_account=body.counter_account,
+        memo=body.memo,
+        created_by=f"user:{staff.id}",
+    )
+    ((_, items),) = bank.match_items(session, [match])
+    return _match_read(match, items)
+
+
+@router.post(
+    "/explanations",
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 404: {"description": "Not an open item"}},
+)
+def explain(body: ExplanationCreate, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+    explanation = reconciliation.explain(
+        session,
+        account_key=body.account,
+        period=body.period,
+        reason=body.reason,
+        statement_line_id=body.statement_line_id,
+        posting_id=body.posting_id,
+        created_by=f"user:{staff.id}",
+    )
+    return {
+        "id": explanation.id,
+        "account": explanation.account_key,
+        "period": explanation.period,
+        "statement_line_id": explanation.statement_line_id,
+        "posting_id": explanation.posting_id,
+        "reason": explanation.reason,
+    }
+
+
+@router.get("", response_model=ReconciliationRead, responses=PROBLEMS)
+def read_reconciliation(
+    _staff: StaffDep,
+    session: SessionDep,
+    period: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    account: Annotated[str, Query()] = "assets:bank",
+) -> ReconciliationRead:
+    """Ledger balance, statement balance, matched, open items on each side, the difference."""
+    return view_read(reconciliation.reconcile(session, account_key=account, period=period))
+
+
+@router.post(
+    "/periods/{period}/close",
+    response_model=list[ReconciliationRead],
+    responses={**PROBLEMS, 409: {"description": "Unexplained differences (listed)"}},
+)
+def close_period(
+    period: str, staff: StaffDep, session: SessionDep, body: CloseRequest | None = None
+) -> list[ReconciliationRead]:
+    views = reconciliation.close_reconciled_period(
+        session,
+        period=period,
+        accounts=body.accounts if body else None,
+        closed_by=f"user:{staff.id}",
+    )
+    return [view_read(v) for v in views]
+
+
+@router.post(
+    "/stripe/sync",
+    response_model=SyncRead,
+    responses={**PROBLEMS, 503: {"description": "Stripe is not configured"}},
+)
+def sync_stripe(staff: StaffDep, session: SessionDep, settings: SettingsDep) -> SyncRead:
+    """Fetch Stripe balance transactions since the last sync; post fees and payouts; match."""
+    if not settings.stripe_secret_key:
+        raise stripe_sync.StripeNotConfigured("Stripe is not configured (HEZUO_STRIPE_SECRET_KEY).")
+    gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+    result = stripe_sync.sync(session, gateway=gateway, created_by=f"user:{staff.id}")
+    return SyncRead(**result.__dict__)

@@ -1,0 +1,289 @@
+"""Stripe sync: page through balance transactions (and payouts) since the last sync, store each once,
+post actual processing fees and Stripe payouts, and match charges and refunds to our payments.
+
+Ledger effects: a fee → Dr `expenses:payments:processing-fees` / Cr `assets:clearing:stripe`; a
+payout → Dr `assets:bank` / Cr `assets:clearing:stripe`. Each is idempotent by the Stripe id, so a
+sync run twice (or a payout seen both as a balance transaction and as a payout) posts once.
+Charges and refunds were already posted by the payment flow: they are matched to those entries by
+PaymentIntent id. Stripe lists newest first; we stop at the first transaction older than the last
+sync's newest (minus a second, as `created` has one-second resolution; ids dedupe the overlap).
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from ledger import service as ledger
+from ledger.errors import DomainError
+from ledger.models import AccountType, JournalEntry, Side
+from ledger.payout_models import StripeTransaction, SyncState
+from orders.models import Payment
+from orders.stripe_gateway import StripeGateway
+
+SOURCE = "stripe"
+CLEARING = "assets:clearing:stripe"
+FEES = "expenses:payments:processing-fees"
+BANK = "assets:bank"
+PAGE = 100
+
+
+class StripeNotConfigured(DomainError):
+    status_code = 503
+    title = "Stripe not configured"
+    type_slug = "stripe-not-configured"
+
+
+class StripeSyncFailed(DomainError):
+    status_code = 502
+    title = "Stripe sync failed"
+    type_slug = "stripe-sync-failed"
+
+
+@dataclass
+class SyncResult:
+    fetched: int = 0
+    new: int = 0
+    fees_posted: int = 0
+    payouts_posted: int = 0
+    matched: int = 0
+    unmatched: list[str] = field(default_factory=list)
+
+
+def _list(gateway: StripeGateway, resource: str, starting_after: str | None) -> Any:
+    params: dict[str, Any] = {"limit": PAGE}
+    if starting_after:
+        params["starting_after"] = starting_after
+    api = getattr(gateway.client.v1, resource)
+    try:
+        return api.list(params=params)
+    except stripe.StripeError as error:
+        raise StripeSyncFailed(f"Stripe refused the list of {resource}: {error}") from error
+
+
+def _fetch(gateway: StripeGateway, resource: str, since: int) -> list[dict[str, Any]]:
+    """Objects created at or after `since`, newest first, across pages."""
+    found: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        page = _list(gateway, resource, after)
+        items = [item.to_dict() for item in page.data]
+        for item in items:
+            if int(item["created"]) < since:
+                return found
+            found.append(item)
+        if not page.has_more or not items:
+            return found
+        after = items[-1]["id"]
+
+
+def _entry_of_intent(session: Session, intent_id: str, kind: str) -> int | None:
+    payment = session.scalars(
+        select(Payment).where(col(Payment.payment_intent_id) == intent_id)
+    ).first()
+    if payment is None:
+        return None
+    if kind == "charge":
+        return payment.ledger_entry_id
+    # A refund: the newest refund entry of that order not yet matched to a Stripe transaction.
+    taken = set(
+        session.scalars(
+            select(col(StripeTransaction.matched_entry_id)).where(
+                col(StripeTransaction.matched_entry_id).is_not(None)
+            )
+        )
+    )
+    for entry_id in session.scalars(
+        select(col(JournalEntry.id))
+        .where(
+            col(JournalEntry.reference) == f"order:{payment.order_id}",
+            col(JournalEntry.kind) == "refund",
+        )
+        .order_by(col(JournalEntry.id))
+    ):
+        if entry_id is not None and entry_id not in taken:
+            return int(entry_id)
+    return None
+
+
+def _intent_of(gateway: StripeGateway, source: str) -> str:
+    try:
+        obj: Any
+        if source.startswith("ch_"):
+            obj = gateway.client.v1.charges.retrieve(source)
+        elif source.startswith(("re_", "pyr_")):
+            obj = gateway.client.v1.refunds.retrieve(source)
+        else:
+            return ""
+    except stripe.StripeError:
+        return ""
+    intent = getattr(obj, "payment_intent", None)
+    return str(intent or "")
+
+
+def _post(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    on: date,
+    debit: str,
+    credit: str,
+    amount: int,
+    currency: str,
+    memo: str,
+    reference: str,
+    created_by: str,
+) -> int:
+    result = ledger.post(
+        session,
+        ledger.EntrySpec(
+            kind=kind,
+            effective_date=on,
+            postings=(
+                ledger.PostingSpec(debit, Side.debit, amount, currency),
+                ledger.PostingSpec(credit, Side.credit, amount, currency),
+            ),
+            idempotency_key=key,
+            memo=memo,
+            reference=reference,
+            metadata={"stripe": reference},
+            created_by=created_by,
+        ),
+    )
+    assert result.entry.id is not None
+    return result.entry.id
+
+
+def _open_accounts(session: Session, currency: str) -> None:
+    for key, kind in ((CLEARING, AccountType.asset), (BANK, AccountType.asset)):
+        ledger.open_account(session, key=key, type=kind, currency=currency)
+    ledger.open_account(session, key=FEES, type=AccountType.expense, currency=currency)
+
+
+def _store(session: Session, row: StripeTransaction) -> bool:
+    """Insert once by Stripe id; False when it was stored by an earlier sync."""
+    existing = session.scalars(
+        select(StripeTransaction).where(col(StripeTransaction.stripe_id) == row.stripe_id)
+    ).first()
+    if existing is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def sync(session: Session, *, gateway: StripeGateway, created_by: str) -> SyncResult:
+    """One sync run; safe to repeat and to run concurrently (rows and entries are keyed by id)."""
+    state = session.get(SyncState, SOURCE) or SyncState(source=SOURCE, cursor_created=0)
+    since = max(state.cursor_created - 1, 0)
+    result = SyncResult()
+    transactions = _fetch(gateway, "balance_transactions", since)
+    payouts = [p for p in _fetch(gateway, "payouts", since) if p.get("status") != "failed"]
+    newest = state.cursor_created
+    for txn in transactions:
+        result.fetched += 1
+        newest = max(newest, int(txn["created"]))
+        kind = str(txn.get("type", ""))
+        currency = str(txn["currency"]).upper()
+        source = str(txn.get("source") or "")
+        on = datetime.fromtimestamp(int(txn["created"]), UTC).date()
+        row = StripeTransaction(
+            stripe_id=str(txn["id"]),
+            type=kind,
+            amount=int(txn["amount"]),
+            fee=int(txn.get("fee") or 0),
+            net=int(txn.get("net") or 0),
+            currency=currency,
+            created=int(txn["created"]),
+            source_id=source,
+        )
+        if not _store(session, row):
+            continue
+        result.new += 1
+        _open_accounts(session, currency)
+        if kind in ("charge", "payment", "refund", "payment_refund"):
+            row.payment_intent_id = _intent_of(gateway, source)
+            entry = _entry_of_intent(
+                session, row.payment_intent_id, "charge" if "refund" not in kind else "refund"
+            )
+            if entry is not None:
+                row.matched_entry_id = entry
+                result.matched += 1
+            else:
+                result.unmatched.append(row.stripe_id)
+        if row.fee > 0:
+            row.posted_entry_id = _post(
+                session,
+                key=f"stripe:fee:{row.stripe_id}",
+                kind="fee",
+                on=on,
+                debit=FEES,
+                credit=CLEARING,
+                amount=row.fee,
+                currency=currency,
+                memo=f"Stripe fee on {source or row.stripe_id}",
+                reference=row.stripe_id,
+                created_by=created_by,
+            )
+            result.fees_posted += 1
+        # A payout's own balance transaction is posted from the payout list below (one entry).
+        session.add(row)
+    for payout in payouts:
+        result.fetched += 1
+        newest = max(newest, int(payout["created"]))
+        currency = str(payout["currency"]).upper()
+        row = StripeTransaction(
+            stripe_id=str(payout["id"]),
+            type="payout",
+            amount=-int(payout["amount"]),
+            fee=0,
+            net=-int(payout["amount"]),
+            currency=currency,
+            created=int(payout["created"]),
+            source_id=str(payout["id"]),
+        )
+        if not _store(session, row):
+            continue
+        result.new += 1
+        _open_accounts(session, currency)
+        on = datetime.fromtimestamp(int(payout["created"]), UTC).date()
+        row.posted_entry_id = _post_payout(
+            session, row.stripe_id, int(payout["amount"]), currency, on, created_by
+        )
+        result.payouts_posted += 1
+        session.add(row)
+    state.cursor_created = newest
+    state.synced_at = datetime.now(UTC)
+    session.add(state)
+    session.flush()
+    return result
+
+
+def _post_payout(
+    session: Session, payout_id: str, amount: int, currency: str, on: date, created_by: str
+) -> int:
+    return _post(
+        session,
+        key=f"stripe:payout:{payout_id}",
+        kind="payout",
+        on=on,
+        debit=BANK,
+        credit=CLEARING,
+        amount=amount,
+        currency=currency,
+        memo=f"Stripe payout {payout_id}",
+        reference=payout_id,
+        created_by=created_by,
+    )
+
+
+__all__ = ["StripeNotConfigured", "StripeSyncFailed", "SyncResult", "sync"]
