@@ -40,7 +40,7 @@ def _demo_load(_args: argparse.Namespace, settings: Settings) -> int:
     engine = create_db_engine(settings.database_url)
     try:
         with create_session_factory(engine).begin() as session:
-            created = load_demo(session, env=settings.env)
+            created = load_demo(session, settings=settings)
     except DemoRefused as refused:
         print(f"refused: {refused}", file=sys.stderr)
         return 2

@@ -18,7 +18,8 @@ def create_db_engine(database_url: str, *, sqlite_immediate: bool = True, **kwar
     """An engine for the URL. ``sqlite_immediate=False`` only for test helpers that mostly read."""
     if database_url.startswith("sqlite"):
         return _create_sqlite_engine(database_url, immediate=sqlite_immediate, **kwargs)
-    return create_engine(database_url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)  # survive a database restart; bench turns it off
+    return create_engine(database_url, **kwargs)
 
 
 def _create_sqlite_engine(database_url: str, *, immediate: bool, **kwargs: Any) -> Engine:

@@ -6,7 +6,7 @@ from sqlmodel import Session
 
 from api import service
 from api.models import Role
-from api.settings import Settings, get_settings
+from api.settings import Settings
 from catalog.demo import load_catalog_demo
 
 
@@ -31,16 +31,17 @@ class DemoRefused(Exception):
     pass
 
 
-def load_demo(session: Session, *, env: str, settings: Settings | None = None) -> list[str]:
+def load_demo(session: Session, *, settings: Settings) -> list[str]:
     """Create what is missing; returns a line per thing created."""
-    if env != "development":
-        raise DemoRefused(f"demo data is loaded only when HEZUO_ENV=development (it is {env!r})")
+    if settings.env != "development":
+        raise DemoRefused(
+            f"demo data is loaded only when HEZUO_ENV=development (it is {settings.env!r})"
+        )
     created: list[str] = []
     for demo in DEMO_USERS:
         if service.get_user_by_email(session, demo.email) is None:
             service.create_user(session, email=demo.email, password=demo.password, role=demo.role)
             created.append(f"user {demo.email} ({demo.role.value})")
-    settings = settings or get_settings()
     catalog = load_catalog_demo(session, media_dir=settings.media_dir, currency=settings.currency)
     created.extend(catalog.created)
     _link_demo_users(session, coop_id=catalog.coop_id, household_id=catalog.farmer_household_id)

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ HEZUO = str(Path(sys.executable).parent / "hezuo")
 def run_cli(args, database_url, env="development"):
     environment = {**os.environ, "HEZUO_DATABASE_URL": database_url, "HEZUO_ENV": env}
     environment["HEZUO_SECRET_KEY"] = "cli-test-secret-key-0123456789-abcdefghij"
+    environment["HEZUO_MEDIA_DIR"] = tempfile.mkdtemp(prefix="hezuo-cli-media-")
     return subprocess.run(
         [HEZUO, *args], env=environment, capture_output=True, text=True, timeout=120
     )

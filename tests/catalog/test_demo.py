@@ -8,10 +8,11 @@ from catalog.models import Household, Lot, Product, ProductPhoto
 
 
 def test_demo_catalog_is_idempotent_and_links_users(session, settings, client):
-    first = load_demo(session, env="development", settings=settings)
+    development = settings.model_copy(update={"env": "development"})
+    first = load_demo(session, settings=development)
     session.commit()
     assert "product 松江土蜂蜜" in first
-    assert load_demo(session, env="development", settings=settings) == []
+    assert load_demo(session, settings=development) == []
     session.commit()
     counts = [
         session.scalar(select(func.count()).select_from(model))

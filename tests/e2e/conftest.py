@@ -56,7 +56,7 @@ def live_server(e2e_settings: Settings) -> Iterator[str]:
     """The app with the demo data, served by uvicorn on 127.0.0.1:<free port>; yields its URL."""
     engine = create_db_engine(e2e_settings.database_url)
     with create_session_factory(engine).begin() as session:
-        load_demo(session, env="development")
+        load_demo(session, settings=e2e_settings.model_copy(update={"env": "development"}))
     engine.dispose()
 
     app = create_app(e2e_settings)
