@@ -9,6 +9,7 @@ from sqlmodel import Session
 from catalog.models import Cooperative
 from catalog.payout_details import confirm_payout_batch, confirm_payout_line, create_coop_batch
 from ledger import bank, reconciliation
+from ledger.errors import Invalid
 from ledger.payout_models import Match, StatementLine
 from tests.payouts.conftest import HouseholdFactory, earn
 
@@ -189,7 +190,7 @@ def test_manual_match_needs_a_reason_and_agreeing_sums_and_unmatch_is_recorded(
             posting_ids=[posting.posting_id],
             reason="same payout",
         )
-    with pytest.raises(bank.Invalid):
+    with pytest.raises(Invalid):
         bank.match_manually(
             session, account_key=BANK, line_ids=[big], posting_ids=[posting.posting_id], reason=" "
         )
