@@ -103,6 +103,13 @@ def _page(
 # Storefront
 
 
+def featured_products(request: Request, session: Session, user: User | None) -> dict[str, Any]:
+    """The newest products in stock, with the bilingual helpers their cards need (home page)."""
+    query = ProductQuery(in_stock=True, sort="newest", limit=6)
+    found, _next = search_products(session, actor=actor_of(user), query=query)
+    return {**_helpers(request), "featured": products.product_reads(session, found)}
+
+
 @router.get("/products", response_class=HTMLResponse)
 def storefront(
     request: Request,

@@ -9,6 +9,7 @@ from api import service
 from api.demo import DEMO_USERS
 from api.deps import SESSION_COOKIE, SessionDep, SettingsDep
 from api.errors import BadCredentials, TooManyLogins
+from frontend.catalog_pages import featured_products
 from frontend.csrf import CsrfDep, rotate_csrf_token, set_csrf_cookie
 from frontend.i18n import LOCALE_COOKIE, N_, SUPPORTED_LOCALES
 from frontend.redirects import safe_next
@@ -35,8 +36,8 @@ MSG_TOO_MANY = N_("Too many failed sign-ins for this account. Try again in %(sec
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> Response:
-    return render(request, "home.html")
+def home(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    return render(request, "home.html", featured_products(request, session, user))
 
 
 def _login_form(

@@ -168,3 +168,15 @@ def test_a_wrong_method_is_a_405_page(client):
 def test_pages_are_not_in_the_openapi_document(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert not {"/", "/login", "/logout", "/me", "/locale"} & set(paths)
+
+
+def test_home_shows_products_in_stock_and_links_the_storefront(client, session, settings):
+    from api.demo import load_demo
+
+    load_demo(session, settings=settings.model_copy(update={"env": "development"}))
+    session.commit()
+    page = client.get("/", headers={"accept-language": "zh-CN"})
+    assert page.status_code == 200
+    assert "合作社新品" in page.text
+    assert "松江土蜂蜜" in page.text
+    assert 'href="/products"' in page.text
