@@ -2,6 +2,7 @@
 
 import api.models  # noqa: F401
 import catalog.models  # noqa: F401
+import governance.models  # noqa: F401
 import ledger.models  # noqa: F401
 import ledger.payout_models  # noqa: F401
 import orders.models  # noqa: F401
