@@ -172,3 +172,45 @@ def _line_read(line: OrderLine, reservations: list, currency: str) -> LineRead: 
             "fee_bearer": line.rule_fee_bearer,
         },
     )
+
+
+def buyer_orders(session: Session, *, user_id: int, limit: int = 100) -> list[Order]:
+    """A signed-in buyer's own orders, newest first (whatever their role)."""
+    return list(
+        session.scalars(
+            select(Order)
+            .where(col(Order.buyer_user_id) == user_id)
+            .order_by(col(Order.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def awaiting_manual_payment(session: Session, *, search: str = "", limit: int = 100) -> list[Order]:
+    """Orders paid by hand (bank transfer, cash on delivery) whose money staff have not yet seen.
+
+    Expired ones too: a transfer that arrives late is still recorded (and refunded if the stock is
+    gone). `search` is an order number or a transfer reference code.
+    """
+    query = select(Order).where(
+        col(Order.status).in_(["pending_payment", "expired"]),
+        col(Order.payment_method).in_(["bank_transfer", "cash_on_delivery"]),
+    )
+    term = search.strip().upper()
+    if term:
+        if term.isdigit():
+            query = query.where(col(Order.id) == int(term))
+        else:
+            query = query.where(col(Order.reference_code) == term)
+    return list(session.scalars(query.order_by(col(Order.id).desc()).limit(limit)))
+
+
+def flagged_orders(session: Session, *, limit: int = 50) -> list[Order]:
+    return list(
+        session.scalars(
+            select(Order)
+            .where(col(Order.flagged).is_(True))
+            .order_by(col(Order.id).desc())
+            .limit(limit)
+        )
+    )
