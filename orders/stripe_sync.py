@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 
 from ledger import service as ledger
 from ledger.errors import DomainError
-from ledger.models import AccountType, JournalEntry, Side
+from ledger.models import Account, AccountType, JournalEntry, Side
 from ledger.payout_models import StripeTransaction, SyncState
 from orders.models import Payment
 from orders.stripe_gateway import StripeGateway
@@ -159,10 +159,17 @@ def _post(
     return result.entry.id
 
 
-def _open_accounts(session: Session, currency: str) -> None:
+def _ledger_takes(session: Session, currency: str) -> bool:
+    """Open the accounts in `currency`; False when the ledger keeps them in another currency
+    (account keys are unique, one currency each: e.g. the emulator's payouts are EUR only)."""
+    for key in (CLEARING, BANK, FEES):
+        account = session.scalars(select(Account).where(col(Account.key) == key)).first()
+        if account is not None and account.currency != currency:
+            return False
     for key, kind in ((CLEARING, AccountType.asset), (BANK, AccountType.asset)):
         ledger.open_account(session, key=key, type=kind, currency=currency)
     ledger.open_account(session, key=FEES, type=AccountType.expense, currency=currency)
+    return True
 
 
 def _store(session: Session, row: StripeTransaction) -> bool:
@@ -209,7 +216,9 @@ def sync(session: Session, *, gateway: StripeGateway, created_by: str) -> SyncRe
         if not _store(session, row):
             continue
         result.new += 1
-        _open_accounts(session, currency)
+        if not _ledger_takes(session, currency):
+            result.unmatched.append(f"{row.stripe_id}: {currency} is not the ledger's currency")
+            continue
         if kind in ("charge", "payment", "refund", "payment_refund"):
             row.payment_intent_id = _intent_of(gateway, source)
             entry = _entry_of_intent(
@@ -254,7 +263,9 @@ def sync(session: Session, *, gateway: StripeGateway, created_by: str) -> SyncRe
         if not _store(session, row):
             continue
         result.new += 1
-        _open_accounts(session, currency)
+        if not _ledger_takes(session, currency):
+            result.unmatched.append(f"{row.stripe_id}: {currency} is not the ledger's currency")
+            continue
         on = datetime.fromtimestamp(int(payout["created"]), UTC).date()
         row.posted_entry_id = _post_payout(
             session, row.stripe_id, int(payout["amount"]), currency, on, created_by
