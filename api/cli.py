@@ -140,6 +140,31 @@ def _orders_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _stripe_sync(_args: argparse.Namespace, settings: Settings) -> int:
+    """`stripe sync`: Stripe balance transactions and payouts since the last sync, in one transaction."""
+    from api.database import create_db_engine, create_session_factory
+    from orders.stripe_gateway import StripeGateway
+    from orders.stripe_sync import sync
+
+    if not settings.stripe_secret_key:
+        print("Stripe is not configured (set HEZUO_STRIPE_SECRET_KEY)", file=sys.stderr)
+        return 2
+    gateway = StripeGateway(settings.stripe_secret_key, api_base=settings.stripe_api_base)
+    engine = create_db_engine(settings.database_url)
+    try:
+        with create_session_factory(engine).begin() as session:
+            result = sync(session, gateway=gateway, created_by="cli")
+    finally:
+        engine.dispose()
+    print(
+        f"fetched {result.fetched}, new {result.new}, matched {result.matched}, "
+        f"fees posted {result.fees_posted}, payouts posted {result.payouts_posted}"
+    )
+    for item in result.unmatched:
+        print(f"unmatched: {item}")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
@@ -201,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
     orders.add_parser("expire", help="expire unpaid orders past their reservation").set_defaults(
         handler=_orders_run
     )
+    stripe_commands = commands.add_parser("stripe", help="Stripe jobs").add_subparsers(
+        dest="stripe_command", required=True
+    )
+    stripe_commands.add_parser(
+        "sync", help="fetch Stripe balance transactions since the last sync; post fees, payouts"
+    ).set_defaults(handler=_stripe_sync)
     return parser
 
 

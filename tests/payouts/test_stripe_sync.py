@@ -12,7 +12,7 @@ import pytest
 import stripe
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from api.models import Role
 from api.settings import Settings
@@ -54,7 +54,7 @@ def settings(database_url: str, tmp_path: object, stripe_url: str) -> Settings:
 def paid_order(session: Session, client: stripe.StripeClient, amount: int) -> str:
     """A card payment as the orders flow leaves it: intent succeeded, payment row, ledger entry."""
     intent = client.v1.payment_intents.create(
-        params={
+        params={  # type: ignore[typeddict-unknown-key]
             "amount": amount,
             "currency": "cny",
             "payment_method_types": ["card"],
@@ -139,7 +139,7 @@ def test_sync_stores_once_matches_by_intent_and_reports_foreign_payouts(
     assert (first.new, first.matched, first.fees_posted, first.payouts_posted) == (3, 2, 0, 0)
     assert len(first.unmatched) == 1
     assert "EUR" in first.unmatched[0]
-    stored = session.scalars(select(StripeTransaction).order_by(StripeTransaction.id)).all()
+    stored = session.scalars(select(StripeTransaction).order_by(col(StripeTransaction.id))).all()
     assert sorted(row.type for row in stored) == ["charge", "charge", "payout"]
     assert all(row.matched_entry_id for row in stored if row.type == "charge")
 
@@ -160,3 +160,39 @@ def test_staff_button_runs_the_sync(
     response = client.post(url, headers=login(staff))  # type: ignore[operator]
     assert response.status_code == 200, response.text
     assert response.json()["new"] == 0
+
+
+def test_cli_stripe_sync(session: Session, database_url: str, stripe_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    service.open_account(
+        session, key="assets:clearing:stripe", type=AccountType.asset, currency="CNY"
+    )
+    service.open_account(
+        session, key="liabilities:buyers:deposits", type=AccountType.liability, currency="CNY"
+    )
+    session.commit()
+    browser = stripe.StripeClient(KEY, base_addresses={"api": stripe_url})
+    paid_order(session, browser, 2_500)
+    env = {
+        **os.environ,
+        "HEZUO_DATABASE_URL": database_url,
+        "HEZUO_STRIPE_SECRET_KEY": KEY,
+        "HEZUO_STRIPE_API_BASE": stripe_url,
+    }
+    hezuo = str(Path(sys.executable).parent / "hezuo")
+    first = subprocess.run(
+        [hezuo, "stripe", "sync"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert first.returncode == 0, first.stderr
+    assert "new 1, matched 1" in first.stdout
+    again = subprocess.run(
+        [hezuo, "stripe", "sync"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "new 0" in again.stdout
+    env.pop("HEZUO_STRIPE_SECRET_KEY")
+    off = subprocess.run([hezuo, "stripe", "sync"], env=env, capture_output=True, text=True)
+    assert off.returncode == 2
