@@ -202,6 +202,24 @@ def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
     return row[index].strip()
 
 
+def parse_mapping(text: str | None) -> dict[str, str] | None:
+    """A column mapping sent as JSON text (a form field), or None for the default format."""
+    if not text or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise StatementInvalid(
+            'The mapping must be a JSON object like {"date": "交易日期", "amount": "金额"}.',
+            errors=[{"loc": ["body", "mapping"], "msg": "JSON object of column names"}],
+        )
+    return value
+
+
 def parse_statement(
     raw: bytes, *, currency: str, mapping: Mapping[str, str] | None = None
 ) -> ParsedFile:
@@ -823,6 +841,7 @@ __all__ = [
     "open_items",
     "parse_amount",
     "parse_date",
+    "parse_mapping",
     "parse_statement",
     "post_line_adjustment",
     "statement_lines",

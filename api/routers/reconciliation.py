@@ -1,7 +1,6 @@
 """Reconciliation over HTTP (staff and admin): bank statement import, matching, explanations, the
 per-account view, period close, and the Stripe sync button."""
 
-import json
 from datetime import date
 from typing import Annotated, Any
 
@@ -10,7 +9,6 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep, StaffDep
 from ledger import bank, reconciliation
-from ledger.errors import Invalid
 from ledger.payout_models import Match, MatchItem
 from orders import stripe_sync
 from orders.stripe_gateway import StripeGateway
@@ -173,23 +171,6 @@ def _match_read(match: Match, items: list[MatchItem]) -> MatchRead:
     )
 
 
-def parse_mapping(mapping: str | None) -> dict[str, str] | None:
-    if not mapping:
-        return None
-    try:
-        value = json.loads(mapping)
-    except ValueError:
-        value = None
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise Invalid(
-            'The mapping must be a JSON object like {"date": "交易日期", "amount": "金额"}.',
-            errors=[{"loc": ["body", "mapping"], "msg": "JSON object of column names"}],
-        )
-    return value
-
-
 @router.post(
     "/statements",
     response_model=ImportRead | PreviewRead,
@@ -207,7 +188,7 @@ async def import_statement(
 ) -> ImportRead | PreviewRead:
     """Import a bank CSV (documented in ledger/bank.py); the same file twice is stored once."""
     raw = await file.read(bank.MAX_FILE_BYTES + 1)
-    columns = parse_mapping(mapping)
+    columns = bank.parse_mapping(mapping)
     if preview:
         currency = bank.account_currency(session, account)
         parsed = bank.parse_statement(raw, currency=currency, mapping=columns)

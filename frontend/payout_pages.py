@@ -1,0 +1,438 @@
+"""Payout, bank reconciliation and report pages, and the farmer's "my income" page with its chart.
+
+Staff pages (/staff/payouts, /staff/reconciliation, /staff/reports) are for staff and admin: a
+visitor is sent to sign in, any other role gets the 403 page. /me/income is the signed-in farmer's
+own. Files (CSV, XLSX) are the JSON API's export routes, which accept the browser's session.
+The chart is plain server-rendered SVG (bars per month, a few hundred bytes, no script), built here
+from the ledger's monthly figures: a charting library would add a dependency for six rectangles.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlmodel import col
+
+from api.deps import SessionDep, SettingsDep
+from api.models import STAFF_ROLES, User
+from catalog import payout_details
+from catalog.models import Cooperative, Household
+from catalog.permissions import Actor
+from frontend.csrf import CsrfDep
+from frontend.rendering import WebUserDep, page_router, render
+from ledger import bank, payouts, reconciliation
+from ledger.errors import DomainError, Forbidden
+
+router = page_router()
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(
+        user_id=user.id, role=user.role, coop_id=user.coop_id, household_id=user.household_id
+    )
+
+
+def _refuse(request: Request, user: User | None) -> Response | None:
+    if user is None:
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
+    if user.role not in STAFF_ROLES:
+        raise Forbidden("These pages are for staff and administrators.")
+    return None
+
+
+def _back(path: str, message: str = "", error: str = "") -> RedirectResponse:
+    query = f"?msg={quote(message)}" if message else f"?error={quote(error)}" if error else ""
+    sep = "&" if "?" in path and query else ""
+    target = path + (sep + query[1:] if sep else query)
+    return RedirectResponse(target, status_code=303)
+
+
+def _problem_text(error: DomainError) -> str:
+    parts = [error.detail]
+    for item in error.errors or []:
+        parts.append(" / ".join(str(p) for p in item.get("loc", [])) + ": " + str(item["msg"]))
+    return "\n".join(parts)
+
+
+# --- Payout batches ------------------------------------------------------------------------
+
+
+@router.get("/staff/payouts", response_class=HTMLResponse)
+def batches_page(
+    request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    coops = list(session.scalars(select(Cooperative).order_by(col(Cooperative.id))))
+    return render(
+        request,
+        "staff/payouts/batches.html",
+        {
+            "batches": payouts.list_batches(session),
+            "coops": coops,
+            "coop_names": {c.id: c.name_zh for c in coops},
+            "currency": settings.currency,
+            "default_minimum": payouts.DEFAULT_MINIMUM,
+            "this_month": date.today().strftime("%Y-%m"),
+            "msg": request.query_params.get("msg", ""),
+            "error": request.query_params.get("error", ""),
+        },
+    )
+
+
+@router.post("/staff/payouts")
+def create_batch(
+    request: Request,
+    user: WebUserDep,
+    _csrf: CsrfDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    coop_id: Annotated[int, Form()],
+    period: Annotated[str, Form()],
+    minimum: Annotated[int, Form()] = payouts.DEFAULT_MINIMUM,
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    assert user is not None
+    try:
+        result = payout_details.create_coop_batch(
+            session,
+            coop_id=coop_id,
+            period=period,
+            currency=settings.currency,
+            minimum=minimum,
+            effective_date=date.today(),
+            created_by=f"user:{user.id}",
+        )
+    except DomainError as error:
+        session.rollback()
+        return _back("/staff/payouts", error=_problem_text(error))
+    return _back(f"/staff/payouts/{result.batch.id}")
+
+
+@router.get("/staff/payouts/{batch_id}", response_class=HTMLResponse)
+def batch_page(batch_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    batch = payouts.get_batch(session, batch_id)
+    rows = payout_details.batch_rows(session, batch_id)
+    return render(
+        request,
+        "staff/payouts/batch.html",
+        {
+            "batch": batch,
+            "rows": rows,
+            "total": sum(r.amount for r in rows if r.status != "failed"),
+            "today": date.today().isoformat(),
+            "msg": request.query_params.get("msg", ""),
+            "error": request.query_params.get("error", ""),
+        },
+    )
+
+
+@router.post("/staff/payouts/{batch_id}/lines/{line_id}")
+def decide_line(
+    batch_id: int,
+    line_id: int,
+    request: Request,
+    user: WebUserDep,
+    _csrf: CsrfDep,
+    session: SessionDep,
+    action: Annotated[str, Form()],
+    bank_reference: Annotated[str, Form()] = "",
+    paid_on: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    assert user is not None
+    here = f"/staff/payouts/{batch_id}"
+    try:
+        if action == "confirm":
+            payout_details.confirm_payout_line(
+                session,
+                line_id=line_id,
+                bank_reference=bank_reference,
+                paid_on=date.fromisoformat(paid_on),
+                decided_by=f"user:{user.id}",
+            )
+        else:
+            payouts.fail_line(session, line_id=line_id, reason=reason, decided_by=f"user:{user.id}")
+    except ValueError:
+        return _back(here, error="paid on: YYYY-MM-DD")
+    except DomainError as error:
+        session.rollback()
+        return _back(here, error=_problem_text(error))
+    return _back(here, message=f"line {line_id}: {action}")
+
+
+# --- Reconciliation --------------------------------------------------------------------------
+
+
+def _period(text: str | None) -> str:
+    return text if text else date.today().strftime("%Y-%m")
+
+
+@router.get("/staff/reconciliation", response_class=HTMLResponse)
+def reconciliation_page(
+    request: Request,
+    user: WebUserDep,
+    session: SessionDep,
+    period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    account: Annotated[str, Query(max_length=255)] = "assets:bank",
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    month = _period(period)
+    view = None
+    error = request.query_params.get("error", "")
+    try:
+        view = reconciliation.reconcile(session, account_key=account, period=month)
+    except DomainError as problem:
+        error = error or _problem_text(problem)
+    matches = bank.list_matches(session, account)
+    return render(
+        request,
+        "staff/payouts/reconciliation.html",
+        {
+            "view": view,
+            "account": account,
+            "period": month,
+            "matches": [(m, items) for m, items in matches if m.active],
+            "msg": request.query_params.get("msg", ""),
+            "error": error,
+        },
+    )
+
+
+@router.post("/staff/reconciliation/import", response_class=HTMLResponse)
+async def import_page(
+    request: Request,
+    user: WebUserDep,
+    _csrf: CsrfDep,
+    session: SessionDep,
+    file: UploadFile,
+    account: Annotated[str, Form()] = "assets:bank",
+    mapping: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "preview",
+    period: Annotated[str, Form()] = "",
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    assert user is not None
+    raw = await file.read(bank.MAX_FILE_BYTES + 1)
+    here = f"/staff/reconciliation?account={quote(account)}&period={_period(period)}"
+    try:
+        columns = bank.parse_mapping(mapping or None)
+        if action == "preview":
+            currency = bank.account_currency(session, account)
+            parsed = bank.parse_statement(raw, currency=currency, mapping=columns)
+            return render(
+                request,
+                "staff/payouts/preview.html",
+                {
+                    "parsed": parsed,
+                    "account": account,
+                    "period": _period(period),
+                    "mapping": mapping,
+                    "filename": file.filename or "",
+                    "raw_b64": None,
+                },
+            )
+        result = bank.import_statement(
+            session,
+            raw=raw,
+            account_key=account,
+            filename=file.filename or "",
+            mapping=columns,
+            imported_by=f"user:{user.id}",
+        )
+        made = bank.auto_match(session, account_key=account, created_by=f"user:{user.id}")
+    except DomainError as error:
+        session.rollback()
+        return _back(here, error=_problem_text(error))
+    note = (
+        f"same file as before: nothing new ({result.skipped_lines} lines)"
+        if result.replayed
+        else f"imported {result.new_lines} line(s), {result.skipped_lines} already stored; "
+        f"{len(made)} matched automatically"
+    )
+    return _back(here, message=note)
+
+
+@router.post("/staff/reconciliation/action")
+def reconciliation_action(
+    request: Request,
+    user: WebUserDep,
+    _csrf: CsrfDep,
+    session: SessionDep,
+    action: Annotated[str, Form()],
+    account: Annotated[str, Form()] = "assets:bank",
+    period: Annotated[str, Form()] = "",
+    line_ids: Annotated[list[int] | None, Form()] = None,
+    posting_ids: Annotated[list[int] | None, Form()] = None,
+    match_id: Annotated[int | None, Form()] = None,
+    reason: Annotated[str, Form()] = "",
+    counter_account: Annotated[str, Form()] = "",
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    assert user is not None
+    by = f"user:{user.id}"
+    month = _period(period)
+    here = f"/staff/reconciliation?account={quote(account)}&period={month}"
+    lines, postings = line_ids or [], posting_ids or []
+    try:
+        if action == "auto":
+            made = bank.auto_match(session, account_key=account, created_by=by)
+            message = f"{len(made)} matched automatically"
+        elif action == "match":
+            bank.match_manually(
+                session,
+                account_key=account,
+                line_ids=lines,
+                posting_ids=postings,
+                reason=reason,
+                created_by=by,
+            )
+            message = "matched"
+        elif action == "unmatch" and match_id is not None:
+            bank.unmatch(session, match_id=match_id, reason=reason, undone_by=by)
+            message = "match undone"
+        elif action == "book" and len(lines) == 1:
+            bank.post_line_adjustment(
+                session,
+                line_id=lines[0],
+                counter_account=counter_account,
+                memo=reason,
+                created_by=by,
+            )
+            message = "booked and matched"
+        elif action == "explain" and len(lines) + len(postings) == 1:
+            reconciliation.explain(
+                session,
+                account_key=account,
+                period=month,
+                reason=reason,
+                statement_line_id=lines[0] if lines else None,
+                posting_id=postings[0] if postings else None,
+                created_by=by,
+            )
+            message = "explained"
+        elif action == "close":
+            reconciliation.close_reconciled_period(session, period=month, closed_by=by)
+            message = f"{month} closed"
+        else:
+            return _back(here, error="Choose the items this action needs.")
+    except DomainError as error:
+        session.rollback()
+        return _back(here, error=_problem_text(error))
+    return _back(here, message=message)
+
+
+# --- Reports ---------------------------------------------------------------------------------
+
+
+@router.get("/staff/reports", response_class=HTMLResponse)
+def reports_page(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    coops = list(session.scalars(select(Cooperative).order_by(col(Cooperative.id))))
+    households = list(
+        session.scalars(select(Household).order_by(col(Household.coop_id), col(Household.id)))
+    )
+    return render(request, "staff/payouts/reports.html", {"coops": coops, "households": households})
+
+
+@router.get("/staff/reports/households/{household_id}", response_class=HTMLResponse)
+def household_statement_page(
+    household_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    assert user is not None
+    household, statement = payout_details.household_statement(
+        session, actor=actor_of(user), household_id=household_id
+    )
+    return render(
+        request,
+        "staff/payouts/statement.html",
+        {"household": household, "statement": statement, "chart": None},
+    )
+
+
+# --- The farmer's own income ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    amount: int
+    x: int
+    y: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    width: int
+    height: int
+    bar_width: int
+    bars: list[Bar]
+    currency: str
+    maximum: int
+
+
+def income_chart(months: list[tuple[str, int]], currency: str, last: int = 12) -> Chart:
+    """Bars for the last `last` months; negative months (refunds) are drawn at zero height."""
+    shown = months[-last:]
+    plot_height, bar_width, gap = 120, 28, 8
+    maximum = max([amount for _, amount in shown] + [1])
+    bars = []
+    for index, (month, amount) in enumerate(shown):
+        height = max(0, round(plot_height * amount / maximum))
+        bars.append(
+            Bar(
+                label=month[2:],
+                amount=amount,
+                x=gap + index * (bar_width + gap),
+                y=20 + plot_height - height,
+                height=height,
+            )
+        )
+    width = gap + max(1, len(shown)) * (bar_width + gap)
+    return Chart(width, plot_height + 40, bar_width, bars, currency, maximum)
+
+
+@router.get("/me/income", response_class=HTMLResponse)
+def my_income(
+    request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/me/income", status_code=303)
+    if user.role != "farmer" or user.household_id is None:
+        raise Forbidden("This page shows a member household's own income; sign in as its farmer.")
+    household, statement = payout_details.household_statement(
+        session, actor=actor_of(user), household_id=user.household_id
+    )
+    _household, months = payout_details.household_monthly_income(
+        session, actor=actor_of(user), household_id=user.household_id
+    )
+    chart = income_chart(months, statement.currency or settings.currency)
+    return render(
+        request,
+        "staff/payouts/statement.html",
+        {"household": household, "statement": statement, "chart": chart},
+    )
+
+
+def install_payout_pages(app: FastAPI) -> None:
+    app.include_router(router)
+
+
+__all__ = ["income_chart", "install_payout_pages", "router"]
