@@ -13,6 +13,7 @@ from api.problems import RequestIdMiddleware, install_problem_handlers
 from api.routers import (
     auth,
     catalog,
+    governance,
     health,
     ledger,
     orders,
@@ -36,6 +37,7 @@ API_ROUTERS = (
     payouts.router,
     reconciliation.router,
     reports.router,
+    governance.router,
 )
 
 

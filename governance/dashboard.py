@@ -1,0 +1,115 @@
+"""The staff dashboard's figures: what is waiting for someone, each with a count and where to act."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from catalog.permissions import Actor
+from governance.models import Alert, AlertStatus, Hearing, HearingStatus, Rating
+from governance.monitoring import require_staff
+from ledger.payout_models import LineState, PayoutLine, PayoutLineStatus, StatementLine
+from orders.models import Order, OrderStatus, PaymentMethod
+from training.models import Enrolment, EnrolmentStatus
+
+
+@dataclass(frozen=True)
+class Tile:
+    key: str
+    label_zh: str
+    label_en: str
+    count: int
+    link: str
+
+
+def _count(session: Session, query: object) -> int:
+    return int(session.scalar(query) or 0)  # type: ignore[call-overload]
+
+
+def staff_tiles(session: Session, *, actor: Actor) -> list[Tile]:
+    require_staff(actor)
+    manual = (PaymentMethod.bank_transfer.value, PaymentMethod.cash_on_delivery.value)
+    return [
+        Tile(
+            "alerts",
+            "风险预警",
+            "Households at risk (open alerts)",
+            _count(
+                session,
+                select(func.count(col(Alert.id))).where(
+                    col(Alert.status) == AlertStatus.open.value
+                ),
+            ),
+            "/staff/alerts",
+        ),
+        Tile(
+            "pending_payments",
+            "待确认付款",
+            "Manual payments to confirm",
+            _count(
+                session,
+                select(func.count(col(Order.id))).where(
+                    col(Order.status) == OrderStatus.pending_payment.value,
+                    col(Order.payment_method).in_(manual),
+                ),
+            ),
+            "/staff/payments",
+        ),
+        Tile(
+            "unreconciled",
+            "未对账差异",
+            "Unreconciled statement lines",
+            _count(
+                session,
+                select(func.count(col(StatementLine.id))).where(
+                    col(StatementLine.state) == LineState.unmatched.value
+                ),
+            ),
+            "/staff/ledger",
+        ),
+        Tile(
+            "payouts_due",
+            "待确认打款",
+            "Payouts sent, waiting for the bank",
+            _count(
+                session,
+                select(func.count(col(PayoutLine.id))).where(
+                    col(PayoutLine.status) == PayoutLineStatus.pending.value
+                ),
+            ),
+            "/staff/ledger",
+        ),
+        Tile(
+            "enrolments_waiting",
+            "待审核培训报名",
+            "Training applications waiting",
+            _count(
+                session,
+                select(func.count(col(Enrolment.id))).where(
+                    col(Enrolment.status) == EnrolmentStatus.applied.value
+                ),
+            ),
+            "/docs#/training",
+        ),
+        Tile(
+            "hearings",
+            "进行中的听证",
+            "Hearings in progress",
+            _count(
+                session,
+                select(func.count(col(Hearing.id))).where(
+                    col(Hearing.status).in_(
+                        (HearingStatus.comment.value, HearingStatus.voting.value)
+                    )
+                ),
+            ),
+            "/hearings",
+        ),
+        Tile(
+            "hidden_ratings",
+            "已隐藏评论",
+            "Hidden rating comments",
+            _count(session, select(func.count(col(Rating.id))).where(col(Rating.hidden))),
+            "/staff",
+        ),
+    ]
