@@ -55,7 +55,8 @@ def test_a_settled_order_is_disclosed_split_by_part_and_verifies(
         "max": 3808,
     }
     assert report["funds"]["collective_fund"]["closing"] == 1360
-    assert body["seal"]["block_id"] is not None and len(body["seal"]["hash"]) == 64
+    assert body["seal"]["block_id"] is not None
+    assert len(body["seal"]["hash"]) == 64
     assert body["period_closed"] is False
 
     verified = client.get(f"/api/v1/disclosures/{body['id']}/verify")
