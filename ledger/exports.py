@@ -122,7 +122,7 @@ def decimal_amount(minor_units: int, currency: str) -> Decimal:
 # --- reading the journal ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """One posting with what an export needs of its entry and account."""
 
