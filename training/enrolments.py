@@ -124,8 +124,10 @@ def _applicant(session: Session, actor: Actor, data: EnrolmentCreate) -> Househo
         if data.household_id not in (None, actor.household_id):
             raise TrainingForbidden("A farmer applies only for their own household.")
         household_id: int | None = actor.household_id
-    else:
+    elif actor.role == "manager" or actor.is_staff:
         household_id = data.household_id
+    else:
+        raise TrainingForbidden("Members apply through their farmer account or their manager.")
     if household_id is None:
         raise TrainingInvalid("Name the household that applies.", field="household_id")
     household = session.get(Household, household_id)

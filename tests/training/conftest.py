@@ -28,7 +28,10 @@ TODAY = date.today()
 
 def fund_coop(session: Session, coop_id: int, amount: int, *, on: date = TODAY) -> None:
     """Put `amount` into a cooperative's training fund (as sales' training parts would)."""
-    for key, kind in ((DEPOSITS, AccountType.liability), (training_fund_key(coop_id), AccountType.equity)):
+    for key, kind in (
+        (DEPOSITS, AccountType.liability),
+        (training_fund_key(coop_id), AccountType.equity),
+    ):
         ledger.open_account(session, key=key, type=kind, currency="CNY", name=key)
     ledger.post(
         session,
@@ -146,7 +149,8 @@ def world(session: Session, make_user: Callable[..., User]) -> World:
     provider = service.create_provider(
         session, actor=STAFF, data=ProviderCreate(name="县农业职业学校", contact="0871-000000")
     )
-    assert coop_a.id is not None and coop_b.id is not None
+    assert coop_a.id is not None
+    assert coop_b.id is not None
     fund_coop(session, coop_a.id, 100_000)
     fund_coop(session, coop_b.id, 100_000)
     session.commit()
@@ -163,7 +167,9 @@ def world(session: Session, make_user: Callable[..., User]) -> World:
 
 
 @pytest.fixture
-def as_role(world: World, login: Callable[[User], dict[str, str]]) -> Callable[[str], dict[str, str]]:
+def as_role(
+    world: World, login: Callable[[User], dict[str, str]]
+) -> Callable[[str], dict[str, str]]:
     """Headers for a role name in the world ('anonymous' gives none)."""
     cache: dict[str, dict[str, str]] = {}
 

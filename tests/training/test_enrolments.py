@@ -73,7 +73,8 @@ def test_fund_that_cannot_cover_the_seat_is_refused_with_its_balance(client, wor
     refused = client.post(f"{API}/enrolments/{enrolment['id']}/accept", headers=as_role("staff"))
     assert refused.status_code == 409
     problem = refused.json()
-    assert "¥1,000.00" in problem["detail"] and "100000 CNY" in problem["detail"]
+    assert "¥1,000.00" in problem["detail"]
+    assert "100000 CNY" in problem["detail"]
     assert problem["errors"][0]["balance"] == {"amount": 100_000, "currency": "CNY"}
     # Nothing half stored: no seat, no status change, no entry, fund untouched.
     assert _entries(world.session) == entries
@@ -87,7 +88,10 @@ def test_accepting_beyond_capacity_is_409(client, world, as_role):
     programme = world.programme(capacity=1)
     first = _apply(client, as_role("farmer_a"), programme.id).json()
     second = _apply(client, as_role("farmer_a2"), programme.id).json()
-    assert client.post(f"{API}/enrolments/{first['id']}/accept", headers=as_role("staff")).status_code == 200
+    assert (
+        client.post(f"{API}/enrolments/{first['id']}/accept", headers=as_role("staff")).status_code
+        == 200
+    )
     full = client.post(f"{API}/enrolments/{second['id']}/accept", headers=as_role("staff"))
     assert full.status_code == 409
     assert "seats" in full.json()["detail"]
@@ -213,7 +217,10 @@ def test_dropping_before_the_start_returns_the_seat_cost(client, world, as_role)
     assert reversal.reverses_id == accepted.json()["financing_entry_id"]
     # The seat is free again.
     other = _apply(client, as_role("farmer_a2"), programme.id).json()
-    assert client.post(f"{API}/enrolments/{other['id']}/accept", headers=as_role("staff")).status_code == 200
+    assert (
+        client.post(f"{API}/enrolments/{other['id']}/accept", headers=as_role("staff")).status_code
+        == 200
+    )
 
 
 def test_dropping_after_the_start_keeps_the_seat_paid(client, world, as_role):
@@ -227,14 +234,18 @@ def test_dropping_after_the_start_keeps_the_seat_paid(client, world, as_role):
     assert dropped.json()["refund_entry_id"] is None
     assert _fund(world, world.coop_a) == 70_000
     assert world.session.get(Programme, programme.id).seats_taken == 1
-    again = client.post(f"{API}/enrolments/{enrolment['id']}/drop", json={}, headers=as_role("staff"))
+    again = client.post(
+        f"{API}/enrolments/{enrolment['id']}/drop", json={}, headers=as_role("staff")
+    )
     assert again.status_code == 409
 
 
 def test_enterprise_funded_seat_is_an_enterprise_expense(client, world, as_role):
     programme = world.programme(funding={"source": "enterprise"})
     enrolment = _apply(client, as_role("farmer_b"), programme.id).json()
-    body = client.post(f"{API}/enrolments/{enrolment['id']}/accept", headers=as_role("staff")).json()
+    body = client.post(
+        f"{API}/enrolments/{enrolment['id']}/accept", headers=as_role("staff")
+    ).json()
     assert body["funding_account"] == ENTERPRISE_TRAINING_EXPENSE
     assert balance(world.session, ENTERPRISE_TRAINING_EXPENSE) == 30_000
     assert _fund(world, world.coop_b) == 100_000
@@ -276,7 +287,9 @@ def test_manager_applies_for_a_member_of_their_coop_only(client, world, as_role)
 
 def test_deduction_rate_above_the_cap_is_422(client, world, as_role):
     programme = world.programme(deduction_cap_bps=1000)
-    over = _apply(client, as_role("farmer_a"), programme.id, repayment="deduction", deduction_bps=1500)
+    over = _apply(
+        client, as_role("farmer_a"), programme.id, repayment="deduction", deduction_bps=1500
+    )
     assert over.status_code == 422
     no_cap = world.programme(deduction_cap_bps=None)
     refused = _apply(client, as_role("farmer_a"), no_cap.id, repayment="deduction")
