@@ -27,7 +27,7 @@ from orders.models import (
     ReservationState,
     WebhookEvent,
 )
-from orders.postings import post_payment
+from orders.postings import post_payment, post_processing_fee
 from orders.stripe_gateway import IntentView, StripeGateway
 
 PAYABLE = (OrderStatus.pending_payment, OrderStatus.expired)
@@ -181,6 +181,18 @@ def complete_stripe_payment(
         session.add(payment)
         session.flush()
         _money_received(session, order, payment, actor=actor, gateway=gateway)
+        fee = gateway.processing_fee(intent.id)
+        if fee:  # the emulator's fee is 0; a fee it cannot tell is posted by no one (logged)
+            post_processing_fee(
+                session,
+                payment_id=payment.id or 0,
+                order_id=order.id or 0,
+                provider=payment.provider,
+                amount=fee,
+                currency=payment.currency,
+                created_by=actor,
+                on=date.today(),
+            )
     elif intent.status == "requires_capture":
         payment.amount_authorized = intent.amount
     elif intent.failure_message:

@@ -8,9 +8,10 @@ credits). Reversal of settlement for a refund: the same credits as debits, Cr de
 from collections.abc import Iterable
 from datetime import date
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
-from ledger.models import AccountLimit, AccountType, Side
+from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Posting, Side
 from ledger.service import EntrySpec, PostingSpec, open_account, post
 from ledger.share_rules import BUYER_DEPOSITS, ENTERPRISE_INCOME
 
@@ -148,12 +149,64 @@ def post_refund(
     )
 
 
+def post_processing_fee(
+    session: Session,
+    *,
+    payment_id: int,
+    order_id: int,
+    provider: str,
+    amount: int,
+    currency: str,
+    created_by: str,
+    on: date,
+) -> int | None:
+    """The provider's fee on one payment: Dr processing fees / Cr clearing (what it kept back).
+
+    Always an expense first; who bears it is settled later by each line's snapshotted rule
+    (orders/settlement.py: `pro_rata` lines give their share of it back out of their parts).
+    None when there is no fee (the emulator's fee is 0).
+    """
+    if amount <= 0:
+        return None
+    return post_entry(
+        session,
+        kind="fee",
+        key=f"order-fee:{payment_id}",
+        order_id=order_id,
+        currency=currency,
+        debits=[(PROCESSING_FEES, amount)],
+        credits=[(CLEARING[provider], amount)],
+        memo=f"Processing fee of payment {payment_id} for order {order_id}",
+        created_by=created_by,
+        on=on,
+    )
+
+
+def fees_of_order(session: Session, *, order_id: int, currency: str) -> int:
+    """Processing fees posted for an order (debits of its fee entries)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(col(Posting.amount)), 0))
+        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .where(
+            col(JournalEntry.reference) == f"order:{order_id}",
+            col(JournalEntry.kind) == "fee",
+            col(Account.key) == PROCESSING_FEES,
+            col(Posting.currency) == currency,
+            col(Posting.amount) > 0,
+        )
+    )
+    return int(total or 0)
+
+
 __all__ = [
     "BUYER_DEPOSITS",
     "CLEARING",
     "ENTERPRISE_INCOME",
     "PROCESSING_FEES",
     "post_entry",
+    "fees_of_order",
     "post_payment",
+    "post_processing_fee",
     "post_refund",
 ]

@@ -29,10 +29,20 @@ def receipt(session: Session, order: Order) -> ReceiptRead:
         )
     ).all()
     net: dict[str, int] = defaultdict(int)
+    fees = 0
     for key, amount in rows:
         if key in CLEARING.values():
             continue
         net[key] -= amount  # credits are negative in the ledger
+        if key == PROCESSING_FEES and amount > 0:
+            fees += amount
+    if fees:
+        # The fee row shows what the payment provider kept. What the parts paid back of it (pro
+        # rata rules) is already out of their credits; the rest is borne by the enterprise once
+        # settled, and comes out of the escrow until then.
+        borne = -net[PROCESSING_FEES]
+        net[PROCESSING_FEES] = fees
+        net[ENTERPRISE_INCOME if order.settlement_entry_id else BUYER_DEPOSITS] -= borne
     split = [
         _part(session, key, amount, order.currency)
         for key, amount in sorted(net.items(), key=_order)

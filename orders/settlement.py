@@ -25,7 +25,7 @@ from ledger.share_rules import (
 from orders.errors import IllegalTransition
 from orders.lifecycle import lines_of, reservations_of, transition
 from orders.models import LotReservation, Order, OrderLine, OrderStatus
-from orders.postings import post_entry
+from orders.postings import PROCESSING_FEES, fees_of_order, post_entry
 
 
 def line_parts(line: OrderLine) -> ShareParts:
@@ -97,11 +97,15 @@ def settle_order(session: Session, order: Order, *, actor: str) -> None:
     if order.delivered_at is None:
         raise IllegalTransition(order.id or 0, order.status, "settled")
     credits: dict[str, int] = defaultdict(int)
-    for line in lines_of(session, order.id or 0):
-        for account, amount in line_credits(
-            session, line, line.line_total - line.refunded_amount
-        ).items():
-            credits[account] += amount
+    lines = lines_of(session, order.id or 0)
+    recovered = _fees_borne_pro_rata(session, order, lines)
+    for line in lines:
+        amount = line.line_total - line.refunded_amount
+        recover = recovered.get(line.id or 0, 0)
+        for account, part in line_credits(session, line, amount - recover).items():
+            credits[account] += part
+        if recover:
+            credits[PROCESSING_FEES] += recover  # the parts pay their share of the fee back
     total = sum(credits.values())
     if total > 0:
         order.settlement_entry_id = post_entry(
@@ -117,6 +121,26 @@ def settle_order(session: Session, order: Order, *, actor: str) -> None:
             on=date.today(),
         )
     transition(session, order, OrderStatus.settled, actor=actor)
+
+
+def _fees_borne_pro_rata(session: Session, order: Order, lines: list[OrderLine]) -> dict[int, int]:
+    """Line id → its share of the order's processing fees, for lines whose rule says `pro_rata`.
+
+    The fees are spread over the lines by what is left of each (largest remainder); lines whose
+    rule says `enterprise` leave their share as the enterprise's expense.
+    """
+    fee = fees_of_order(session, order_id=order.id or 0, currency=order.currency)
+    if fee == 0:
+        return {}
+    left = [max(line.line_total - line.refunded_amount, 0) for line in lines]
+    if sum(left) == 0:
+        return {}
+    shares = allocate(fee, left)
+    return {
+        line.id or 0: min(share, amount)
+        for line, share, amount in zip(lines, shares, left, strict=True)
+        if line.rule_fee_bearer == "pro_rata" and share
+    }
 
 
 def unsettle_for_refund(

@@ -4,12 +4,15 @@ Only the basic parameters that both Stripe and the test emulator (localstripe) a
 Results come back as small frozen views, so the rest of the domain never touches SDK objects.
 """
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import stripe
 
 from orders.errors import PaymentProviderError
+
+logger = logging.getLogger("hezuo.orders.stripe")
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,29 @@ class StripeGateway:
 
     def retrieve_payment_intent(self, intent_id: str) -> IntentView:
         return _intent_view(self._call(lambda: self.client.v1.payment_intents.retrieve(intent_id)))
+
+    def processing_fee(self, payment_intent_id: str) -> int | None:
+        """The fee Stripe kept on the intent's charge (its balance transaction); None if unknown."""
+        try:
+            intent = self._call(
+                lambda: self.client.v1.payment_intents.retrieve(payment_intent_id)
+            ).to_dict()
+            charge = intent.get("latest_charge")
+            charge_id = charge.get("id") if isinstance(charge, dict) else charge
+            if not charge_id:
+                return None
+            found = self._call(lambda: self.client.v1.charges.retrieve(str(charge_id))).to_dict()
+            transaction = found.get("balance_transaction")
+            if isinstance(transaction, str):
+                transaction = self._call(
+                    lambda: self.client.v1.balance_transactions.retrieve(str(transaction))
+                ).to_dict()
+            if not isinstance(transaction, dict):
+                return None
+            return int(transaction.get("fee") or 0)
+        except PaymentProviderError:
+            logger.warning("no processing fee for %s", payment_intent_id, exc_info=True)
+            return None
 
     def refund(self, *, payment_intent_id: str, amount: int, refund_id: int) -> RefundView:
         refund = self._call(
