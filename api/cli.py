@@ -165,6 +165,27 @@ def _stripe_sync(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _governance_monitor(args: argparse.Namespace, settings: Settings) -> int:
+    """`governance monitor`: recompute households' income figures and alerts (idempotent)."""
+    from datetime import date
+
+    from api.database import create_db_engine, create_session_factory
+    from governance.monitoring import run_monitor
+
+    as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    engine = create_db_engine(settings.database_url)
+    try:
+        with create_session_factory(engine).begin() as session:
+            result = run_monitor(session, as_of=as_of)
+    finally:
+        engine.dispose()
+    print(
+        f"monitored {result.households} household(s) as of {result.as_of}: "
+        f"opened {len(result.opened)} alert(s), refreshed {len(result.refreshed)}"
+    )
+    return 0
+
+
 def _safe_url(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
@@ -232,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     stripe_commands.add_parser(
         "sync", help="fetch Stripe balance transactions since the last sync; post fees, payouts"
     ).set_defaults(handler=_stripe_sync)
+    governance = commands.add_parser("governance", help="governance jobs").add_subparsers(
+        dest="governance_command", required=True
+    )
+    monitor = governance.add_parser("monitor", help="recompute household monitoring and alerts")
+    monitor.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
+    monitor.set_defaults(handler=_governance_monitor)
     return parser
 
 
