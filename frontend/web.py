@@ -17,6 +17,7 @@ from frontend import order_pages, pages
 from frontend.catalog_pages import install_catalog_pages
 from frontend.csrf import CsrfRefused
 from frontend.i18n import N_
+from frontend.ledger_pages import install_ledger_pages
 from frontend.payout_pages import install_payout_pages
 from frontend.rendering import STATIC_DIR, STATIC_PREFIX, render
 
@@ -91,5 +92,6 @@ def install_frontend(app: FastAPI) -> None:
     app.include_router(pages.router)
     install_catalog_pages(app)
     order_pages.install_order_pages(app)
+    install_ledger_pages(app)
     install_payout_pages(app)
     app.state.render_error_page = render_error_page
