@@ -13,7 +13,7 @@ from starlette.types import Scope
 from api.deps import SESSION_COOKIE
 from api.models import User
 from api.service import user_for_web_session
-from frontend import order_pages, pages
+from frontend import order_pages, pages, training_pages
 from frontend.catalog_pages import install_catalog_pages
 from frontend.csrf import CsrfRefused
 from frontend.i18n import N_
@@ -94,4 +94,5 @@ def install_frontend(app: FastAPI) -> None:
     order_pages.install_order_pages(app)
     install_ledger_pages(app)
     install_payout_pages(app)
+    training_pages.install_training_pages(app)
     app.state.render_error_page = render_error_page

@@ -1,0 +1,358 @@
+"""Training pages: programme list and detail (public), apply (farmer, phone), my trainings,
+staff enrolment management with attendance, and the outcome report with a server-drawn SVG chart.
+
+Labels come in both languages in the templates (`L(zh, en)`). Refusals from the services (no
+seats, a fund too small, a missing attendance) are shown on the same page with their detail.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from api.deps import SessionDep
+from api.models import User
+from api.routers.training import actor_of
+from catalog.permissions import Actor
+from frontend.csrf import CsrfDep
+from frontend.i18n import translator
+from frontend.rendering import WebUserDep, page_router, render
+from ledger import service as ledger
+from ledger.errors import DomainError, Forbidden, Unauthorized
+from training import service
+from training.config import TrainingConfig
+from training.financing import funding_account_key
+from training.models import EnrolmentStatus, FundingSource, ProgrammeStatus, Repayment
+from training.schemas import EnrolmentCreate, OutcomeReport
+
+router = page_router()
+
+SKILL_NAMES = {
+    "ecommerce": ("电商销售", "E-commerce selling"),
+    "organic_farming": ("有机种植", "Organic farming"),
+    "beekeeping": ("养蜂", "Bee-keeping"),
+    "processing": ("加工包装", "Processing and packaging"),
+    "bookkeeping": ("记账", "Book-keeping"),
+    "other": ("其他", "Other"),
+}
+STATUS_NAMES = {
+    "applied": ("已报名", "Applied"),
+    "accepted": ("已录取", "Accepted"),
+    "attending": ("学习中", "Attending"),
+    "completed": ("已结业", "Completed"),
+    "dropped": ("已退出", "Dropped"),
+}
+
+
+def _helpers(request: Request) -> dict[str, Any]:
+    english = translator(request).locale == "en"
+
+    def pick(zh: str, en: str) -> str:
+        return en if english and en else zh
+
+    def text(value: Any) -> str:
+        return pick(getattr(value, "zh", ""), getattr(value, "en", ""))
+
+    return {
+        "L": pick,
+        "T": text,
+        "skill_name": lambda key: pick(*SKILL_NAMES.get(key, (key, key))),
+        "status_name": lambda key: pick(*STATUS_NAMES.get(key, (key, key))),
+    }
+
+
+def _page(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    return render(request, template, {**_helpers(request), **context}, status_code=status_code)
+
+
+def _config(request: Request) -> TrainingConfig:
+    config = getattr(request.app.state, "training_config", None)
+    if config is None:
+        config = request.app.state.training_config = TrainingConfig()
+    return config
+
+
+def _signed_in(user: User | None) -> Actor:
+    if user is None:
+        raise Unauthorized("Sign in first.")
+    return actor_of(user)
+
+
+def _staff(user: User | None) -> Actor:
+    actor = _signed_in(user)
+    if not actor.is_staff:
+        raise Forbidden("This page is for staff.")
+    return actor
+
+
+# Public: programmes
+
+
+@router.get("/training", response_class=HTMLResponse)
+def programme_list(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    actor = actor_of(user)
+    found = service.list_programmes(session, actor=actor, status=None, after_id=None, limit=200)
+    items = [service.programme_read(session, p, actor=actor) for p in found]
+    return _page(request, "training/list.html", {"items": items})
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    user: User | None,
+    programme_id: int,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    actor = actor_of(user)
+    programme = service.visible_programme(session, actor=actor, programme_id=programme_id)
+    read = service.programme_read(session, programme, actor=actor)
+    can_apply = (
+        actor.role == "farmer"
+        and actor.household_id is not None
+        and programme.status == ProgrammeStatus.open
+    )
+    return _page(
+        request,
+        "training/detail.html",
+        {"p": read, "can_apply": can_apply, "error": error},
+        status_code,
+    )
+
+
+@router.get("/training/{programme_id}", response_class=HTMLResponse)
+def programme_detail(
+    programme_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    return _detail(request, session, user, programme_id)
+
+
+@router.post("/training/{programme_id}/apply", response_class=HTMLResponse)
+async def apply_submit(
+    programme_id: int, request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep
+) -> Response:
+    if user is None:
+        return RedirectResponse(f"/login?next=/training/{programme_id}", status_code=303)
+    actor = actor_of(user)
+    form = await request.form()
+    repayment = Repayment.deduction if form.get("repayment") == "deduction" else Repayment.fund
+    try:
+        service.apply(
+            session,
+            actor=actor,
+            programme_id=programme_id,
+            data=EnrolmentCreate(repayment=repayment),
+        )
+    except DomainError as error:
+        if isinstance(error, Forbidden | Unauthorized):
+            raise
+        session.rollback()
+        return _detail(
+            request, session, user, programme_id, error=error.detail, status_code=error.status_code
+        )
+    return RedirectResponse("/me/training", status_code=303)
+
+
+# A farmer's own trainings
+
+
+@router.get("/me/training", response_class=HTMLResponse)
+def my_training(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/me/training", status_code=303)
+    actor = actor_of(user)
+    if actor.household_id is None:
+        raise Forbidden("This page is for farmers linked to a member household.")
+    found = service.list_for_household(
+        session, actor=actor, household_id=actor.household_id, limit=200
+    )
+    items = [service.enrolment_read(session, e) for e in found]
+    return _page(request, "training/mine.html", {"items": items})
+
+
+@router.post("/me/training/{enrolment_id}/drop")
+def my_drop(enrolment_id: int, _csrf: CsrfDep, user: WebUserDep, session: SessionDep) -> Response:
+    actor = _signed_in(user)
+    service.get_visible(session, actor=actor, enrolment_id=enrolment_id)
+    service.drop(session, actor=actor, enrolment_id=enrolment_id, reason="withdrawn by the member")
+    return RedirectResponse("/me/training", status_code=303)
+
+
+# Staff: enrolments and attendance
+
+
+@router.get("/staff/training", response_class=HTMLResponse)
+def staff_programmes(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if user is None:
+        return RedirectResponse("/login?next=/staff/training", status_code=303)
+    actor = _staff(user)
+    found = service.list_programmes(session, actor=actor, status=None, after_id=None, limit=200)
+    items = [service.programme_read(session, p, actor=actor) for p in found]
+    return _page(request, "training/staff_list.html", {"items": items})
+
+
+def _fund_balance(session: Session, programme: Any, coop_id: int | None) -> dict[str, Any] | None:
+    if programme.funding_source == FundingSource.enterprise:
+        return None
+    if programme.funding_coop_id is None and coop_id is None:
+        return None
+    key = funding_account_key(programme, member_coop_id=coop_id)
+    try:
+        amount = ledger.balance(session, key).amount
+    except DomainError:
+        amount = 0
+    return {"key": key, "amount": amount, "currency": programme.currency}
+
+
+def _manage(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    programme_id: int,
+    *,
+    error: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    programme = service.get_programme(session, programme_id)
+    read = service.programme_read(session, programme, actor=actor)
+    priority = service.priority_list(
+        session, actor=actor, programme_id=programme_id, config=_config(request)
+    )
+    enrolled = [
+        service.enrolment_read(session, e)
+        for e in service.list_for_programme(
+            session, actor=actor, programme_id=programme_id, limit=200
+        )
+        if e.status != EnrolmentStatus.applied
+    ]
+    found = {row.coop_id for row in priority} | {row.coop_id for row in enrolled}
+    coops: list[int | None] = [*sorted(found)] if found else [None]
+    funds = [f for f in (_fund_balance(session, programme, c) for c in coops) if f]
+    unique_funds = list({f["key"]: f for f in funds}.values())
+    return _page(
+        request,
+        "training/manage.html",
+        {
+            "p": read,
+            "priority": priority,
+            "enrolled": enrolled,
+            "funds": unique_funds,
+            "error": error,
+        },
+        status_code,
+    )
+
+
+@router.get("/staff/training/{programme_id}", response_class=HTMLResponse)
+def manage_page(
+    programme_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    if user is None:
+        return RedirectResponse(f"/login?next=/staff/training/{programme_id}", status_code=303)
+    return _manage(request, session, _staff(user), programme_id)
+
+
+@router.post("/staff/training/{programme_id}/enrolments/{enrolment_id}/{step}")
+async def manage_step(
+    programme_id: int,
+    enrolment_id: int,
+    step: str,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+) -> Response:
+    actor = _staff(user)
+    form = await request.form()
+    try:
+        if step == "accept":
+            service.accept(session, actor=actor, enrolment_id=enrolment_id)
+        elif step == "attendance":
+            raw = str(form.get("session_id") or "")
+            if not raw.isdigit():
+                raise DomainError("Choose a session.")
+            service.mark_attendance(
+                session,
+                actor=actor,
+                enrolment_id=enrolment_id,
+                session_id=int(raw),
+                present=form.get("present", "1") == "1",
+            )
+        elif step == "complete":
+            number = str(form.get("certificate_number") or "").strip()
+            if not number:
+                raise DomainError("Enter the certificate number.")
+            service.complete(
+                session, actor=actor, enrolment_id=enrolment_id, certificate_number=number
+            )
+        elif step == "drop":
+            service.drop(session, actor=actor, enrolment_id=enrolment_id, reason="by staff")
+        else:
+            return Response(status_code=404)
+    except DomainError as error:
+        if isinstance(error, Forbidden | Unauthorized):
+            raise
+        session.rollback()
+        return _manage(
+            request,
+            session,
+            actor,
+            programme_id,
+            error=error.detail,
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/staff/training/{programme_id}#e{enrolment_id}", status_code=303)
+
+
+# Outcome report
+
+
+def chart(report: OutcomeReport) -> dict[str, Any] | None:
+    """Bar geometry for the SVG: mean settled income per person, before and after, per group."""
+    groups = [("participants", report.participants), ("others", report.non_participants)]
+    values = [
+        (name, which, money.amount)
+        for name, stats in groups
+        for which, money in (("before", stats.mean_before), ("after", stats.mean_after))
+        if money is not None
+    ]
+    if not values:
+        return None
+    top = max(max(v for _n, _w, v in values), 1)
+    height, base, width = 160, 180, 46
+    bars = []
+    for index, (name, which, value) in enumerate(values):
+        h = round(height * max(value, 0) / top)
+        x = 40 + index * (width + 18) + (20 if index >= 2 else 0)
+        bars.append(
+            {"group": name, "which": which, "x": x, "y": base - h, "h": h, "w": width, "v": value}
+        )
+    return {"bars": bars, "base": base, "width": 40 + len(bars) * (width + 18) + 40}
+
+
+@router.get("/training/{programme_id}/outcomes", response_class=HTMLResponse)
+def outcomes_page(
+    programme_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    actor = actor_of(user)
+    programme = service.visible_programme(session, actor=actor, programme_id=programme_id)
+    report = service.programme_report(
+        session, actor=actor, programme_id=programme_id, config=_config(request)
+    )
+    return _page(
+        request,
+        "training/outcomes.html",
+        {
+            "p": service.programme_read(session, programme, actor=actor),
+            "r": report,
+            "chart": chart(report),
+        },
+    )
+
+
+def install_training_pages(app: FastAPI) -> None:
+    app.include_router(router)
