@@ -1,0 +1,86 @@
+"""Browser journey (360-px phone, no JavaScript needed): staff read the trial balance, follow an
+account to its statement and an entry, reverse it after ticking the confirmation, and seal."""
+
+import uuid
+from datetime import date
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from api.demo import DEMO_USERS
+from ledger import service
+from ledger.models import AccountType, Side
+
+STAFF = next(user for user in DEMO_USERS if user.role == "staff")
+PHONE = {"width": 360, "height": 740}
+LONG_KEY = "liabilities:members:household-with-a-rather-long-identifier-0001:payable"
+
+
+def _post_entries(session) -> None:
+    service.open_account(session, key="assets:bank", type=AccountType.asset, currency="CNY")
+    service.open_account(session, key=LONG_KEY, type=AccountType.liability, currency="CNY")
+    for amount in (123450, 99900):
+        service.post(
+            session,
+            service.EntrySpec(
+                kind="adjustment",
+                effective_date=date(2026, 11, 20),
+                memo="Opening balance",
+                idempotency_key=uuid.uuid4().hex,
+                postings=(
+                    service.PostingSpec("assets:bank", Side.debit, amount, "CNY"),
+                    service.PostingSpec(LONG_KEY, Side.credit, amount, "CNY"),
+                ),
+            ),
+        )
+    session.commit()
+
+
+def _page_does_not_scroll_sideways(page: Page) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide on a {PHONE['width']}px phone"
+
+
+@pytest.mark.e2e
+def test_staff_reverse_an_entry_on_a_phone(browser: Browser, live_server: str, session):
+    _post_entries(session)
+    context = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport=PHONE, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto("/staff/ledger")
+    expect(page).to_have_url(f"{live_server}/login?next=/staff/ledger")
+    page.locator("#email").fill(STAFF.email)
+    page.locator("#password").fill(STAFF.password)
+    page.locator("form[action='/login'] button[type=submit]").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("试算平衡表")
+    expect(page.locator(".balanced")).to_contain_text("¥2,233.50")
+    _page_does_not_scroll_sideways(page)
+    scroller = page.locator(".table-scroll").first
+    assert scroller.evaluate("el => el.scrollWidth > el.clientWidth")  # the table scrolls inside
+
+    page.get_by_role("link", name="assets:bank").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("assets:bank")
+    expect(page.locator(".facts")).to_contain_text("¥2,233.50")
+    _page_does_not_scroll_sideways(page)
+
+    page.locator(".ledger-table a").last.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("分录 2")
+    _page_does_not_scroll_sideways(page)
+    page.locator("#memo").fill("Entered twice")
+    page.locator("input[name=confirm]").check()
+    page.get_by_role("button", name="冲销分录").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("分录 3")
+    expect(page.locator(".facts")).to_contain_text("Entered twice")
+    page.get_by_role("link", name="分录 2").click()
+    expect(page.locator(".facts")).to_contain_text("分录 3")
+    expect(page.get_by_role("button", name="冲销分录")).to_have_count(0)
+
+    page.goto("/staff/ledger/seals")
+    page.get_by_role("button", name="立即封存").click()
+    expect(page.locator(".notice")).to_contain_text("区块")
+    page.get_by_role("button", name="立即校验").click()
+    expect(page.locator(".verify-result")).to_contain_text("校验通过")
+    _page_does_not_scroll_sideways(page)
+    context.close()
