@@ -16,6 +16,7 @@ from api.service import user_for_web_session
 from frontend import order_pages, pages, training_pages
 from frontend.catalog_pages import install_catalog_pages
 from frontend.csrf import CsrfRefused
+from frontend.governance_pages import install_governance_pages
 from frontend.i18n import N_
 from frontend.ledger_pages import install_ledger_pages
 from frontend.payout_pages import install_payout_pages
@@ -95,4 +96,5 @@ def install_frontend(app: FastAPI) -> None:
     install_ledger_pages(app)
     install_payout_pages(app)
     training_pages.install_training_pages(app)
+    install_governance_pages(app)
     app.state.render_error_page = render_error_page
