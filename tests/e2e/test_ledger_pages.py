@@ -5,14 +5,14 @@ import uuid
 from datetime import date
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 from api.demo import DEMO_USERS
 from ledger import service
 from ledger.models import AccountType, Side
 
 STAFF = next(user for user in DEMO_USERS if user.role == "staff")
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 LONG_KEY = "liabilities:members:household-with-a-rather-long-identifier-0001:payable"
 
 
