@@ -3,11 +3,12 @@
 staff management with attendance and completion, and the outcome report (who sees what)."""
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from ledger.share_rules import training_fund_key
 from tests.conftest import TEST_PASSWORD
@@ -17,7 +18,7 @@ from training.models import Enrolment
 
 
 @pytest.fixture
-def browser_for(app, world) -> Iterator:
+def browser_for(app, world) -> Iterator[Callable[[str], TestClient]]:
     """A signed-in TestClient (its own cookies) per role name; 'anonymous' signs nobody in."""
     clients: list[TestClient] = []
 
@@ -177,7 +178,7 @@ def test_staff_steps_refused_for_others(world, browser_for, role):
     programme = world.programme()
     _post(browser_for("farmer_a2"), f"/training/{programme.id}/apply", f"/training/{programme.id}")
     world.session.rollback()
-    enrolment_id = world.session.scalar(select(Enrolment.id))
+    enrolment_id = world.session.scalar(select(col(Enrolment.id)))
     client = browser_for(role)
     response = _post(
         client,
