@@ -110,6 +110,24 @@ def _entry_of_intent(session: Session, intent_id: str, kind: str) -> int | None:
     return None
 
 
+def _fee_already_posted(session: Session, intent_id: str) -> bool:
+    """The payment flow posts a card payment's fee itself (`order-fee:{payment id}`, from the same
+    balance transaction); the sync posts only fees nobody posted yet, never a second one."""
+    if not intent_id:
+        return False
+    payment_id = session.scalars(
+        select(col(Payment.id)).where(col(Payment.payment_intent_id) == intent_id)
+    ).first()
+    if payment_id is None:
+        return False
+    found = session.scalars(
+        select(col(JournalEntry.id)).where(
+            col(JournalEntry.idempotency_key) == f"order-fee:{payment_id}"
+        )
+    ).first()
+    return found is not None
+
+
 def _intent_of(gateway: StripeGateway, source: str) -> str:
     try:
         obj: Any
@@ -229,7 +247,7 @@ def sync(session: Session, *, gateway: StripeGateway, created_by: str) -> SyncRe
                 result.matched += 1
             else:
                 result.unmatched.append(row.stripe_id)
-        if row.fee > 0:
+        if row.fee > 0 and not _fee_already_posted(session, row.payment_intent_id):
             row.posted_entry_id = _post(
                 session,
                 key=f"stripe:fee:{row.stripe_id}",
