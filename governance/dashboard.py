@@ -6,7 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.permissions import Actor
-from governance.models import Alert, AlertStatus, Hearing, HearingStatus, Rating
+from governance.models import Alert, AlertStatus, Hearing, HearingStatus
 from governance.monitoring import require_staff
 from ledger.payout_models import LineState, PayoutLine, PayoutLineStatus, StatementLine
 from orders.models import Order, OrderStatus, PaymentMethod
@@ -104,12 +104,5 @@ def staff_tiles(session: Session, *, actor: Actor) -> list[Tile]:
                 ),
             ),
             "/hearings",
-        ),
-        Tile(
-            "hidden_ratings",
-            "已隐藏评论",
-            "Hidden rating comments",
-            _count(session, select(func.count(col(Rating.id))).where(col(Rating.hidden))),
-            "/staff",
         ),
     ]
