@@ -207,22 +207,38 @@ def _proportion(amount: int, ours: int, others: int) -> int:
 
 
 def _fees(session: Session, month: Month, currency: str, coop_id: int) -> int:
-    """Processing fees of the month on payments of orders with this cooperative's lines."""
-    rows = session.execute(
-        select(col(Posting.amount), col(Payment.order_id))
+    """Processing fees of the month on payments of orders with this cooperative's lines.
+
+    A fee entry names its order by its reference (`order:{id}`, posted by the payment flow) or,
+    for fees the Stripe sync posted, through the Stripe transaction's payment intent.
+    """
+    in_month = (
+        col(Account.key) == PROCESSING_FEES,
+        col(Posting.currency) == currency,
+        col(Posting.effective_date) >= month.first,
+        col(Posting.effective_date) <= month.last,
+    )
+    fees: dict[int, tuple[int, int]] = {}  # posting id → (amount, order id)
+    for posting_id, amount, reference in session.execute(
+        select(col(Posting.id), col(Posting.amount), col(JournalEntry.reference))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
+        .where(*in_month, col(JournalEntry.reference).like("order:%"))
+    ):
+        tail = str(reference).split(":", 1)[1]
+        if tail.isdigit():
+            fees[int(posting_id)] = (int(amount), int(tail))
+    for posting_id, amount, order_id in session.execute(
+        select(col(Posting.id), col(Posting.amount), col(Payment.order_id))
         .join(Account, col(Account.id) == col(Posting.account_id))
         .join(StripeTransaction, col(StripeTransaction.posted_entry_id) == col(Posting.entry_id))
         .join(Payment, col(Payment.payment_intent_id) == col(StripeTransaction.payment_intent_id))
-        .where(
-            col(Account.key) == PROCESSING_FEES,
-            col(Posting.currency) == currency,
-            col(Posting.effective_date) >= month.first,
-            col(Posting.effective_date) <= month.last,
-        )
-        .order_by(col(Posting.id))
-    ).all()
+        .where(*in_month)
+    ):
+        fees.setdefault(int(posting_id), (int(amount), int(order_id)))
     total = 0
-    for amount, order_id in rows:
+    for posting_id in sorted(fees):
+        amount, order_id = fees[posting_id]
         lines = session.execute(
             select(col(OrderLine.coop_id), col(OrderLine.line_total)).where(
                 col(OrderLine.order_id) == order_id
@@ -230,7 +246,7 @@ def _fees(session: Session, month: Month, currency: str, coop_id: int) -> int:
         ).all()
         ours = sum(int(t) for c, t in lines if c == coop_id)
         others = sum(int(t) for c, t in lines if c != coop_id)
-        total += _proportion(int(amount), ours, others)
+        total += _proportion(amount, ours, others)
     return total
 
 

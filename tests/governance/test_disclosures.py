@@ -206,3 +206,33 @@ def test_anyone_lists_reads_verifies_and_downloads(client, world, as_role, settl
     text_body = csv.content.decode("utf-8-sig")
     assert "sales,total,6800" in text_body
     assert "households,paid,3" in text_body
+
+
+def test_processing_fees_on_the_cooperative_s_orders_are_disclosed(
+    client, world, as_role, settle_order, session
+):
+    from ledger.models import Side
+    from ledger.service import EntrySpec, PostingSpec, post
+    from orders.postings import ensure_account
+
+    order = settle_order()
+    for key in ("expenses:payments:processing-fees", "assets:clearing:manual"):
+        ensure_account(session, key, "CNY")
+    post(
+        session,
+        EntrySpec(
+            kind="fee",
+            effective_date=date.today(),
+            postings=(
+                PostingSpec("expenses:payments:processing-fees", Side.debit, 204, "CNY"),
+                PostingSpec("assets:clearing:manual", Side.credit, 204, "CNY"),
+            ),
+            idempotency_key="test-fee-1",
+            reference=f"order:{order['id']}",
+        ),
+    )
+    session.commit()
+    report = _publish(client, as_role, world.coop_a.id, THIS_MONTH).json()["content"]
+    assert report["sales"]["parts"]["fees"] == 204
+    other = _publish(client, as_role, world.coop_b.id, THIS_MONTH).json()["content"]
+    assert other["sales"]["parts"]["fees"] == 0
