@@ -3,6 +3,7 @@
 from api.settings import Settings
 from ledger.share_rules import ShareParts
 from orders.config import OrderPolicy
+from training.config import TrainingConfig
 
 
 def order_policy(settings: Settings) -> OrderPolicy:
@@ -21,4 +22,13 @@ def order_policy(settings: Settings) -> OrderPolicy:
             enterprise=rule.enterprise,
         ),
         default_fee_bearer=settings.default_fee_bearer,
+    )
+
+
+def training_config(settings: Settings) -> TrainingConfig:
+    return TrainingConfig(
+        window_months=settings.training_window_months,
+        need_line_per_capita=settings.training_need_line_per_capita,
+        need_lookback_months=settings.training_need_lookback_months,
+        public_min_group=settings.training_public_min_group,
     )

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    training_window_months: int = Field(default=6, ge=1, le=36)
+    training_need_line_per_capita: int = Field(default=600_000, ge=0)
+    training_need_lookback_months: int = Field(default=12, ge=1, le=36)
+    training_public_min_group: int = Field(default=3, ge=1)
+    payout_minimum: int = Field(default=1000, ge=1)
     # Orders (api/policies.py builds orders.config.OrderPolicy from these).
     reservation_minutes_card: int = Field(default=30, ge=1)
     reservation_minutes_bank_transfer: int = Field(default=72 * 60, ge=1)

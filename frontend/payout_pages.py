@@ -77,7 +77,7 @@ def batches_page(
             "coops": coops,
             "coop_names": {c.id: c.name_zh for c in coops},
             "currency": settings.currency,
-            "default_minimum": payouts.DEFAULT_MINIMUM,
+            "default_minimum": settings.payout_minimum,
             "this_month": date.today().strftime("%Y-%m"),
             "msg": request.query_params.get("msg", ""),
             "error": request.query_params.get("error", ""),
@@ -94,7 +94,7 @@ def create_batch(
     settings: SettingsDep,
     coop_id: Annotated[int, Form()],
     period: Annotated[str, Form()],
-    minimum: Annotated[int, Form()] = payouts.DEFAULT_MINIMUM,
+    minimum: Annotated[int | None, Form()] = None,
 ) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
@@ -105,7 +105,7 @@ def create_batch(
             coop_id=coop_id,
             period=period,
             currency=settings.currency,
-            minimum=minimum,
+            minimum=minimum or settings.payout_minimum,
             effective_date=date.today(),
             created_by=f"user:{user.id}",
         )

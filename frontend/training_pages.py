@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.models import User
+from api.policies import training_config
 from api.routers.training import actor_of
 from catalog.permissions import Actor
 from frontend.csrf import CsrfDep
@@ -71,7 +72,7 @@ def _page(
 def _config(request: Request) -> TrainingConfig:
     config = getattr(request.app.state, "training_config", None)
     if config is None:
-        config = request.app.state.training_config = TrainingConfig()
+        config = request.app.state.training_config = training_config(request.app.state.settings)
     return config
 
 

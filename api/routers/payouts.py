@@ -33,7 +33,8 @@ class BatchCreate(BaseModel):
     coop_id: int
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
-    minimum: int = Field(default=payouts.DEFAULT_MINIMUM, ge=1)
+    # Omitted: HEZUO_PAYOUT_MINIMUM.
+    minimum: int | None = Field(default=None, ge=1)
     effective_date: date | None = None
 
 
@@ -150,7 +151,7 @@ def create_batch(
         coop_id=body.coop_id,
         period=body.period,
         currency=body.currency or settings.currency,
-        minimum=body.minimum,
+        minimum=body.minimum or settings.payout_minimum,
         effective_date=body.effective_date or date.today(),
         created_by=f"user:{staff.id}",
     )

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import Response
 
+from api import policies
 from api.deps import (
     CurrentUserDep,
     OptionalUserDep,
@@ -57,7 +58,9 @@ def actor_of(user: User | None) -> Actor:
 def training_config(request: Request) -> TrainingConfig:
     config = getattr(request.app.state, "training_config", None)
     if config is None:
-        config = request.app.state.training_config = TrainingConfig()
+        config = request.app.state.training_config = policies.training_config(
+            request.app.state.settings
+        )
     return config
 
 

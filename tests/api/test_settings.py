@@ -35,3 +35,13 @@ def test_production_accepts_a_real_secret(monkeypatch):
     monkeypatch.setenv("HEZUO_ENV", "production")
     monkeypatch.setenv("HEZUO_SECRET_KEY", "x" * 40)
     assert Settings().env == "production"
+
+
+def test_training_and_payout_policies_come_from_the_one_settings_class(monkeypatch):
+    from api.policies import training_config
+
+    monkeypatch.setenv("HEZUO_TRAINING_WINDOW_MONTHS", "3")
+    monkeypatch.setenv("HEZUO_PAYOUT_MINIMUM", "5000")
+    settings = Settings()
+    assert training_config(settings).window_months == 3
+    assert settings.payout_minimum == 5000
