@@ -20,6 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api.deps import SessionDep, SettingsDep
 from api.models import User
+from api.policies import order_policy
 from api.routers.catalog import actor_of
 from catalog import photos, products, provenance, service
 from catalog.models import Category, CertificationKind, ProductStatus, Unit
@@ -30,6 +31,7 @@ from frontend.csrf import CsrfDep
 from frontend.i18n import translator
 from frontend.rendering import WebUserDep, page_router, render
 from ledger.errors import DomainError, Forbidden, Unauthorized
+from orders import share_rules
 
 router = page_router()
 
@@ -176,7 +178,9 @@ def product_page(
 
 
 @router.get("/coops/{coop_id}", response_class=HTMLResponse)
-def coop_page(coop_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
+def coop_page(
+    coop_id: int, request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     coop = service.get_coop(session, coop_id)
     found, _next = search_products(
         session, actor=actor_of(user), query=ProductQuery(coop_id=coop_id, limit=100)
@@ -189,6 +193,11 @@ def coop_page(coop_id: int, request: Request, user: WebUserDep, session: Session
             "coop": service.coop_read(coop),
             "items": products.product_reads(session, found),
             "brands": brands,
+            # Share rules are public: buyers and members see how every sale is split.
+            "rule_in_force": share_rules.rule_in_force(
+                session, coop_id=coop_id, on=date.today(), policy=order_policy(settings)
+            ),
+            "rule_versions": share_rules.list_share_rules(session, coop_id=coop_id),
         },
     )
 

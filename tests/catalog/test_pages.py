@@ -48,6 +48,33 @@ def test_coop_page(client, world):
     assert "香菇" not in page.text
 
 
+def test_coop_page_shows_the_share_rule_in_force_and_its_versions(client, world, session):
+    from datetime import date
+
+    from ledger.share_rules import ShareParts
+    from orders.config import OrderPolicy
+    from orders.share_rules import set_share_rule
+
+    page = client.get(f"/coops/{world.coop_a.id}", headers=HTML).text
+    assert "70.00%" in page  # the configured default, said to be the default
+    assert "平台默认分配规则" in page
+    set_share_rule(
+        session,
+        coop_id=world.coop_a.id,
+        effective_from=date(2020, 1, 1),
+        parts=ShareParts(producers=8000, collective_fund=800, training_fund=800, enterprise=400),
+        fee_bearer="enterprise",
+        created_by="test",
+        policy=OrderPolicy(),
+    )
+    session.commit()
+    page = client.get(f"/coops/{world.coop_a.id}", headers=HTML).text
+    assert "80.00%" in page
+    assert "4.00%" in page
+    assert "平台默认分配规则" not in page
+    assert f'href="/disclosures/coops/{world.coop_a.id}/latest"' in page
+
+
 def test_names_are_shown_escaped(client, world, session):
     world.active.name_zh = HOSTILE
     session.add(world.active)
