@@ -24,6 +24,7 @@ from api.routers import (
     users,
 )
 from api.settings import Settings, get_settings
+from api.wiring import connect_domains
 from frontend.web import install_frontend
 
 API_ROUTERS = (
@@ -43,6 +44,7 @@ API_ROUTERS = (
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    connect_domains()
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -269,6 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
+    from api.wiring import connect_domains
+
+    connect_domains()
     handler: Command = args.handler
     return handler(args, settings)
 

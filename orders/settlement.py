@@ -8,6 +8,7 @@ reversals of a fully refunded line sum exactly to its settlement.
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -92,6 +93,18 @@ def _contributions(session: Session, lot_id: int | None, product_id: int) -> dic
     return {}
 
 
+# Steps other domains run inside the settlement's transaction, given the settlement entry id
+# (training deducts tuition from the shares). Registered by the composition root, since orders
+# may not import training.
+SettlementHook = Callable[[Session, int], object]
+_after_settlement: list[SettlementHook] = []
+
+
+def on_settled(hook: SettlementHook) -> None:
+    if hook not in _after_settlement:
+        _after_settlement.append(hook)
+
+
 def settle_order(session: Session, order: Order, *, actor: str) -> None:
     """Post the settlement (idempotent by the order id) and mark the order settled."""
     if order.delivered_at is None:
@@ -120,6 +133,8 @@ def settle_order(session: Session, order: Order, *, actor: str) -> None:
             created_by=actor,
             on=date.today(),
         )
+        for hook in _after_settlement:
+            hook(session, order.settlement_entry_id)
     transition(session, order, OrderStatus.settled, actor=actor)
 
 
