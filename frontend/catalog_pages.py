@@ -30,6 +30,7 @@ from catalog.search import ProductQuery, search_products
 from frontend.csrf import CsrfDep
 from frontend.i18n import translator
 from frontend.rendering import WebUserDep, page_router, render
+from governance import feedback
 from ledger.errors import DomainError, Forbidden, Unauthorized
 from orders import share_rules
 
@@ -173,6 +174,7 @@ def product_page(
             "brand": service.brand_read(session, brand) if brand else None,
             "certifications": provenance.current_certifications(session, product.brand_id),
             "can_edit": may_edit_product(actor, product),
+            "ratings": feedback.product_ratings(session, product_id),
         },
     )
 
@@ -205,7 +207,8 @@ def coop_page(
 @router.get("/l/{code}", response_class=HTMLResponse)
 def provenance_page(code: str, request: Request, user: WebUserDep, session: SessionDep) -> Response:
     lot = provenance.provenance(session, actor=actor_of(user), code=code)
-    return _page(request, "catalog/provenance.html", {"lot": lot})
+    ratings = feedback.lot_ratings(session, code)
+    return _page(request, "catalog/provenance.html", {"lot": lot, "ratings": ratings})
 
 
 # A farmer lists a product: one screen, one photo from the camera, one lot

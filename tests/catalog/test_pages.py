@@ -193,3 +193,17 @@ def test_storefront_form_with_empty_filters(client, world):
     rice = client.get("/products", params={"category": "rice"}, headers=HTML).text
     assert f'href="/products/{world.coop_product.id}"' in rice
     assert f'href="/products/{world.active.id}"' not in rice
+
+
+def test_product_page_offers_the_cart_only_when_in_stock_and_shows_ratings(client, world, session):
+    page = client.get(f"/products/{world.active.id}", headers=HTML).text
+    assert 'action="/cart/add"' in page
+    assert f'name="product_id" value="{world.active.id}"' in page
+    assert "暂无评价" in page
+    assert f'href="/products/{world.active.id}/reviews"' in page
+    for lot in session.scalars(select(Lot).where(Lot.product_id == world.active.id)):
+        lot.sold = lot.quantity - lot.reserved
+        session.add(lot)
+    session.commit()
+    page = client.get(f"/products/{world.active.id}", headers=HTML).text
+    assert 'action="/cart/add"' not in page
