@@ -180,3 +180,32 @@ def test_home_shows_products_in_stock_and_links_the_storefront(client, session, 
     assert "合作社新品" in page.text
     assert "松江土蜂蜜" in page.text
     assert 'href="/products"' in page.text
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        (
+            None,
+            ["/products", "/training", "/disclosures", "/cart"],
+            ["/staff", "/sell", "/me/orders"],
+        ),
+        ("buyer", ["/me/orders", "/me"], ["/staff", "/sell", "/manage/catalog"]),
+        ("farmer", ["/sell", "/me/income", "/me/training"], ["/staff", "/manage/catalog"]),
+        ("manager", ["/manage/catalog", "/manage/fulfilment"], ["/staff", "/sell"]),
+        ("staff", ["/staff"], ["/sell", "/manage/catalog"]),
+    ],
+)
+def test_navigation_offers_each_role_its_own_places(client, make_user, role, shown, hidden):
+    from tests.conftest import TEST_PASSWORD
+    from tests.frontend.helpers import sign_in
+
+    if role is not None:
+        user = make_user(role)
+        sign_in(client, user.email, TEST_PASSWORD)
+    page = client.get("/", headers=HTML).text
+    nav = page.split('class="main-nav"', 1)[1].split("</nav>", 1)[0]
+    for href in shown:
+        assert f'href="{href}"' in nav, href
+    for href in hidden:
+        assert f'href="{href}"' not in nav, href
