@@ -8,10 +8,10 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from catalog import stock
 from catalog.models import Product, ProductStatus
 from catalog.permissions import Actor
 from ledger.base import utcnow
-from orders import stock
 from orders.access import new_nonce
 from orders.config import OrderPolicy
 from orders.errors import IdempotencyKeyReused, OrderInvalid, OutOfStock, StripeDisabled
@@ -168,13 +168,14 @@ def _one_currency(products: list[Product]) -> str:
 def _add_line(
     session: Session, order: Order, product: Product, quantity: int, rule: RuleInForce
 ) -> None:
-    taken = stock.reserve(session, product_id=product.id or 0, quantity=quantity)
-    if isinstance(taken, int):
+    taken = stock.reserve_up_to(session, product_id=product.id or 0, quantity=quantity)
+    held = sum(reservation.quantity for reservation in taken)
+    if held < quantity:  # the partial holds go with the request's rollback
         raise OutOfStock(
             product.name_zh + (f" ({product.name_en})" if product.name_en else ""),
             product_id=product.id or 0,
             wanted=quantity,
-            available=taken,
+            available=held,
         )
     line = OrderLine(
         order_id=order.id or 0,
@@ -195,8 +196,12 @@ def _add_line(
     )
     session.add(line)
     session.flush()
-    for lot_id, units in taken:
-        session.add(LotReservation(line_id=line.id or 0, lot_id=lot_id, quantity=units))
+    for reservation in taken:
+        session.add(
+            LotReservation(
+                line_id=line.id or 0, lot_id=reservation.lot_id, quantity=reservation.quantity
+            )
+        )
 
 
 def _reference_code() -> str:

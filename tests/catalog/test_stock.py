@@ -66,3 +66,44 @@ def test_concurrent_reservations_never_oversell(engine, world):
     assert results.count(True) == 3  # 10 units: three holds of 3, the rest refused
     with factory() as session:
         assert session.get_one(Lot, lot_id).reserved == 9
+
+
+def _counters(session, lot_id):
+    session.commit()
+    lot = session.get_one(Lot, lot_id)
+    session.refresh(lot)
+    return (lot.reserved, lot.sold)
+
+
+def test_a_late_sale_takes_only_units_still_available(session, world):
+    lot_id = world.lot.id
+    assert stock.reserve_lot(session, lot_id=lot_id, quantity=6)
+    assert stock.sell_released(session, lot_id=lot_id, quantity=4)
+    assert _counters(session, lot_id) == (6, 4)
+    assert not stock.sell_released(session, lot_id=lot_id, quantity=1)  # 10 = 6 held + 4 sold
+    assert _counters(session, lot_id) == (6, 4)
+
+
+def test_releasing_sold_units_never_goes_below_zero(session, world):
+    lot_id = world.lot.id
+    assert stock.sell_released(session, lot_id=lot_id, quantity=3)
+    assert stock.reserve_lot(session, lot_id=lot_id, quantity=2)
+    assert not stock.release_sold(session, lot_id=lot_id, quantity=4)
+    assert _counters(session, lot_id) == (2, 3)
+    assert stock.release_sold(session, lot_id=lot_id, quantity=3)
+    assert _counters(session, lot_id) == (2, 0)
+    assert not stock.release_sold(session, lot_id=lot_id, quantity=1)
+
+
+def test_reserve_up_to_takes_older_harvests_first_and_says_how_much_it_got(session, world):
+    from datetime import date
+
+    older = factories.create_lot(
+        session, product=world.active, quantity=3, harvested_on=date(2026, 9, 1)
+    )
+    session.commit()
+    held = stock.reserve_up_to(session, product_id=world.active.id, quantity=20)
+    assert held == [
+        stock.Reservation(lot_id=older.id or 0, quantity=3),
+        stock.Reservation(lot_id=world.lot.id, quantity=10),
+    ]
