@@ -2,6 +2,7 @@
 staff payments and refunds — each form needs its CSRF token, and the wrong people are refused."""
 
 import re
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -65,7 +66,7 @@ def place_guest_order(client, world) -> tuple[int, str]:
 
 
 @pytest.fixture
-def shopper(app) -> TestClient:
+def shopper(app) -> Iterator[TestClient]:
     """A second client with its own cookies (the `client` fixture is the API client)."""
     with TestClient(app, raise_server_exceptions=False) as other:
         yield other
