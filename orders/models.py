@@ -159,10 +159,22 @@ class OrderEvent(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    """One payment attempt."""
+    """One payment attempt.
+
+    A manual payment recorded under an Idempotency-Key keeps the key (unique per order) and the
+    hash of the request's body, so a retry answers with this row and a reused key is refused.
+    """
 
     __tablename__ = "order_payments"
     __table_args__ = (
+        # A unique index rather than a table constraint: SQLite adds it without rebuilding the
+        # table (which order_refunds references). NULL keys (no Idempotency-Key) never collide.
+        Index(
+            "uq_order_payments_order_id_idempotency_key",
+            "order_id",
+            "idempotency_key",
+            unique=True,
+        ),
         CheckConstraint(
             "amount_authorized >= 0 AND amount_captured >= 0 AND amount_refunded >= 0",
             name="amounts_non_negative",
@@ -185,6 +197,8 @@ class Payment(SQLModel, table=True):
     failure_message: str | None = Field(default=None, max_length=500)
     recorded_by: str = Field(max_length=80)
     ledger_entry_id: int | None = Field(default=None, sa_column=Column(BigInteger()))
+    idempotency_key: str | None = Field(default=None, max_length=255)
+    request_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
@@ -192,12 +206,7 @@ class Payment(SQLModel, table=True):
 
 
 class WebhookEvent(SQLModel, table=True):
-    """The inbox: each incoming payment notice stored once by its id, stamped when handled.
-
-    Stripe's webhook events (provider "stripe", Stripe's event id), and manual payments recorded
-    under an Idempotency-Key (provider "manual", id "manual:<order>:<key hash>", payload holding
-    the request's hash and the payment's id).
-    """
+    """The inbox: each incoming Stripe webhook event stored once by its id, stamped when handled."""
 
     __tablename__ = "payment_webhook_events"
 

@@ -8,6 +8,7 @@ import hashlib
 import json
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalog.permissions import Actor
@@ -25,7 +26,6 @@ from orders.models import (
     PaymentStatus,
     Provider,
     ReservationState,
-    WebhookEvent,
 )
 from orders.postings import post_payment, post_processing_fee
 from orders.stripe_gateway import IntentView, StripeGateway
@@ -54,20 +54,17 @@ def record_manual_payment(
     """Record money received by hand; (payment, created now).
 
     With an Idempotency-Key the same key and body answer with the original payment, and the
-    same key with another body is refused (409). The key is kept as a notice in the payment
-    inbox (`WebhookEvent`, provider "manual"), the table that already stores each incoming
-    payment notice once by its id; the order row lock serializes retries of one order.
+    same key with another body is refused (409). The key and the body's hash are kept on the
+    payment row, unique per order. The order row lock serializes retries of one order; should two
+    still race to insert, the unique constraint stops the second, which answers with the first.
     """
     order = get_order(session, order_id, for_update=True)
     require_staff_or_manager(actor, coop_ids_of(session, order_id), "record a payment")
-    notice_id = digest = None
+    key = digest = None
     if idempotency_key is not None:
         key = check_idempotency_key(idempotency_key)
-        notice_id = f"manual:{order_id}:{hashlib.sha256(key.encode()).hexdigest()[:48]}"
-        digest = hashlib.sha256(
-            json.dumps([amount, currency, reference], ensure_ascii=False).encode()
-        ).hexdigest()
-        replay = _manual_replay(session, notice_id, digest)
+        digest = manual_request_hash(amount, currency, reference)
+        replay = _manual_replay(session, order_id, key, digest)
         if replay is not None:
             return replay, False
     if order.status not in PAYABLE:
@@ -96,33 +93,43 @@ def record_manual_payment(
         reference=reference,
         recorded_by=who,
         completed_at=utcnow(),
+        idempotency_key=key,
+        request_hash=digest,
     )
-    session.add(payment)
-    session.flush()
-    if notice_id is not None:
-        session.add(
-            WebhookEvent(
-                provider=Provider.manual.value,
-                event_id=notice_id,
-                type="manual_payment",
-                payload=json.dumps({"request_hash": digest, "payment_id": payment.id}),
-                handled_at=utcnow(),
-            )
-        )
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except IntegrityError:
+        if key is None or digest is None:
+            raise
+        winner = _manual_replay(session, order_id, key, digest)
+        if winner is None:
+            raise
+        return winner, False
     _money_received(session, order, payment, actor=who)
     return payment, True
 
 
-def _manual_replay(session: Session, notice_id: str, digest: str) -> Payment | None:
-    notice = session.scalars(
-        select(WebhookEvent).where(col(WebhookEvent.event_id) == notice_id)
+def manual_request_hash(amount: int, currency: str, reference: str) -> str:
+    """What a retry under the same key must repeat: the amount, currency and reference."""
+    return hashlib.sha256(
+        json.dumps([amount, currency, reference], ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+def _manual_replay(session: Session, order_id: int, key: str, digest: str) -> Payment | None:
+    """The payment already recorded on this order under `key`; 409 if its body was another."""
+    payment = session.scalars(
+        select(Payment)
+        .where(col(Payment.order_id) == order_id, col(Payment.idempotency_key) == key)
+        .execution_options(populate_existing=True)
     ).first()
-    if notice is None:
+    if payment is None:
         return None
-    stored = json.loads(notice.payload)
-    if stored.get("request_hash") != digest:
+    if payment.request_hash != digest:
         raise IdempotencyKeyReused()
-    return session.get(Payment, int(stored["payment_id"]))
+    return payment
 
 
 def start_stripe_attempt(
