@@ -2,7 +2,8 @@
 
 Payment: Dr clearing / Cr buyer deposits. Refund before settlement: Dr deposits / Cr clearing.
 Settlement: Dr deposits / Cr member payables, funds, enterprise (orders/settlement.py builds the
-credits). Reversal of settlement for a refund: the same credits as debits, Cr deposits.
+credits). Reversal of settlement for a refund: the same credits as debits (the fee the parts paid
+back included: Dr processing fees), Cr deposits.
 """
 
 from collections.abc import Iterable
@@ -182,9 +183,11 @@ def post_processing_fee(
     )
 
 
-def fees_of_order(session: Session, *, order_id: int, currency: str) -> int:
-    """Processing fees posted for an order (debits of its fee entries)."""
-    total = session.scalar(
+def fees_of_order(
+    session: Session, *, order_id: int, currency: str, before_entry: int | None = None
+) -> int:
+    """Processing fees posted for an order (debits of its fee entries), those before an entry."""
+    query = (
         select(func.coalesce(func.sum(col(Posting.amount)), 0))
         .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
         .join(Account, col(Account.id) == col(Posting.account_id))
@@ -196,6 +199,9 @@ def fees_of_order(session: Session, *, order_id: int, currency: str) -> int:
             col(Posting.amount) > 0,
         )
     )
+    if before_entry is not None:
+        query = query.where(col(JournalEntry.id) < before_entry)
+    total = session.scalar(query)
     return int(total or 0)
 
 

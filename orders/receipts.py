@@ -20,7 +20,7 @@ def receipt(session: Session, order: Order) -> ReceiptRead:
     then households, funds and the enterprise.
     """
     rows = session.execute(
-        select(col(Account.key), col(Posting.amount))
+        select(col(Account.key), col(Posting.amount), col(JournalEntry.kind))
         .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
         .join(Account, col(Account.id) == col(Posting.account_id))
         .where(
@@ -30,16 +30,17 @@ def receipt(session: Session, order: Order) -> ReceiptRead:
     ).all()
     net: dict[str, int] = defaultdict(int)
     fees = 0
-    for key, amount in rows:
+    for key, amount, kind in rows:
         if key in CLEARING.values():
             continue
         net[key] -= amount  # credits are negative in the ledger
-        if key == PROCESSING_FEES and amount > 0:
-            fees += amount
+        if key == PROCESSING_FEES and kind == "fee" and amount > 0:
+            fees += amount  # what the provider kept; a refund's reversal debits are not a fee
     if fees:
         # The fee row shows what the payment provider kept. What the parts paid back of it (pro
-        # rata rules) is already out of their credits; the rest is borne by the enterprise once
-        # settled, and comes out of the escrow until then.
+        # rata rules, less what a refund after settlement gave back to them) is already out of
+        # their credits; the rest is borne by the enterprise once settled, and comes out of the
+        # escrow until then. So the split still sums to what was paid minus refunds.
         borne = -net[PROCESSING_FEES]
         net[PROCESSING_FEES] = fees
         net[ENTERPRISE_INCOME if order.settlement_entry_id else BUYER_DEPOSITS] -= borne

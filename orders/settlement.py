@@ -5,6 +5,15 @@ Each line's amount is split over the lots it was sold from (by units, `allocate`
 part by `ledger.share_rules.sale_shares` over that lot's household contributions. A reversal of
 `r` after `before` was already reversed is credits(before + r) − credits(before) per account, so the
 reversals of a fully refunded line sum exactly to its settlement.
+
+Processing fees (the provider keeps them, even on a refund): the order's fees are spread over its
+lines by their totals; an `enterprise` line's share is the enterprise's expense; a `pro_rata` line's
+parts pay its share back at settlement in proportion to what of the line is kept, out of every part
+(so a refund before settlement lowers what they bear). A reversal after settlement reverses the
+line's settled credits in proportion, the fee paid back included: the parts get their share of the
+fee back with what they give back, it becomes the enterprise's expense again, and a line refunded in
+full bears no fee and leaves no payable below zero. Fees posted after settlement are the
+enterprise's.
 """
 
 from collections import defaultdict
@@ -111,7 +120,11 @@ def settle_order(session: Session, order: Order, *, actor: str) -> None:
         raise IllegalTransition(order.id or 0, order.status, "settled")
     credits: dict[str, int] = defaultdict(int)
     lines = lines_of(session, order.id or 0)
-    recovered = _fees_borne_pro_rata(session, order, lines)
+    fee = fees_of_order(session, order_id=order.id or 0, currency=order.currency)
+    recovered = {
+        line.id or 0: fee_borne_by_parts(lines, line, fee, line.line_total - line.refunded_amount)
+        for line in lines
+    }
     for line in lines:
         amount = line.line_total - line.refunded_amount
         recover = recovered.get(line.id or 0, 0)
@@ -138,24 +151,24 @@ def settle_order(session: Session, order: Order, *, actor: str) -> None:
     transition(session, order, OrderStatus.settled, actor=actor)
 
 
-def _fees_borne_pro_rata(session: Session, order: Order, lines: list[OrderLine]) -> dict[int, int]:
-    """Line id → its share of the order's processing fees, for lines whose rule says `pro_rata`.
+def fee_borne_by_parts(lines: list[OrderLine], line: OrderLine, fee: int, kept: int) -> int:
+    """What the parts of `line` bear of the order's processing `fee` when `kept` of it is kept.
 
-    The fees are spread over the lines by what is left of each (largest remainder); lines whose
-    rule says `enterprise` leave their share as the enterprise's expense.
+    The rule (module doc): the fee is spread over the order's lines by their totals (largest
+    remainder); a `pro_rata` line's parts bear its share in proportion to what of the line is kept
+    (not refunded), the rest — and every `enterprise` line's share — is the enterprise's expense.
     """
-    fee = fees_of_order(session, order_id=order.id or 0, currency=order.currency)
-    if fee == 0:
-        return {}
-    left = [max(line.line_total - line.refunded_amount, 0) for line in lines]
-    if sum(left) == 0:
-        return {}
-    shares = allocate(fee, left)
-    return {
-        line.id or 0: min(share, amount)
-        for line, share, amount in zip(lines, shares, left, strict=True)
-        if line.rule_fee_bearer == "pro_rata" and share
-    }
+    if fee <= 0 or kept <= 0 or line.rule_fee_bearer != "pro_rata":
+        return 0
+    totals = [max(each.line_total, 0) for each in lines]
+    if sum(totals) == 0 or line.line_total <= 0:
+        return 0
+    share = allocate(fee, totals)[[each.id for each in lines].index(line.id)]
+    if share == 0:
+        return 0
+    kept = min(kept, line.line_total)
+    borne = allocate(share, [kept, line.line_total - kept])[0]
+    return min(borne, kept)
 
 
 def unsettle_for_refund(
@@ -164,12 +177,21 @@ def unsettle_for_refund(
     """Reverse the settlement in proportion for a refund of `per_line` (line id → amount)."""
     debits: dict[str, int] = defaultdict(int)
     total = 0
-    lines = {line.id: line for line in lines_of(session, order.id or 0)}
+    all_lines = lines_of(session, order.id or 0)
+    lines = {line.id: line for line in all_lines}
+    # The fee as the settlement saw it: fee entries posted before it (a later one is not in it).
+    fee = fees_of_order(
+        session,
+        order_id=order.id or 0,
+        currency=order.currency,
+        before_entry=order.settlement_entry_id,
+    )
     for line_id, amount in per_line.items():
         line = lines[line_id]
         done = line.refunded_settled_amount
-        after = _cumulative(session, line, done + amount)
-        prior = _cumulative(session, line, done)
+        settled = settled_credits(session, all_lines, line, fee)
+        after = _cumulative(settled, done + amount)
+        prior = _cumulative(settled, done)
         for account in set(after) | set(prior):
             debits[account] += after.get(account, 0) - prior.get(account, 0)
         line.refunded_settled_amount = done + amount
@@ -190,16 +212,26 @@ def unsettle_for_refund(
         )
 
 
-def _cumulative(session: Session, line: OrderLine, reversed_amount: int) -> dict[str, int]:
-    """The reversal of the first `reversed_amount` of the line's settled amount, per account.
-
-    The settled amount is split as the settlement split it, scaled: credits(settled) allocated by
-    account in proportion to `reversed_amount / settled`, so the full reversal equals the settlement.
-    """
-    if reversed_amount <= 0:
-        return {}
+def settled_credits(
+    session: Session, lines: list[OrderLine], line: OrderLine, fee: int
+) -> dict[str, int]:
+    """What the settlement credited for `line`: its parts and what they paid back of the fee."""
     settled_amount = line.line_total - line.refunded_amount + line.refunded_settled_amount
-    settled_credits = line_credits(session, line, settled_amount)
-    accounts = sorted(settled_credits)
-    scaled = allocate(reversed_amount, [settled_credits[a] for a in accounts])
+    recover = fee_borne_by_parts(lines, line, fee, settled_amount)
+    credits = dict(line_credits(session, line, settled_amount - recover))
+    if recover:
+        credits[PROCESSING_FEES] = credits.get(PROCESSING_FEES, 0) + recover
+    return credits
+
+
+def _cumulative(settled: dict[str, int], reversed_amount: int) -> dict[str, int]:
+    """The reversal of the first `reversed_amount` of the line's settled credits, per account.
+
+    The settled credits (parts and fee paid back) are allocated by account in proportion to
+    `reversed_amount / settled`, so the full reversal equals the settlement, fee included.
+    """
+    if reversed_amount <= 0 or not any(settled.values()):
+        return {}
+    accounts = sorted(settled)
+    scaled = allocate(reversed_amount, [settled[a] for a in accounts])
     return dict(zip(accounts, scaled, strict=True))
