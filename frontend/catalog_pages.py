@@ -1,5 +1,5 @@
 """Catalog pages: storefront, product, cooperative, lot provenance, a farmer's one-screen listing
-form, and the manager's catalog page (products, households, spreadsheet import).
+form; the manager's catalog page and the editing forms are in catalog_manage_pages.py.
 
 Labels are given in both languages in the templates (`L(zh, en)`), so the pages are Chinese first
 without waiting for the shared message catalog.
@@ -156,27 +156,43 @@ def storefront(
 # Product, cooperative, provenance
 
 
-@router.get("/products/{product_id}", response_class=HTMLResponse)
-def product_page(
-    product_id: int, request: Request, user: WebUserDep, session: SessionDep
-) -> Response:
-    actor = actor_of(user)
+def product_context(
+    request: Request, session: Session, actor: Actor, product_id: int
+) -> dict[str, Any]:
+    """What the product page shows; editors also get its edit form (prefilled, no errors)."""
     product = products.product_for_view(session, actor=actor, product_id=product_id)
     detail = products.product_detail(session, product)
     coop = service.get_coop(session, product.coop_id)
     brand = service.get_brand(session, product.brand_id) if product.brand_id else None
-    return _page(
-        request,
-        "catalog/product.html",
-        {
-            "product": detail,
-            "coop": service.coop_read(coop),
-            "brand": service.brand_read(session, brand) if brand else None,
-            "certifications": provenance.current_certifications(session, product.brand_id),
-            "can_edit": may_edit_product(actor, product),
-            "ratings": feedback.product_ratings(session, product_id),
+    done = {
+        "saved": ("已保存。", "Saved."),
+        "lot": ("已添加批次。", "Lot added."),
+    }.get(request.query_params.get("done", ""))
+    return {
+        "product": detail,
+        "coop": service.coop_read(coop),
+        "brand": service.brand_read(session, brand) if brand else None,
+        "certifications": provenance.current_certifications(session, product.brand_id),
+        "can_edit": may_edit_product(actor, product),
+        "ratings": feedback.product_ratings(session, product_id),
+        "statuses": [s.value for s in ProductStatus],
+        "edit_values": {
+            "name_zh": product.name_zh,
+            "name_en": product.name_en,
+            "price": f"{product.price_amount // 100}.{product.price_amount % 100:02d}",
+            "status": product.status,
         },
-    )
+        "edit_errors": {},
+        "done": done,
+    }
+
+
+@router.get("/products/{product_id}", response_class=HTMLResponse)
+def product_page(
+    product_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    context = product_context(request, session, actor_of(user), product_id)
+    return _page(request, "catalog/product.html", context)
 
 
 @router.get("/coops/{coop_id}", response_class=HTMLResponse)
@@ -379,32 +395,8 @@ async def sell_submit(
     return RedirectResponse(f"/products/{product_id}", status_code=303)
 
 
-# The manager's catalog page
-
-
-@router.get("/manage/catalog", response_class=HTMLResponse)
-def manage_catalog(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/manage/catalog", status_code=303)
-    actor = actor_of(user)
-    if actor.role != "manager" or actor.coop_id is None:
-        raise Forbidden("This page is for cooperative managers.")
-    coop = service.get_coop(session, actor.coop_id)
-    found, _next = search_products(session, actor=actor, query=ProductQuery(mine=True, limit=200))
-    households = service.list_households(
-        session, actor=actor, coop_id=actor.coop_id, after_id=None, limit=500
-    )
-    return _page(
-        request,
-        "catalog/manage.html",
-        {
-            "coop": service.coop_read(coop),
-            "items": products.product_reads(session, found),
-            "households": [service.household_read(h) for h in households],
-            "statuses": [s.value for s in ProductStatus],
-        },
-    )
-
-
 def install_catalog_pages(app: FastAPI) -> None:
+    from frontend.catalog_manage_pages import install_catalog_manage_pages
+
     app.include_router(router)
+    install_catalog_manage_pages(app)
