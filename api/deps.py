@@ -15,6 +15,7 @@ from api.models import Role, User
 from api.security import read_access_token
 from api.service import user_for_web_session
 from api.settings import Settings
+from catalog.permissions import Actor
 from ledger.errors import Invalid
 
 SESSION_COOKIE = "hezuo_session"
@@ -57,6 +58,15 @@ def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
 
 OptionalUserDep = Annotated[User | None, Depends(optional_user)]
 CurrentUserDep = Annotated[User, Depends(current_user)]
+
+
+def actor_of(user: User | None) -> Actor:
+    """The domains' view of the signed-in user (or of the public): role and ownership keys."""
+    if user is None:
+        return Actor.anonymous()
+    return Actor(
+        user_id=user.id, role=user.role, coop_id=user.coop_id, household_id=user.household_id
+    )
 
 
 def require_roles(*roles: Role) -> Callable[[User], User]:

@@ -16,9 +16,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import User
-from api.routers.catalog import actor_of
 from catalog import imports, products, service
 from catalog.errors import RowErrors
 from catalog.models import Cooperative, Household, HouseholdStatus, ProductStatus

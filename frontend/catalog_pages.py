@@ -18,10 +18,9 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData, UploadFile
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import User
 from api.policies import order_policy
-from api.routers.catalog import actor_of
 from catalog import photos, products, provenance, service
 from catalog.models import Category, CertificationKind, ProductStatus, Unit
 from catalog.permissions import Actor, may_edit_product

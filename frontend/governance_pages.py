@@ -11,9 +11,8 @@ from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import SessionDep, actor_of
 from api.models import User
-from api.routers.catalog import actor_of
 from catalog.models import Cooperative
 from catalog.permissions import Actor
 from frontend.csrf import CsrfDep

@@ -19,13 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import User
 from api.policies import order_policy
-from api.routers.orders import actor_of, gateway_or_none
+from api.routers.orders import gateway_or_none
 from api.settings import Settings
 from catalog.models import Cooperative, Product, ProductStatus
-from catalog.permissions import Actor
 from catalog.products import stock_by_product
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
@@ -83,10 +82,6 @@ MSG_GUEST_EMAIL = N_("Enter your email so that we can send you the link to your 
 
 
 # Small helpers
-
-
-def _actor(user: User | None) -> Actor:
-    return actor_of(user)
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -317,7 +312,7 @@ async def checkout_submit(
         return _checkout_page(
             request, session, settings, values=values, errors=errors, status_code=422
         )
-    actor = _actor(user)
+    actor = actor_of(user)
     gateway = gateway_or_none(request, settings)
     try:
         order, created = checkout.place_order(
@@ -361,7 +356,7 @@ def _order_context(
     request: Request, session: Session, settings: Settings, order: Order, *, token_ok: bool
 ) -> dict[str, Any]:
     user: User | None = request.state.web_user
-    actor = _actor(user)
+    actor = actor_of(user)
     body = views.order_read(session, order, secret_key=settings.secret_key, with_token=token_ok)
     coops = {
         c.id: c
@@ -447,7 +442,7 @@ def _viewable_order(
     return views.order_for_viewer(
         session,
         order_id=order_id,
-        actor=_actor(request.state.web_user),
+        actor=actor_of(request.state.web_user),
         token=token,
         secret_key=settings.secret_key,
     )
@@ -531,7 +526,7 @@ def order_cancel(
         refunds.cancel_order(
             session,
             order_id=order_id,
-            actor=_actor(user),
+            actor=actor_of(user),
             token_ok=token_ok,
             gateway=gateway_or_none(request, settings),
         )
@@ -552,7 +547,7 @@ def order_deliver(
 ) -> Response:
     try:
         _order, token_ok = _viewable_order(request, session, settings, order_id, token)
-        fulfilment.deliver(session, order_id=order_id, actor=_actor(user), token_ok=token_ok)
+        fulfilment.deliver(session, order_id=order_id, actor=actor_of(user), token_ok=token_ok)
     except DomainError as error:
         return _after_action(request, session, settings, order_id, token, error)
     return _back_to_order(order_id, token)
@@ -597,7 +592,7 @@ def order_refund(
             reference=reference.strip(),
             lines=None,
             idempotency_key=idempotency_key,
-            actor=_actor(user),
+            actor=actor_of(user),
             gateway=gateway_or_none(request, settings),
         )
     except DomainError as error:
@@ -667,7 +662,7 @@ def card_return(
             )
             intent = gateway.retrieve_payment_intent(attempt.payment_intent_id or "")
             payments.complete_stripe_payment(
-                session, intent=intent, gateway=gateway, actor=checkout.actor_label(_actor(user))
+                session, intent=intent, gateway=gateway, actor=checkout.actor_label(actor_of(user))
             )
     except DomainError as error:
         return _after_action(request, session, settings, order_id, token, error)
@@ -705,7 +700,7 @@ def _queue_context(
     coop = _fulfilment_coop(user, coop_id)
     coops = list(session.scalars(select(Cooperative).order_by(col(Cooperative.id))))
     queue = (
-        fulfilment.fulfilment_queue(session, coop_id=coop, actor=_actor(user))
+        fulfilment.fulfilment_queue(session, coop_id=coop, actor=actor_of(user))
         if coop is not None
         else []
     )
@@ -766,7 +761,7 @@ def ship_submit(
         fulfilment.ship_lines(
             session,
             order_id=order_id,
-            actor=_actor(user),
+            actor=actor_of(user),
             carrier=carrier.strip(),
             tracking_number=tracking_number.strip(),
             coop_id=coop,
@@ -844,7 +839,7 @@ def staff_record_payment(
             amount=minor,
             currency=order.currency,
             reference=reference.strip(),
-            actor=_actor(user),
+            actor=actor_of(user),
             idempotency_key=idempotency_key,
         )
     except DomainError as error:

@@ -17,23 +17,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlmodel import col
 
-from api.deps import SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import STAFF_ROLES, User
 from catalog import payout_details
 from catalog.models import Cooperative, Household
-from catalog.permissions import Actor
 from frontend.csrf import CsrfDep
 from frontend.rendering import WebUserDep, page_router, render
 from ledger import bank, payouts, reconciliation
 from ledger.errors import DomainError, Forbidden
 
 router = page_router()
-
-
-def actor_of(user: User) -> Actor:
-    return Actor(
-        user_id=user.id, role=user.role, coop_id=user.coop_id, household_id=user.household_id
-    )
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:

@@ -11,10 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from api.deps import SessionDep
+from api.deps import SessionDep, actor_of
 from api.models import User
 from api.policies import training_config
-from api.routers.training import actor_of
 from catalog.permissions import Actor
 from frontend.csrf import CsrfDep
 from frontend.i18n import translator

@@ -13,13 +13,13 @@ from api.deps import (
     PageDep,
     SessionDep,
     SettingsDep,
+    actor_of,
     encode_cursor,
 )
 from api.models import User
 from catalog import imports, photos, products, provenance, service
 from catalog.errors import CatalogInvalid, CatalogNotFound, UploadTooLarge
 from catalog.models import Category, CertificationKind, ProductStatus
-from catalog.permissions import Actor
 from catalog.schemas import (
     BrandCreate,
     BrandRead,
@@ -52,15 +52,6 @@ API = "/api/v1"
 MEDIA_CACHE = "public, max-age=31536000, immutable"  # media files never change under one name
 QR_CACHE = "public, max-age=86400"
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-def actor_of(user: User | None) -> Actor:
-    """The catalog's view of a signed-in user (or of the public)."""
-    if user is None:
-        return Actor.anonymous()
-    return Actor(
-        user_id=user.id, role=user.role, coop_id=user.coop_id, household_id=user.household_id
-    )
 
 
 def _multipart_body(description: str) -> dict[str, Any]:

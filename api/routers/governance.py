@@ -9,8 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from api.deps import CurrentUserDep, SessionDep, StaffDep
-from api.routers.catalog import actor_of
+from api.deps import CurrentUserDep, SessionDep, StaffDep, actor_of
 from api.routers.orders import PolicyDep
 from catalog.models import Cooperative
 from governance import dashboard, disclosures, feedback, hearings, monitoring

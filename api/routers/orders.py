@@ -12,12 +12,11 @@ from api.deps import (
     SessionDep,
     SettingsDep,
     StaffDep,
+    actor_of,
     encode_cursor,
 )
-from api.models import User
 from api.policies import order_policy
 from api.settings import Settings
-from catalog.permissions import Actor
 from ledger.share_rules import ShareParts
 from orders import checkout, fulfilment, payments, refunds, share_rules, views, webhooks
 from orders.access import require_buyer
@@ -47,14 +46,6 @@ API = "/api/v1"
 
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 Token = Annotated[str | None, Query(max_length=100)]
-
-
-def actor_of(user: User | None) -> Actor:
-    if user is None:
-        return Actor.anonymous()
-    return Actor(
-        user_id=user.id, role=user.role, coop_id=user.coop_id, household_id=user.household_id
-    )
 
 
 def policy_of(request: Request) -> OrderPolicy:

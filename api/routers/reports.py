@@ -7,10 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import CurrentUserDep, SessionDep, SettingsDep, StaffDep
-from api.models import User
+from api.deps import CurrentUserDep, SessionDep, SettingsDep, StaffDep, actor_of
 from catalog import payout_details
-from catalog.permissions import Actor
 from ledger import reports
 from ledger import service as ledger
 
@@ -28,12 +26,6 @@ FILE_TYPES = {
 Format = Annotated[Literal["json", "csv", "xlsx"], Query()]
 Since = Annotated[date | None, Query()]
 Until = Annotated[date | None, Query()]
-
-
-def actor_of(user: User) -> Actor:
-    return Actor(
-        user_id=user.id, role=user.role, coop_id=user.coop_id, household_id=user.household_id
-    )
 
 
 def table_response(

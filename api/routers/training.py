@@ -16,10 +16,9 @@ from api.deps import (
     PageDep,
     SessionDep,
     StaffDep,
+    actor_of,
     encode_cursor,
 )
-from api.models import User
-from catalog.permissions import Actor
 from catalog.schemas import MoneyRead
 from training import service
 from training.config import TrainingConfig
@@ -45,14 +44,6 @@ from training.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/training", tags=["training"])
-
-
-def actor_of(user: User | None) -> Actor:
-    if user is None:
-        return Actor.anonymous()
-    return Actor(
-        user_id=user.id, role=user.role, coop_id=user.coop_id, household_id=user.household_id
-    )
 
 
 def training_config(request: Request) -> TrainingConfig:
