@@ -4,11 +4,16 @@ Balances are never stored: an entry is one row plus its postings, appended. Hot 
 (clearing, funds, income) are therefore never locked. Only an entry that lowers an account with a
 `non_negative` limit locks that account row (in ascending id order, so never a deadlock) and sums
 its postings before inserting.
+
+On PostgreSQL an entry that lowers no such account takes one round trip: a single statement looks
+its accounts up by key, checks that they exist, are open and hold the posting's currency and that
+the period is open, and inserts the entry and its postings only then. When any check fails it
+inserts nothing, and the careful path (lookup, checks, precise error) takes over.
 """
 
 from collections import defaultdict
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -30,6 +35,7 @@ from ledger.errors import (
     UnknownAccount,
 )
 from ledger.models import (
+    DEBIT_NORMAL,
     Account,
     AccountLimit,
     ClosedPeriod,
@@ -50,10 +56,38 @@ from ledger.specs import (
 REVERSAL_KEY_PREFIX = "ledger:reversal:"
 
 
-@dataclass(frozen=True)
 class PostResult:
-    entry: JournalEntry
-    replayed: bool
+    """What ``post`` answers: the entry's id, whether it was a replay, and the entry on demand.
+
+    Most callers need only the id; the ORM object is built the first time ``entry`` is read.
+    """
+
+    __slots__ = ("_build", "_entry", "entry_id", "replayed")
+
+    def __init__(
+        self,
+        *,
+        entry_id: int,
+        replayed: bool,
+        entry: JournalEntry | None = None,
+        build: Callable[[], JournalEntry] | None = None,
+    ) -> None:
+        if entry is None and build is None:
+            raise ValueError("PostResult needs the entry or a way to build it")
+        self.entry_id = entry_id
+        self.replayed = replayed
+        self._entry = entry
+        self._build = build
+
+    @property
+    def entry(self) -> JournalEntry:
+        if self._entry is None:
+            assert self._build is not None
+            self._entry = self._build()
+        return self._entry
+
+    def __repr__(self) -> str:
+        return f"PostResult(entry_id={self.entry_id}, replayed={self.replayed})"
 
 
 # Built once: the hot path only binds parameters. The latest closed period rides along with the
@@ -132,14 +166,19 @@ def _check_open_period(closed: str | None, effective_date: date) -> None:
         )
 
 
-def _check_limits(session: Session, spec: EntrySpec, accounts: Mapping[str, Row[Any]]) -> None:
-    """Lock and check every non-negative account this entry lowers."""
+def _lowered_limited(spec: EntrySpec, accounts: Mapping[str, Any]) -> dict[str, int]:
+    """The non-negative accounts this entry lowers, with how much it takes from each."""
     deltas: dict[str, int] = defaultdict(int)
     for posting in spec.postings:
         account = accounts[posting.account]
         if account.limit == AccountLimit.non_negative.value:
             deltas[posting.account] += signed_amount(posting) * normal_sign(account.type)
-    lowered = {key: delta for key, delta in deltas.items() if delta < 0}
+    return {key: delta for key, delta in deltas.items() if delta < 0}
+
+
+def _check_limits(session: Session, spec: EntrySpec, accounts: Mapping[str, Row[Any]]) -> None:
+    """Lock and check every non-negative account this entry lowers."""
+    lowered = _lowered_limited(spec, accounts)
     if not lowered:
         return
     ids = sorted(accounts[key].id for key in lowered)
@@ -173,6 +212,8 @@ def _check_limits(session: Session, spec: EntrySpec, accounts: Mapping[str, Row[
             )
 
 
+# --- inserting -----------------------------------------------------------------------------------
+
 _ENTRIES = JournalEntry.__table__  # type: ignore[attr-defined]
 _POSTINGS = Posting.__table__  # type: ignore[attr-defined]
 _INSERT_ENTRY = {
@@ -184,26 +225,167 @@ _INSERT_ENTRY = {
     for dialect in (postgresql, sqlite)
 }
 
-
-# One round trip for the entry and its postings; nothing is inserted if the key exists.
-_PG_INSERT_ENTRY_WITH_POSTINGS = """
-WITH entry AS (
+_PG_ENTRY_COLUMNS = """
     INSERT INTO ledger_entries (kind, effective_date, memo, reference, metadata, idempotency_key,
-                                content_hash, created_by, created_at, reverses_id)
-    VALUES (%(kind)s, %(effective_date)s, %(memo)s, %(reference)s, %(metadata)s::json,
-            %(idempotency_key)s, %(content_hash)s, %(created_by)s, %(created_at)s,
-            %(reverses_id)s::bigint)
-    ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id
-)
+                                content_hash, created_by, created_at, reverses_id)"""
+_PG_ENTRY_VALUES = """
+    %(kind)s, %(effective_date)s, %(memo)s, %(reference)s, %(metadata)s::json,
+    %(idempotency_key)s, %(content_hash)s, %(created_by)s, %(created_at)s, %(reverses_id)s::bigint"""
+_PG_POSTINGS_FROM_ENTRY = """
 INSERT INTO ledger_postings (entry_id, account_id, effective_date, amount, currency)
 SELECT entry.id, p.account_id, %(effective_date)s, p.amount, p.currency
   FROM entry,
        unnest(%(account_ids)s::integer[], %(amounts)s::bigint[], %(currencies)s::varchar[])
        WITH ORDINALITY AS p(account_id, amount, currency, n)
- ORDER BY p.n
+ ORDER BY p.n"""
+
+# One round trip for the entry and its postings; nothing is inserted if the key exists.
+_PG_INSERT_ENTRY_WITH_POSTINGS = f"""
+WITH entry AS ({_PG_ENTRY_COLUMNS}
+    VALUES ({_PG_ENTRY_VALUES})
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+)
+{_PG_POSTINGS_FROM_ENTRY}
 RETURNING entry_id
 """
+
+# The fast path: one statement that looks the accounts up by key, checks everything the careful
+# path checks except the balances of limited accounts, and inserts only if all is well. Answers
+# (ok, new entry id): ok false → nothing inserted, the careful path decides and explains; ok and
+# no id → the key exists already. An entry lowering a non-negative account is never ok here: that
+# needs the lock and sum of `_check_limits`.
+_PG_GUARDED_INSERT = f"""
+WITH lines AS (
+    SELECT * FROM unnest(%(keys)s::varchar[], %(amounts)s::bigint[], %(currencies)s::varchar[])
+                  WITH ORDINALITY AS p(key, amount, currency, n)
+),
+accounts AS (
+    SELECT a.id, a.key, a.currency, a.type, a."limit", a.is_open
+      FROM ledger_accounts a WHERE a.key = ANY(%(keys)s::varchar[])
+),
+guard AS (
+    SELECT (SELECT count(*) FROM accounts WHERE is_open) = %(account_count)s
+       AND NOT EXISTS (SELECT 1 FROM lines JOIN accounts USING (key)
+                        WHERE accounts.currency <> lines.currency)
+       AND NOT EXISTS (SELECT 1 FROM lines JOIN accounts USING (key)
+                        WHERE accounts."limit" = %(non_negative)s
+                        GROUP BY accounts.key, accounts.type
+                       HAVING sum(lines.amount) * CASE WHEN accounts.type = ANY(%(debit_normal)s)
+                                                       THEN 1 ELSE -1 END < 0)
+       AND NOT EXISTS (SELECT 1 FROM ledger_closed_periods WHERE period >= %(period)s) AS ok
+),
+entry AS ({_PG_ENTRY_COLUMNS}
+    SELECT {_PG_ENTRY_VALUES}
+      FROM guard WHERE guard.ok
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id
+),
+inserted AS (
+    INSERT INTO ledger_postings (entry_id, account_id, effective_date, amount, currency)
+    SELECT entry.id, accounts.id, %(effective_date)s, lines.amount, lines.currency
+      FROM entry, lines JOIN accounts USING (key)
+     ORDER BY lines.n
+    RETURNING 1
+)
+SELECT guard.ok, (SELECT id FROM entry) FROM guard
+"""
+
+
+@contextmanager
+def _period_closed_meanwhile(spec: EntrySpec) -> Iterator[None]:
+    """Turn the database trigger's refusal (a period closed after our check) into PeriodClosed."""
+    try:
+        yield
+    except (IntegrityError, InternalError) as error:
+        if "closed period" in str(error.orig):
+            raise PeriodClosed(
+                f"The period of {spec.effective_date.isoformat()} was closed meanwhile.",
+                errors=[{"loc": ["effective_date"], "msg": "period closed"}],
+            ) from None
+        raise
+
+
+def _entry_values(spec: EntrySpec, digest: str, reverses_id: int | None) -> dict[str, Any]:
+    return {
+        "kind": spec.kind,
+        "effective_date": spec.effective_date,
+        "memo": spec.memo,
+        "reference": spec.reference,
+        "metadata": dict(spec.metadata),
+        "idempotency_key": spec.idempotency_key,
+        "content_hash": digest,
+        "created_by": spec.created_by,
+        "created_at": utcnow(),
+        "reverses_id": reverses_id,
+    }
+
+
+def _pg_values(
+    spec: EntrySpec, values: dict[str, Any], accounts: Mapping[str, Row[Any]]
+) -> dict[str, Any]:
+    return {
+        **values,
+        "metadata": canonical_json(values["metadata"]),
+        "account_ids": [accounts[p.account].id for p in spec.postings],
+        "amounts": [signed_amount(p) for p in spec.postings],
+        "currencies": [p.currency for p in spec.postings],
+    }
+
+
+def _attached_entry(session: Session, entry_id: int, values: Mapping[str, Any]) -> JournalEntry:
+    """The inserted row as a persistent object of this session, without reading it back."""
+    entry = JournalEntry(
+        id=entry_id,
+        kind=values["kind"],
+        effective_date=values["effective_date"],
+        memo=values["memo"],
+        reference=values["reference"],
+        meta=values["metadata"],
+        idempotency_key=values["idempotency_key"],
+        content_hash=values["content_hash"],
+        created_by=values["created_by"],
+        created_at=values["created_at"],
+        reverses_id=values["reverses_id"],
+    )
+    make_transient_to_detached(entry)
+    return session.merge(entry, load=False)
+
+
+def _new_entry(session: Session, entry_id: int, values: dict[str, Any]) -> PostResult:
+    return PostResult(
+        entry_id=entry_id,
+        replayed=False,
+        build=lambda: _attached_entry(session, entry_id, values),
+    )
+
+
+_DEBIT_NORMAL = sorted(t.value for t in DEBIT_NORMAL)
+
+
+def _try_fast_post(
+    session: Session, spec: EntrySpec, digest: str, reverses_id: int | None
+) -> PostResult | None:
+    """Post in one round trip; None when the careful path must decide (and explain)."""
+    values = _entry_values(spec, digest, reverses_id)
+    params = {
+        **values,
+        "metadata": canonical_json(values["metadata"]),
+        "keys": [p.account for p in spec.postings],
+        "amounts": [signed_amount(p) for p in spec.postings],
+        "currencies": [p.currency for p in spec.postings],
+        "account_count": len({p.account for p in spec.postings}),
+        "non_negative": AccountLimit.non_negative.value,
+        "debit_normal": _DEBIT_NORMAL,
+        "period": spec.effective_date.strftime("%Y-%m"),
+    }
+    with _period_closed_meanwhile(spec):
+        ok, entry_id = session.connection().exec_driver_sql(_PG_GUARDED_INSERT, params).one()
+    if not ok:
+        return None
+    if entry_id is None:
+        return _existing(session, spec, digest)
+    return _new_entry(session, entry_id, values)
 
 
 def _insert_entry(
@@ -212,61 +394,23 @@ def _insert_entry(
     digest: str,
     reverses_id: int | None,
     accounts: Mapping[str, Row[Any]],
-) -> JournalEntry | None:
+) -> PostResult | None:
     """Insert the entry and its postings; None when an entry with this key already exists."""
-    entry = JournalEntry(
-        kind=spec.kind,
-        effective_date=spec.effective_date,
-        memo=spec.memo,
-        reference=spec.reference,
-        meta=dict(spec.metadata),
-        idempotency_key=spec.idempotency_key,
-        content_hash=digest,
-        created_by=spec.created_by,
-        created_at=utcnow(),
-        reverses_id=reverses_id,
-    )
-    values = {
-        "kind": entry.kind,
-        "effective_date": entry.effective_date,
-        "memo": entry.memo,
-        "reference": entry.reference,
-        "metadata": entry.meta,
-        "idempotency_key": entry.idempotency_key,
-        "content_hash": entry.content_hash,
-        "created_by": entry.created_by,
-        "created_at": entry.created_at,
-        "reverses_id": entry.reverses_id,
-    }
-    try:
+    values = _entry_values(spec, digest, reverses_id)
+    with _period_closed_meanwhile(spec):
         if _is_postgresql(session):
-            values["metadata"] = canonical_json(entry.meta)
-            values["account_ids"] = [accounts[p.account].id for p in spec.postings]
-            values["amounts"] = [signed_amount(p) for p in spec.postings]
-            values["currencies"] = [p.currency for p in spec.postings]
+            params = _pg_values(spec, values, accounts)
             entry_id = (
                 session.connection()
-                .exec_driver_sql(_PG_INSERT_ENTRY_WITH_POSTINGS, values)
+                .exec_driver_sql(_PG_INSERT_ENTRY_WITH_POSTINGS, params)
                 .scalars()
                 .first()
             )
         else:
             entry_id = _insert_portably(session, spec, values, accounts)
-    except (IntegrityError, InternalError) as error:
-        if "closed period" in str(error.orig):
-            # The database trigger caught a period closed after our own check.
-            raise PeriodClosed(
-                f"The period of {spec.effective_date.isoformat()} was closed meanwhile.",
-                errors=[{"loc": ["effective_date"], "msg": "period closed"}],
-            ) from None
-        raise
     if entry_id is None:
         return None
-    entry.id = entry_id
-    # The row exists: make the object persistent in this session without reading it back.
-    make_transient_to_detached(entry)
-    session.add(entry)
-    return entry
+    return _new_entry(session, entry_id, values)
 
 
 def _insert_portably(
@@ -308,7 +452,8 @@ def _existing(session: Session, spec: EntrySpec, digest: str) -> PostResult | No
             "with different content. Use a new key for a new entry.",
             errors=[{"loc": ["idempotency_key"], "msg": "reused with different content"}],
         )
-    return PostResult(entry=entry, replayed=True)
+    assert entry.id is not None
+    return PostResult(entry_id=entry.id, replayed=True, entry=entry)
 
 
 def post(session: Session, spec: EntrySpec) -> PostResult:
@@ -319,6 +464,10 @@ def post(session: Session, spec: EntrySpec) -> PostResult:
 def _post(session: Session, spec: EntrySpec, *, reverses_id: int | None) -> PostResult:
     validate_spec(spec)
     digest = spec_hash(spec)
+    if _is_postgresql(session):
+        fast = _try_fast_post(session, spec, digest, reverses_id)
+        if fast is not None:
+            return fast
     try:
         accounts, closed_period = _load_accounts(session, spec)
         _check_open_period(closed_period, spec.effective_date)
@@ -335,7 +484,7 @@ def _post(session: Session, spec: EntrySpec, *, reverses_id: int | None) -> Post
         replay = _existing(session, spec, digest)
         assert replay is not None
         return replay
-    return PostResult(entry=entry, replayed=False)
+    return entry
 
 
 def reverse(
@@ -377,7 +526,8 @@ def reverse(
     try:
         result = _post(session, spec, reverses_id=entry_id)
     except IdempotencyConflict:
-        result = PostResult(entry=original, replayed=True)
+        assert original.id is not None
+        result = PostResult(entry_id=original.id, replayed=True, entry=original)
     if result.replayed:
         # Another request reversed it between our check and our insert.
         raise AlreadyReversed(f"Entry {entry_id} was already reversed.")

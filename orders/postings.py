@@ -94,7 +94,7 @@ def post_entry(
             created_by=created_by,
         ),
     )
-    entry_id = result.entry.id
+    entry_id = result.entry_id
     assert entry_id is not None
     return entry_id
 

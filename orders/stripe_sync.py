@@ -173,8 +173,7 @@ def _post(
             created_by=created_by,
         ),
     )
-    assert result.entry.id is not None
-    return result.entry.id
+    return result.entry_id
 
 
 def _ledger_takes(session: Session, currency: str) -> bool:

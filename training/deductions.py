@@ -123,7 +123,6 @@ def apply_to_settlement(
                 created_by=actor,
             ),
         )
-        assert result.entry.id is not None
         session.add(
             TuitionDeduction(
                 enrolment_id=plan.id,
@@ -131,7 +130,7 @@ def apply_to_settlement(
                 share_amount=share_amount,
                 amount=amount,
                 currency=currency,
-                entry_id=result.entry.id,
+                entry_id=result.entry_id,
             )
         )
         session.flush()

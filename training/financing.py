@@ -130,7 +130,7 @@ def finance_seat(
             created_by=actor,
         ),
     )
-    return key, result.entry.id
+    return key, result.entry_id
 
 
 def refund_seat(session: Session, *, entry_id: int, enrolment_id: int, actor: str) -> int:

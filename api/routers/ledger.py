@@ -148,8 +148,7 @@ def post_entry(
     result = service.post(session, spec)
     if result.replayed:
         response.status_code = status.HTTP_200_OK
-    assert result.entry.id is not None
-    return _entry_read(session, result.entry.id)
+    return _entry_read(session, result.entry_id)
 
 
 @router.get("/entries/{entry_id}", response_model=EntryRead, responses=PROBLEMS)
