@@ -2,13 +2,15 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "dev-insecure-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
+# Payment methods Hezuo can offer through Stripe (Stripe's payment_method_types values).
+STRIPE_PAYMENT_METHODS = ("card", "alipay", "wechat_pay")
 
 
 class ShareRuleSetting(BaseModel):
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
     stripe_publishable_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # The Stripe payment methods offered on the online-payment page, in this order: card, alipay,
+    # wechat_pay (comma-separated in HEZUO_STRIPE_PAYMENT_METHODS). Offer Alipay and WeChat Pay
+    # only when the Stripe account has them activated, or every PaymentIntent will be refused.
+    stripe_payment_methods: Annotated[tuple[str, ...], NoDecode] = ("card",)
     training_window_months: int = Field(default=6, ge=1, le=36)
     training_need_line_per_capita: int = Field(default=600_000, ge=0)
     training_need_lookback_months: int = Field(default=12, ge=1, le=36)
@@ -67,6 +73,24 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url[len(prefix) :]
         return url
+
+    @field_validator("stripe_payment_methods", mode="before")
+    @classmethod
+    def _split_payment_methods(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("stripe_payment_methods")
+    @classmethod
+    def _known_payment_methods(cls, methods: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [m for m in methods if m not in STRIPE_PAYMENT_METHODS]
+        if unknown or not methods:
+            raise ValueError(
+                "HEZUO_STRIPE_PAYMENT_METHODS must list one or more of "
+                f"{', '.join(STRIPE_PAYMENT_METHODS)}; got {', '.join(methods) or 'nothing'}"
+            )
+        return tuple(dict.fromkeys(methods))
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> "Settings":

@@ -61,7 +61,13 @@ STATUS_NAMES = {
 METHOD_NAMES = {
     "bank_transfer": N_("Bank transfer"),
     "cash_on_delivery": N_("Cash on delivery"),
-    "stripe": N_("Card"),
+    "stripe": N_("Pay online"),
+}
+# The Stripe payment methods, as settings.stripe_payment_methods names them.
+CHANNEL_NAMES = {
+    "card": N_("Card"),
+    "alipay": N_("Alipay"),
+    "wechat_pay": N_("WeChat Pay"),
 }
 ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street")
 FIELD_NAMES = {
@@ -253,6 +259,8 @@ def _checkout_page(
         "errors": errors or {},
         "problem": problem,
         "methods": methods,
+        "online_channels": settings.stripe_payment_methods,
+        "channel_names": CHANNEL_NAMES,
         "method_names": METHOD_NAMES,
         "field_names": FIELD_NAMES,
         "address_fields": ADDRESS_FIELDS,
@@ -630,6 +638,8 @@ def card_page(
     context.update(
         {
             "publishable_key": settings.stripe_publishable_key,
+            "online_channels": settings.stripe_payment_methods,
+            "channel_names": CHANNEL_NAMES,
             "client_secret": context["order"].payment.get("client_secret") or "",
             "return_url": str(request.base_url).rstrip("/")
             + f"/orders/{order_id}/pay/return"

@@ -146,7 +146,12 @@ def start_stripe_attempt(
     payment = Payment(
         order_id=order_id,
         provider=Provider.stripe.value,
-        method="card",
+        # The buyer picks among several methods on Stripe's side; name it only when it is one.
+        method=(
+            gateway.payment_method_types[0]
+            if len(gateway.payment_method_types) == 1
+            else Provider.stripe.value
+        ),
         currency=order.currency,
         recorded_by=actor,
     )

@@ -47,7 +47,14 @@ class EventView:
 class StripeGateway:
     """Wraps `stripe.StripeClient` (pointed at `api_base` when given, e.g. the emulator)."""
 
-    def __init__(self, secret_key: str, *, api_base: str | None = None) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        *,
+        api_base: str | None = None,
+        payment_method_types: tuple[str, ...] = ("card",),
+    ) -> None:
+        self.payment_method_types = payment_method_types
         addresses: dict[str, str] = {"api": api_base} if api_base else {}
         self.client = stripe.StripeClient(
             secret_key,
@@ -62,12 +69,11 @@ class StripeGateway:
         currency: str,
         order_id: int,
         payment_id: int,
-        payment_method_types: tuple[str, ...] = ("card",),
     ) -> IntentView:
         params: dict[str, Any] = {
             "amount": amount,
             "currency": currency.lower(),
-            "payment_method_types": list(payment_method_types),
+            "payment_method_types": list(self.payment_method_types),
             "metadata": {"order_id": str(order_id), "payment_id": str(payment_id)},
         }
         intent = self._call(

@@ -81,6 +81,7 @@ def payment_summary(order: Order, payments: list[Payment]) -> dict[str, object]:
         latest = attempts[-1] if attempts else None
         summary: dict[str, object] = {
             "provider": "stripe",
+            "method": latest.method if latest else None,
             "payment_intent_id": latest.payment_intent_id if latest else None,
             "client_secret": latest.client_secret
             if latest and latest.status == PaymentStatus.pending

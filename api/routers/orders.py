@@ -65,7 +65,9 @@ def gateway_or_none(request: Request, settings: SettingsDep) -> StripeGateway | 
     gateway = getattr(request.app.state, "stripe_gateway", None)
     if gateway is None:
         gateway = request.app.state.stripe_gateway = StripeGateway(
-            settings.stripe_secret_key, api_base=settings.stripe_api_base
+            settings.stripe_secret_key,
+            api_base=settings.stripe_api_base,
+            payment_method_types=settings.stripe_payment_methods,
         )
     return gateway
 
