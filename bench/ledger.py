@@ -11,8 +11,10 @@
    script doing the least work any correct design must do — one transaction inserting the entry
    row and its 5 posting rows into plain copies of the ledger tables (no triggers, no balance
    rows), 8 clients, 10 s;
-4. a fill to 100,000 entries (through the same service, many entries per commit), then the
-   median time of one member balance, one statement page and the full trial balance.
+4. a fill to 100,000 entries (through the same service, many entries per commit), ANALYZE (this
+   server runs with autovacuum off), then the median time of one member balance, one statement
+   page and the full trial balance;
+5. sealing every entry into hash-chained blocks, then one full verify of the chain.
 
 It prints a table and writes bench/results/ledger.json. The PostgreSQL database (default
 postgresql://root@127.0.0.1:5432/hezuo_bench, or HEZUO_BENCH_DATABASE_URL) is dropped and
@@ -474,6 +476,18 @@ def fill(url: str, target: int, *, workers: int, batch: int) -> RunResult | None
     return run_workers(url, "fill", workers=workers, seconds=3600, batch=batch, limit=per_worker)
 
 
+def analyze(url: str) -> bool:
+    """Refresh the planner's statistics after the fill; True when autovacuum is on (it would
+    do this itself, later). This server runs with autovacuum off, which leaves a freshly filled
+    table with the estimates of an empty one and the planner choosing scans accordingly."""
+    engine = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        autovacuum = str(conn.execute(text("SHOW autovacuum")).scalar_one()) == "on"
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+    return autovacuum
+
+
 def server_version(url: str) -> str:
     engine = create_engine(sqlalchemy_url(url))
     with engine.connect() as conn:
@@ -523,6 +537,38 @@ def time_reads(url: str, *, runs: int) -> ReadTimings:
     )
     engine.dispose()
     return result
+
+
+@dataclass
+class SealTimings:
+    seal_s: float
+    blocks: int
+    verify_ms: float
+    verified_ok: bool
+
+
+def seal_and_verify(url: str) -> SealTimings:
+    """Seal every entry (blocks of 10,000, one commit each), then verify the whole chain once."""
+    from ledger import service
+
+    engine = create_db_engine(sqlalchemy_url(url))
+    factory = create_session_factory(engine)
+    blocks = 0
+    began = time.perf_counter()
+    while True:
+        with factory() as session:
+            block = service.seal_pending(session)
+            session.commit()
+        if block is None:
+            break
+        blocks += 1
+    seal_s = time.perf_counter() - began
+    with factory() as session:
+        began = time.perf_counter()
+        report = service.verify(session)
+        verify_ms = 1000 * (time.perf_counter() - began)
+    engine.dispose()
+    return SealTimings(seal_s, blocks, verify_ms, bool(report["ok"]))
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -603,7 +649,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"filling to {args.entries} entries ...", flush=True)
         filled = fill(url, args.entries, workers=args.workers, batch=200)
         entries = count_entries(url)
+        autovacuum = analyze(url)
         reads = time_reads(url, runs=args.read_runs)
+        seals = seal_and_verify(url)
         server = server_version(url)
     finally:
         if not args.keep:
@@ -616,11 +664,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"fill: {filled.entries} entries in {filled.seconds:.1f} s ({filled.per_s:.0f}/s, 200 per commit)"
         )
-    print(f"at {entries} entries (median of {args.read_runs}):")
+    print(
+        f"at {entries} entries (median of {args.read_runs}; ANALYZE after the fill, "
+        f"autovacuum {'on' if autovacuum else 'off'} on this server):"
+    )
     print(f"  member balance       {reads.balance_ms:8.2f} ms   (target < 10)")
     print(f"  statement page (50)  {reads.statement_ms:8.2f} ms   (target < 10)")
     print(f"  trial balance        {reads.trial_balance_ms:8.2f} ms   (target < 500)")
     print(f"  clearing balance     {reads.hot_balance_ms:8.2f} ms   (hot account, for information)")
+    print(
+        f"  sealing all entries  {seals.seal_s:8.2f} s    ({seals.blocks} blocks, after the fact)"
+    )
+    print(
+        f"  verify (whole chain) {seals.verify_ms:8.0f} ms   "
+        f"({'ok' if seals.verified_ok else 'MISMATCH'})"
+    )
 
     pg_w1, pg_w8, sqlite_w1 = runs
     results = {
@@ -640,6 +698,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "statement_ms": round(reads.statement_ms, 3),
         "trial_balance_ms": round(reads.trial_balance_ms, 3),
         "hot_balance_ms": round(reads.hot_balance_ms, 3),
+        "autovacuum": autovacuum,
+        "seal_all_s": round(seals.seal_s, 3),
+        "verify_ms": round(seals.verify_ms, 1),
+        "verify_ok": seals.verified_ok,
         "entries": entries,
         "cores": os.cpu_count(),
         # Other processes on the machine skew every figure: compare runs at similar load.

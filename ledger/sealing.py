@@ -51,18 +51,33 @@ class EntryRecord:
         )
 
 
+# Entries are read by id range, ID_CHUNK at most per statement: a range is one cheap index scan,
+# where a list of thousands of bound ids costs more to build, send and plan than to read.
+ID_CHUNK = 1000
+
+
+def _id_ranges(entry_ids: Sequence[int]) -> Iterator[tuple[int, int, set[int]]]:
+    """Sorted ids cut into (first, last, ids) runs of at most ID_CHUNK ids spanning at most
+    2 × ID_CHUNK, so that reading a range never reads much that was not asked for."""
+    run: list[int] = []
+    for entry_id in sorted(set(entry_ids)):
+        if run and (len(run) == ID_CHUNK or entry_id - run[0] >= 2 * ID_CHUNK):
+            yield run[0], run[-1], set(run)
+            run = []
+        run.append(entry_id)
+    if run:
+        yield run[0], run[-1], set(run)
+
+
 def load_records(session: Session, entry_ids: Sequence[int]) -> list[EntryRecord]:
-    if not entry_ids:
-        return []
-    entries = (
-        session.execute(
-            select(JournalEntry)
-            .where(col(JournalEntry.id).in_(entry_ids))
-            .order_by(col(JournalEntry.id))
-        )
-        .scalars()
-        .all()
-    )
+    """The entries with these ids and their postings, in id order (plain rows, no ORM objects)."""
+    records: list[EntryRecord] = []
+    for first, last, wanted in _id_ranges(entry_ids):
+        records.extend(_load_range(session, first, last, wanted))
+    return records
+
+
+def _load_range(session: Session, first: int, last: int, wanted: set[int]) -> list[EntryRecord]:
     postings: dict[int, list[tuple[int, str, int, str]]] = defaultdict(list)
     for posting_id, entry_id, key, amount, currency in session.execute(
         select(
@@ -73,33 +88,49 @@ def load_records(session: Session, entry_ids: Sequence[int]) -> list[EntryRecord
             col(Posting.currency),
         )
         .join(Account, col(Account.id) == col(Posting.account_id))
-        .where(col(Posting.entry_id).in_(entry_ids))
-        .order_by(col(Posting.id))
+        .where(col(Posting.entry_id).between(first, last))
+        .order_by(col(Posting.entry_id), col(Posting.id))
     ):
-        postings[entry_id].append((posting_id, key, amount, currency))
-    records = []
-    for entry in entries:
-        assert entry.id is not None
-        records.append(
-            EntryRecord(
-                entry={
-                    "id": entry.id,
-                    "kind": entry.kind,
-                    "effective_date": entry.effective_date.isoformat(),
-                    "memo": entry.memo,
-                    "reference": entry.reference,
-                    "metadata": entry.meta,
-                    "idempotency_key": entry.idempotency_key,
-                    "content_hash": entry.content_hash,
-                    "created_by": entry.created_by,
-                    "created_at": entry.created_at.isoformat(),
-                    "reverses_id": entry.reverses_id,
-                },
-                effective_date=entry.effective_date,
-                postings=postings[entry.id],
-            )
+        if entry_id in wanted:
+            postings[entry_id].append((posting_id, key, amount, currency))
+    rows = session.execute(
+        select(
+            col(JournalEntry.id),
+            col(JournalEntry.kind),
+            col(JournalEntry.effective_date),
+            col(JournalEntry.memo),
+            col(JournalEntry.reference),
+            col(JournalEntry.meta),
+            col(JournalEntry.idempotency_key),
+            col(JournalEntry.content_hash),
+            col(JournalEntry.created_by),
+            col(JournalEntry.created_at),
+            col(JournalEntry.reverses_id),
         )
-    return records
+        .where(col(JournalEntry.id).between(first, last))
+        .order_by(col(JournalEntry.id))
+    )
+    return [
+        EntryRecord(
+            entry={
+                "id": row.id,
+                "kind": row.kind,
+                "effective_date": row.effective_date.isoformat(),
+                "memo": row.memo,
+                "reference": row.reference,
+                "metadata": row.meta,
+                "idempotency_key": row.idempotency_key,
+                "content_hash": row.content_hash,
+                "created_by": row.created_by,
+                "created_at": row.created_at.isoformat(),
+                "reverses_id": row.reverses_id,
+            },
+            effective_date=row.effective_date,
+            postings=postings[row.id],
+        )
+        for row in rows
+        if row.id in wanted
+    ]
 
 
 def block_hash(prev_hash: str, entry_hashes: Sequence[str]) -> str:
@@ -215,8 +246,8 @@ def verify(session: Session) -> dict[str, Any]:
         ).all()
         if entry_id is not None
     ]
-    for start in range(0, len(unsealed_ids), 1000):
-        for record in load_records(session, unsealed_ids[start : start + 1000]):
+    for start in range(0, len(unsealed_ids), ID_CHUNK):
+        for record in load_records(session, unsealed_ids[start : start + ID_CHUNK]):
             if record.recomputed_content_hash() != record.entry["content_hash"]:
                 content_mismatches.append(int(record.entry["id"]))
     unbalanced = _unbalanced_entries(session)
