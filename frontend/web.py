@@ -20,6 +20,7 @@ from frontend.governance_pages import install_governance_pages
 from frontend.i18n import N_
 from frontend.ledger_pages import install_ledger_pages
 from frontend.payout_pages import install_payout_pages
+from frontend.refund_request_pages import install_refund_request_pages
 from frontend.rendering import STATIC_DIR, STATIC_PREFIX, render
 
 logger = logging.getLogger("hezuo.frontend")
@@ -93,6 +94,7 @@ def install_frontend(app: FastAPI) -> None:
     app.include_router(pages.router)
     install_catalog_pages(app)
     order_pages.install_order_pages(app)
+    install_refund_request_pages(app)
     install_ledger_pages(app)
     install_payout_pages(app)
     training_pages.install_training_pages(app)

@@ -1,12 +1,14 @@
 """Who may ask, read, list and decide refund requests — and who is refused, with which status."""
 
+# ruff: noqa: F811  (fixtures imported from another module are redefined as arguments)
+
 import pytest
 
 from tests.orders.test_refund_requests import _ask, paid_order  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def open_request(world, client, as_role, paid_order):  # noqa: F811
+def open_request(world, client, as_role, paid_order):
     order = paid_order(until="shipped")  # honey only: cooperative A
     asked = _ask(client, as_role("buyer"), order["id"], amount=1000)
     assert asked.status_code == 201, asked.text
@@ -25,7 +27,7 @@ def open_request(world, client, as_role, paid_order):  # noqa: F811
         ("admin", 403),
     ],
 )
-def test_only_the_buyer_asks(world, client, as_role, paid_order, role, status):  # noqa: F811
+def test_only_the_buyer_asks(world, client, as_role, paid_order, role, status):
     order = paid_order(until="shipped")
     response = _ask(client, as_role(role), order["id"], amount=100)
     assert response.status_code == status, response.text
@@ -87,7 +89,7 @@ def test_only_staff_list_and_decide(client, as_role, open_request, role, status)
     assert state["refunded"]["amount"] == 0
 
 
-def test_staff_list_by_status_page_by_page(world, client, as_role, paid_order):  # noqa: F811
+def test_staff_list_by_status_page_by_page(world, client, as_role, paid_order):
     ids = []
     for _ in range(3):
         order = paid_order(until="shipped")
