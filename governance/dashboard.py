@@ -10,6 +10,7 @@ from governance.models import Alert, AlertStatus, Hearing, HearingStatus
 from governance.monitoring import require_staff
 from ledger.payout_models import LineState, PayoutLine, PayoutLineStatus, StatementLine
 from orders.models import Order, OrderStatus, PaymentMethod
+from orders.refund_request_models import RefundRequest, RefundRequestStatus
 from training.models import Enrolment, EnrolmentStatus
 
 
@@ -65,7 +66,7 @@ def staff_tiles(session: Session, *, actor: Actor) -> list[Tile]:
                     col(StatementLine.state) == LineState.unmatched.value
                 ),
             ),
-            "/staff/ledger",
+            "/staff/reconciliation",
         ),
         Tile(
             "payouts_due",
@@ -77,7 +78,19 @@ def staff_tiles(session: Session, *, actor: Actor) -> list[Tile]:
                     col(PayoutLine.status) == PayoutLineStatus.pending.value
                 ),
             ),
-            "/staff/ledger",
+            "/staff/payouts",
+        ),
+        Tile(
+            "refund_requests",
+            "待处理退款申请",
+            "Refund requests waiting",
+            _count(
+                session,
+                select(func.count(col(RefundRequest.id))).where(
+                    col(RefundRequest.status) == RefundRequestStatus.open.value
+                ),
+            ),
+            "/staff/refund-requests",
         ),
         Tile(
             "enrolments_waiting",
@@ -89,7 +102,7 @@ def staff_tiles(session: Session, *, actor: Actor) -> list[Tile]:
                     col(Enrolment.status) == EnrolmentStatus.applied.value
                 ),
             ),
-            "/docs#/training",
+            "/staff/training",
         ),
         Tile(
             "hearings",

@@ -78,6 +78,10 @@ def test_the_staff_pages_are_for_staff_only(client, world, session, role, expect
         dashboard = client.get("/staff", headers=HTML).text
         assert 'href="/staff/alerts"' in dashboard
         assert 'href="/staff/payments"' in dashboard
+        # every tile leads to the page where the work is done, and each of those pages opens
+        for link in re.findall(r'<li class="tile"><a href="([^"]+)"', dashboard):
+            assert client.get(link, headers=HTML).status_code == 200, link
+        assert 'href="/staff/refund-requests"' in dashboard
 
 
 def test_staff_write_a_case_note_and_close_an_alert_from_the_page(client, world, session):
