@@ -5,9 +5,16 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from api import service
+from api.deps import actor_of
 from api.models import Role
+from api.policies import order_policy
 from api.settings import Settings
+from api.wiring import connect_domains
 from catalog.demo import load_catalog_demo
+from catalog.permissions import Actor
+from governance.demo import load_governance_demo
+from orders import demo as orders_demo
+from training import demo as training_demo
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,13 @@ class DemoRefused(Exception):
 
 
 def load_demo(session: Session, *, settings: Settings) -> list[str]:
-    """Create what is missing; returns a line per thing created."""
+    """Create what is missing; returns a line per thing created (none when all is there).
+
+    After the users and the catalog: orders in every state (one settled, one partly refunded
+    after settlement, one shipped, one paid, one awaiting its bank transfer), training paid by the
+    training fund those settlements filled, and the month's published disclosure; each through
+    its domain's services, in that order (each step needs the money of the one before).
+    """
     if settings.env != "development":
         raise DemoRefused(
             f"demo data is loaded only when HEZUO_ENV=development (it is {settings.env!r})"
@@ -45,7 +58,42 @@ def load_demo(session: Session, *, settings: Settings) -> list[str]:
     catalog = load_catalog_demo(session, media_dir=settings.media_dir, currency=settings.currency)
     created.extend(catalog.created)
     _link_demo_users(session, coop_id=catalog.coop_id, household_id=catalog.farmer_household_id)
+    connect_domains()  # settlement runs training's tuition deductions, as in the app
+    staff, manager, farmer, buyer = (
+        _actor(session, email)
+        for email in (
+            "staff@hezuo.demo",
+            "manager@songjiang.demo",
+            "farmer@songjiang.demo",
+            "buyer@hezuo.demo",
+        )
+    )
+    created.extend(
+        orders_demo.load_orders_demo(
+            session,
+            actors=orders_demo.DemoActors(buyer=buyer, manager=manager, staff=staff),
+            policy=order_policy(settings),
+        )
+    )
+    created.extend(
+        training_demo.load_training_demo(
+            session,
+            actors=training_demo.DemoActors(farmer=farmer, manager=manager, staff=staff),
+            currency=settings.currency,
+        )
+    )
+    created.extend(
+        load_governance_demo(
+            session, currency=settings.currency, published_by=f"user:{staff.user_id}"
+        )
+    )
     return created
+
+
+def _actor(session: Session, email: str) -> Actor:
+    user = service.get_user_by_email(session, email)
+    assert user is not None, email
+    return actor_of(user)
 
 
 def _link_demo_users(session: Session, *, coop_id: int, household_id: int) -> None:
