@@ -14,16 +14,27 @@ line's settled credits in proportion, the fee paid back included: the parts get 
 fee back with what they give back, it becomes the enterprise's expense again, and a line refunded in
 full bears no fee and leaves no payable below zero. Fees posted after settlement are the
 enterprise's.
+
+Other domains join in through hooks the composition root registers (orders may not import them):
+`on_settled` steps run after the settlement is posted (training deducts tuition from the shares),
+`on_unsettling` steps run before a refund's reversal is posted (training gives back the tuition it
+deducted from the shares being taken back, so the payables hold what the reversal takes). A payable
+that still holds too little (the household was paid out) refuses the refund with `RefundRefused`.
 """
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from babel.numbers import format_currency, get_currency_precision
 from sqlmodel import Session, col, select
 
 from catalog.models import LotContribution, Product
 from ledger.allocation import allocate
+from ledger.errors import LimitExceeded
+from ledger.service import balance
 from ledger.share_rules import (
     BUYER_DEPOSITS,
     ENTERPRISE_INCOME,
@@ -32,7 +43,7 @@ from ledger.share_rules import (
     sale_shares,
     training_fund_key,
 )
-from orders.errors import IllegalTransition
+from orders.errors import IllegalTransition, RefundRefused
 from orders.lifecycle import lines_of, reservations_of, transition
 from orders.models import LotReservation, Order, OrderLine, OrderStatus
 from orders.postings import PROCESSING_FEES, fees_of_order, post_entry
@@ -114,6 +125,30 @@ def on_settled(hook: SettlementHook) -> None:
         _after_settlement.append(hook)
 
 
+@dataclass(frozen=True)
+class TakeBack:
+    """A refund about to reverse part of a settlement: what hooks of `on_unsettling` are told.
+
+    `taken` is, per account, how much of the settlement's credits will have been reversed once
+    this refund's reversal is posted (earlier refunds' reversals included), so a hook can work
+    cumulatively and a full refund reaches exactly what was settled.
+    """
+
+    settlement_entry_id: int
+    refund_id: int
+    currency: str
+    taken: Mapping[str, int]
+
+
+UnsettleHook = Callable[[Session, TakeBack], object]
+_before_unsettling: list[UnsettleHook] = []
+
+
+def on_unsettling(hook: UnsettleHook) -> None:
+    if hook not in _before_unsettling:
+        _before_unsettling.append(hook)
+
+
 def settle_order(session: Session, order: Order, *, actor: str) -> None:
     """Post the settlement (idempotent by the order id) and mark the order settled."""
     if order.delivered_at is None:
@@ -176,9 +211,9 @@ def unsettle_for_refund(
 ) -> None:
     """Reverse the settlement in proportion for a refund of `per_line` (line id → amount)."""
     debits: dict[str, int] = defaultdict(int)
+    taken: dict[str, int] = defaultdict(int)  # cumulative, earlier refunds included
     total = 0
     all_lines = lines_of(session, order.id or 0)
-    lines = {line.id: line for line in all_lines}
     # The fee as the settlement saw it: fee entries posted before it (a later one is not in it).
     fee = fees_of_order(
         session,
@@ -186,18 +221,33 @@ def unsettle_for_refund(
         currency=order.currency,
         before_entry=order.settlement_entry_id,
     )
-    for line_id, amount in per_line.items():
-        line = lines[line_id]
+    for line in all_lines:
+        amount = per_line.get(line.id or 0, 0)
         done = line.refunded_settled_amount
+        if amount == 0 and done == 0:
+            continue
         settled = settled_credits(session, all_lines, line, fee)
         after = _cumulative(settled, done + amount)
         prior = _cumulative(settled, done)
         for account in set(after) | set(prior):
             debits[account] += after.get(account, 0) - prior.get(account, 0)
-        line.refunded_settled_amount = done + amount
-        session.add(line)
-        total += amount
-    if total:
+            taken[account] += after.get(account, 0)
+        if amount:
+            line.refunded_settled_amount = done + amount
+            session.add(line)
+            total += amount
+    if not total:
+        return
+    assert order.settlement_entry_id is not None
+    take_back = TakeBack(
+        settlement_entry_id=order.settlement_entry_id,
+        refund_id=refund_id,
+        currency=order.currency,
+        taken=dict(taken),
+    )
+    for hook in _before_unsettling:
+        hook(session, take_back)
+    try:
         post_entry(
             session,
             kind="refund",
@@ -210,6 +260,50 @@ def unsettle_for_refund(
             created_by=actor,
             on=date.today(),
         )
+    except LimitExceeded as error:
+        refusal = _paid_out(session, order, debits)
+        if refusal is None:
+            raise
+        raise refusal from error
+
+
+def _paid_out(session: Session, order: Order, debits: Mapping[str, int]) -> RefundRefused | None:
+    """The refusal when member payables hold less than the reversal takes back from them."""
+    short = []
+    for key in sorted(debits):
+        if not key.startswith("liabilities:members:") or debits[key] <= 0:
+            continue
+        held = balance(session, key).amount
+        if held < debits[key]:
+            short.append((key, held, debits[key]))
+    if not short:
+        return None
+    currency = order.currency
+    detail = " ".join(
+        f"Household account {key} holds {_format_money(held, currency)} and this refund needs "
+        f"{_format_money(needed, currency)} back from it."
+        for key, held, needed in short
+    )
+    return RefundRefused(
+        f"Order {order.id} was settled and its households' money has been paid out (or held for "
+        f"a payout) since, so this refund cannot take their shares back: {detail} (Tuition "
+        "deducted from these shares is counted as given back.) Nothing was refunded; recover "
+        "the money from the household first, or refund less.",
+        errors=[
+            {
+                "loc": ["ledger", key],
+                "msg": "holds less than the refund takes back",
+                "balance": {"amount": held, "currency": currency},
+                "needed": {"amount": needed, "currency": currency},
+            }
+            for key, held, needed in short
+        ],
+    )
+
+
+def _format_money(amount: int, currency: str) -> str:
+    value = Decimal(amount).scaleb(-get_currency_precision(currency))
+    return f"{format_currency(value, currency, locale='zh_CN')} ({amount} {currency})"
 
 
 def settled_credits(

@@ -20,6 +20,7 @@ from catalog.schemas import LocalizedName, MoneyRead
 from ledger.base import utcnow
 from training import financing
 from training.access import actor_label, require_household, require_staff
+from training.deductions import repaid as repaid  # re-exported: callers read it here
 from training.errors import (
     AlreadyApplied,
     AttendanceMissing,
@@ -42,7 +43,6 @@ from training.models import (
     ProgrammeSession,
     ProgrammeStatus,
     Repayment,
-    TuitionDeduction,
 )
 from training.programmes import get_programme, programme_dates
 from training.schemas import AttendanceRead, EnrolmentCreate, EnrolmentRead, EventRead
@@ -467,17 +467,6 @@ def list_for_household(
     if after_id is not None:
         query = query.where(col(Enrolment.id) > after_id)
     return list(session.scalars(query))
-
-
-def repaid(session: Session, enrolment_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.coalesce(func.sum(col(TuitionDeduction.amount)), 0)).where(
-                col(TuitionDeduction.enrolment_id) == enrolment_id
-            )
-        )
-        or 0
-    )
 
 
 def enrolment_read(session: Session, enrolment: Enrolment) -> EnrolmentRead:
