@@ -392,9 +392,9 @@ def give_back_for_refund(
                 postings=tuple(_postings(plan, amount, back=True)),
                 idempotency_key=_return_key(deduction.id, refund_ref),
                 memo=(
-                    f"Tuition deduction for enrolment {plan.id} given back: {refund_ref} takes "
-                    f"back {by_household[plan.household_id]} of the share of "
-                    f"{deduction.share_amount} it was deducted from"
+                    f"Tuition deduction for enrolment {plan.id} given back: with {refund_ref}, "
+                    f"{by_household[plan.household_id]} of the share of "
+                    f"{deduction.share_amount} it was deducted from is taken back"
                 ),
                 reference=f"enrolment:{plan.id}",
                 metadata={

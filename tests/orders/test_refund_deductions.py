@@ -115,6 +115,16 @@ def _books_balance(session) -> None:
         assert total.debits == total.credits
 
 
+def test_the_pure_rule_keeps_the_floor_and_partial_returns_add_up():
+    assert deductions.still_deducted(285, share=2856, taken_back=0) == 285
+    assert deductions.still_deducted(285, share=2856, taken_back=1428) == 142
+    assert deductions.still_deducted(285, share=2856, taken_back=2856) == 0
+    assert deductions.still_deducted(285, share=2856, taken_back=9999) == 0
+    # Given back in three steps = given back at once: the rule is cumulative.
+    kept = [deductions.still_deducted(285, share=2856, taken_back=t) for t in (0, 7, 2000, 2856)]
+    assert sum(a - b for a, b in zip(kept, kept[1:], strict=False)) == 285
+
+
 class Figures:
     """What one settled honey order (6800, lot from h1 6 / h2 4) gave h1 and took for tuition."""
 
