@@ -82,11 +82,27 @@ def open_account(
             f"it cannot also be {account_type.value} in {currency}.",
             errors=[{"loc": ["key"], "msg": "exists with another type or currency"}],
         )
+    if account.limit != values["limit"]:
+        # A caller relying on "never below zero" must not get an account without that limit.
+        raise AccountConflict(
+            f"Account {key!r} already exists with the limit {account.limit!r}, "
+            f"not {values['limit']!r}.",
+            errors=[{"loc": ["limit"], "msg": f"exists with limit {account.limit}"}],
+        )
+    if party is not None and account.party not in (None, party):
+        raise AccountConflict(
+            f"Account {key!r} already belongs to {account.party!r}, not {party!r}.",
+            errors=[{"loc": ["party"], "msg": f"belongs to {account.party}"}],
+        )
     return account
 
 
+def find_account(session: Session, key: str) -> Account | None:
+    return session.exec(select(Account).where(Account.key == key)).first()
+
+
 def get_account(session: Session, key: str) -> Account:
-    account = session.exec(select(Account).where(Account.key == key)).first()
+    account = find_account(session, key)
     if account is None:
         raise AccountNotFound(f"There is no ledger account {key!r}.")
     return account

@@ -4,7 +4,13 @@ The work is split by sub-area (accounts, posting, balances, entries, periods, se
 transactions); this module re-exports the names of the fixed interface (notes/ledger-interface.md).
 """
 
-from ledger.accounts import close_account, get_account, list_accounts, open_account
+from ledger.accounts import (
+    close_account,
+    find_account,
+    get_account,
+    list_accounts,
+    open_account,
+)
 from ledger.balances import (
     Balance,
     CurrencyTotal,
@@ -49,6 +55,7 @@ __all__ = [
     "balances_of",
     "close_account",
     "close_period",
+    "find_account",
     "get_account",
     "get_entry",
     "is_retryable",

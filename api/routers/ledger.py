@@ -73,9 +73,17 @@ def _entry_read(session: Session, entry_id: int) -> EntryRead:
     "/accounts",
     response_model=AccountRead,
     status_code=status.HTTP_201_CREATED,
-    responses={**PROBLEMS, 409: {"description": "Key exists with another type or currency"}},
+    responses={
+        **PROBLEMS,
+        200: {"description": "The account already existed, exactly so", "model": AccountRead},
+        409: {"description": "Key exists with another type, currency, limit or party"},
+    },
 )
-def open_account(body: AccountCreate, _staff: StaffDep, session: SessionDep) -> AccountRead:
+def open_account(
+    body: AccountCreate, _staff: StaffDep, session: SessionDep, response: Response
+) -> AccountRead:
+    if service.find_account(session, body.key) is not None:
+        response.status_code = status.HTTP_200_OK  # a repeated open is a replay, like entries
     account = service.open_account(
         session,
         key=body.key,

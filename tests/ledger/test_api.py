@@ -95,8 +95,14 @@ def test_create_and_list_accounts(client: TestClient, staff) -> None:
         "limit": "non_negative",
     }
     assert client.post(f"{BASE}/accounts", json=member, headers=staff).status_code == 201
+    again = client.post(f"{BASE}/accounts", json=body, headers=staff)
+    assert again.status_code == 200  # opening it again is a replay
+    assert again.json() == created.json()
     clash = client.post(f"{BASE}/accounts", json={**body, "currency": "USD"}, headers=staff)
     assert clash.status_code == 409
+    unlimited = client.post(f"{BASE}/accounts", json={**member, "limit": "none"}, headers=staff)
+    assert unlimited.status_code == 409
+    assert "limit" in unlimited.json()["detail"]
     assert clash.headers["content-type"].startswith("application/problem+json")
     assert (
         client.post(f"{BASE}/accounts", json={**body, "extra": 1}, headers=staff).status_code == 422

@@ -284,6 +284,20 @@ def test_open_account_is_idempotent_and_refuses_a_different_account(session: Ses
     )
     assert member.limit == "non_negative"
     assert member.party == "household:7"
+    # An existing account is not quietly handed out without the limit or to another party.
+    with pytest.raises(AccountConflict, match="limit"):
+        service.open_account(
+            session, key="liabilities:members:7:payable", type=AccountType.liability, currency="CNY"
+        )
+    with pytest.raises(AccountConflict, match="household:7"):
+        service.open_account(
+            session,
+            key="liabilities:members:7:payable",
+            type=AccountType.liability,
+            currency="CNY",
+            limit=AccountLimit.non_negative,
+            party="household:8",
+        )
 
 
 def test_entry_date_defaults_nothing(session: Session, post) -> None:
