@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,12 +18,12 @@ from sqlalchemy import exists, func, select
 from sqlmodel import Session, col
 
 from api.deps import SessionDep
-from api.models import STAFF_ROLES, User
+from api.models import User
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_
-from frontend.rendering import WebUserDep, page_router, render
+from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger import service
-from ledger.errors import AlreadyReversed, Conflict, Forbidden
+from ledger.errors import AlreadyReversed, Conflict
 from ledger.models import JournalEntry, SealBlock, SealedEntry
 
 PREFIX = "/staff/ledger"
@@ -57,14 +57,7 @@ MSG_ALREADY_REVERSED = N_("This entry has already been reversed; nothing was pos
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
-    """A redirect to sign in for visitors; 403 for signed-in users who are not staff or admin."""
-    if user is None:
-        query = request.url.query
-        here = request.url.path + (f"?{query}" if query else "")
-        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
-    if user.role not in STAFF_ROLES:
-        raise Forbidden("The ledger pages are for staff and administrators.")
-    return None
+    return staff_only(request, user, "The ledger pages are for staff and administrators.")
 
 
 def _parse_day(text: str) -> tuple[date | None, str | None]:

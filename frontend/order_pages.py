@@ -28,7 +28,7 @@ from catalog.models import Cooperative, Product, ProductStatus
 from catalog.products import stock_by_product
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
-from frontend.rendering import WebUserDep, page_router, render
+from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
 from ledger.errors import DomainError, Forbidden
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
@@ -88,11 +88,6 @@ MSG_GUEST_EMAIL = N_("Enter your email so that we can send you the link to your 
 
 
 # Small helpers
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
 
 def _require_staff(user: User | None) -> None:
@@ -469,7 +464,7 @@ def _order_page(
     try:
         order, token_ok = _viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     context = _order_context(request, session, settings, order, token_ok=token_ok)
     context["problem"] = problem
     return render(request, "orders/order.html", context, status_code=status_code)
@@ -502,7 +497,7 @@ def _after_action(
     """A refused action: nothing kept, the order page again with the reason."""
     session.rollback()
     if isinstance(error, OrderNeedsSignIn):
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     return _order_page(
         request,
         session,
@@ -576,7 +571,7 @@ def order_refund(
 ) -> Response:
     """Staff refund (full or partial, spread over the lines) from the order page."""
     if user is None:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     _require_staff(user)
     order = get_order(session, order_id)
     minor = _to_minor(amount, order.currency)
@@ -630,7 +625,7 @@ def card_page(
     try:
         order, token_ok = _viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     context = _order_context(request, session, settings, order, token_ok=token_ok)
     if not context["can_pay_card"] or not settings.stripe_publishable_key:
         return _back_to_order(order_id, token)
@@ -685,7 +680,7 @@ def card_return(
 @router.get("/me/orders", response_class=HTMLResponse)
 def my_orders(request: Request, user: WebUserDep, session: SessionDep) -> Response:
     if user is None:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     orders = views.buyer_orders(session, user_id=user.id or 0)
     rows = [{"order": o, "lines": lines_of(session, o.id or 0)} for o in orders]
     return render(request, "orders/mine.html", {"rows": rows, "status_names": STATUS_NAMES})
@@ -726,7 +721,7 @@ def fulfilment_page(
     coop_id: Annotated[int | None, Query(gt=0)] = None,
 ) -> Response:
     if user is None:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     context = _queue_context(request, session, user, coop_id)
     return render(request, "orders/fulfilment.html", {**context, "problem": None})
 
@@ -741,7 +736,7 @@ def packing_list(
 ) -> Response:
     """Printable: one sheet per order still to ship (or just `order_id`'s)."""
     if user is None:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     context = _queue_context(request, session, user, coop_id)
     if order_id is not None:
         context["queue"] = [(o, lines) for o, lines in context["queue"] if o.id == order_id]
@@ -760,7 +755,7 @@ def ship_submit(
     coop_id: Annotated[int | None, Form(gt=0)] = None,
 ) -> Response:
     if user is None:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     coop = _fulfilment_coop(user, coop_id)
     try:
         if not carrier.strip() or not tracking_number.strip():
@@ -819,7 +814,7 @@ def staff_payments(
     q: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     if user is None:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     _require_staff(user)
     return render(request, "orders/staff_payments.html", _payments_context(session, q))
 
@@ -836,7 +831,7 @@ def staff_record_payment(
     reference: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     if user is None:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     _require_staff(user)
     order = get_order(session, order_id)
     minor = _to_minor(amount, order.currency)

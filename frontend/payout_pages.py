@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from api.deps import SessionDep, SettingsDep, actor_of
-from api.models import STAFF_ROLES, User
+from api.models import User
 from catalog import payout_details
 from catalog.models import Cooperative, Household
 from frontend.csrf import CsrfDep
-from frontend.rendering import WebUserDep, page_router, render
+from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger import bank, payouts, reconciliation
 from ledger.errors import DomainError, Forbidden
 
@@ -30,12 +30,7 @@ router = page_router()
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
-    if user is None:
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
-    if user.role not in STAFF_ROLES:
-        raise Forbidden("These pages are for staff and administrators.")
-    return None
+    return staff_only(request, user, "These pages are for staff and administrators.")
 
 
 def _back(path: str, message: str = "", error: str = "") -> RedirectResponse:

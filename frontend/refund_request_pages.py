@@ -21,7 +21,7 @@ from api.routers.orders import gateway_or_none
 from api.settings import Settings
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
-from frontend.rendering import WebUserDep, page_router, render
+from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
 from ledger.errors import DomainError, Forbidden
 from orders import refund_requests, views
 from orders.access import access_token, is_buyer
@@ -73,11 +73,6 @@ def _name(request: Request, zh: str, en: str) -> str:
 
 def _with_token(path: str, token: str | None) -> str:
     return path + (f"?{urlencode({'token': token})}" if token else "")
-
-
-def _login_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
 
 # The buyer's form
@@ -160,7 +155,7 @@ def refund_request_form(
     try:
         order, token_ok = _viewable(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     return _form_page(request, session, settings, order, token_ok=token_ok)
 
 
@@ -223,7 +218,7 @@ async def refund_request_submit(
     try:
         order, token_ok = _viewable(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     available = refund_requests.still_refundable(session, order)
     asked, errors = _read_form(request, form, order, available)
     if errors:
@@ -271,7 +266,7 @@ async def refund_request_submit(
 
 def _require_staff(request: Request, user: User | None) -> Response | None:
     if user is None:
-        return _login_redirect(request)
+        return sign_in_redirect(request)
     if user.role not in ("staff", "admin"):
         raise Forbidden("This page is for staff.")
     return None

@@ -38,19 +38,21 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from api.deps import SESSION_COOKIE, SessionDep
-from api.models import User
+from api.models import STAFF_ROLES, User
 from api.service import user_for_web_session
 from frontend.csrf import csrf_token_for, set_csrf_cookie
 from frontend.i18n import Translator, translator
+from ledger.errors import Forbidden
 
 FRONTEND_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = FRONTEND_DIR / "templates"
@@ -89,6 +91,23 @@ def load_web_user(request: Request, session: SessionDep) -> User | None:
 
 
 WebUserDep = Annotated[User | None, Depends(load_web_user)]
+
+
+def sign_in_redirect(request: Request, path: str | None = None) -> RedirectResponse:
+    """To the login page, coming back to ``path`` (default: this page, with its query)."""
+    if path is None:
+        query = request.url.query
+        path = request.url.path + (f"?{query}" if query else "")
+    return RedirectResponse(f"/login?next={quote(path, safe='/')}", status_code=303)
+
+
+def staff_only(request: Request, user: User | None, refusal: str) -> Response | None:
+    """None for staff and admins; a sign-in redirect for visitors; `Forbidden(refusal)` otherwise."""
+    if user is None:
+        return sign_in_redirect(request)
+    if user.role not in STAFF_ROLES:
+        raise Forbidden(refusal)
+    return None
 
 
 def page_router(**kwargs: Any) -> APIRouter:
