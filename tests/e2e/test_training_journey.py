@@ -27,7 +27,8 @@ STAFF = Actor(user_id=0, role="staff")
 
 
 def _seed(settings: Settings) -> tuple[int, int]:
-    """A funded training fund (¥1,000) and an open programme whose seat costs ¥300."""
+    """A training fund holding ¥1,000 (topped up over what the demo's settled sales put in) and
+    an open programme whose seat costs ¥300."""
     engine = create_db_engine(settings.database_url)
     with create_session_factory(engine).begin() as session:
         coop_id = session.scalars(select(Cooperative.id)).first()
@@ -38,14 +39,15 @@ def _seed(settings: Settings) -> tuple[int, int]:
             (fund, AccountType.equity),
         ):
             ledger.open_account(session, key=key, type=kind, currency="CNY", name=key)
+        top_up = 100_000 - ledger.balance(session, fund).amount
         ledger.post(
             session,
             ledger.EntrySpec(
                 kind="sale",
                 effective_date=date.today(),
                 postings=(
-                    ledger.PostingSpec("liabilities:buyers:deposits", Side.debit, 100_000, "CNY"),
-                    ledger.PostingSpec(fund, Side.credit, 100_000, "CNY"),
+                    ledger.PostingSpec("liabilities:buyers:deposits", Side.debit, top_up, "CNY"),
+                    ledger.PostingSpec(fund, Side.credit, top_up, "CNY"),
                 ),
                 idempotency_key=f"e2e-fund:{uuid.uuid4().hex}",
             ),

@@ -6,12 +6,11 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, expect
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from api.demo import DEMO_USERS
-from catalog.models import Household
 from catalog.payout_details import confirm_payout_line, create_coop_batch
+from tests.catalog import factories
 from tests.e2e.conftest import (  # noqa: F401  (fixtures)
     browser_type_launch_args,
     e2e_settings,
@@ -23,9 +22,14 @@ STAFF = next(u for u in DEMO_USERS if u.role == "staff")
 
 
 def arrange(session: Session) -> dict[str, Any]:
-    """Two paid payouts in November; the bank shows one 6 days late without its reference."""
+    """Two paid payouts in November; the bank shows one 6 days late without its reference.
+
+    In a cooperative of its own: the demo's households hold shares of the demo's settled orders.
+    """
     open_chart(session)
-    first, second = session.scalars(select(Household).order_by(col(Household.id)).limit(2))
+    coop = factories.create_coop(session, code="HX", village="红星村")
+    first = factories.create_household(session, coop=coop, name="赵六")
+    second = factories.create_household(session, coop=coop, name="孙七")
     earn(session, first, 30_000, on=date(2026, 11, 5))
     earn(session, second, 12_345, on=date(2026, 11, 5))
     batch = create_coop_batch(
