@@ -1,12 +1,16 @@
 """Refunds and cancellations: money back through the provider it came by, never more than was taken.
 
 Before settlement a refund is Dr deposits / Cr clearing; after settlement the settlement is first
-reversed in proportion (orders/settlement.py). Stripe refunds go through the gateway with an
-idempotency key from the refund id; manual refunds are recorded with a reference.
+reversed in proportion (orders/settlement.py). Stripe refunds go through the gateway as the very
+last step, once the refund, its ledger entries and the order's state are written (a failure in any
+of those never reaches Stripe), with an idempotency key from the refund's own key, so a retry of a
+request whose commit was lost gets Stripe's first refund back; manual refunds are recorded with a
+reference.
 """
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -30,6 +34,15 @@ REFUNDABLE = (
     OrderStatus.settled,
     OrderStatus.partially_refunded,
 )
+
+
+@dataclass(frozen=True)
+class ProviderRefund:
+    """A Stripe refund to ask for once everything else about the refund is written."""
+
+    payment_intent_id: str
+    amount: int
+    idempotency_key: str
 
 
 def refundable(payments: list[Payment]) -> int:
@@ -72,7 +85,7 @@ def refund_order(
     if currency != order.currency:
         raise OrderInvalid(f"This order was paid in {order.currency}.", loc=["body", "currency"])
     per_line = _per_line(session, order, amount, lines)
-    refund = _refund(
+    refund, calls = _refund(
         session,
         order=order,
         per_line=per_line,
@@ -94,6 +107,7 @@ def refund_order(
     )
     if fully and order.shipped_at is None:
         _release_stock(session, order)
+    _refund_at_provider(session, refund, calls, gateway)
     return refund, True
 
 
@@ -149,7 +163,8 @@ def _refund(
     digest: str,
     actor: str,
     gateway: StripeGateway | None,
-) -> Refund:
+) -> tuple[Refund, list[ProviderRefund]]:
+    """Write the refund, its ledger entries and line amounts; the Stripe calls still to make."""
     amount = sum(per_line.values())
     payments = [
         p for p in payments_of(session, order.id or 0) if p.status == PaymentStatus.succeeded
@@ -179,11 +194,12 @@ def _refund(
         line.refunded_amount += line_amount
         session.add(line)
     left = amount
+    calls: list[ProviderRefund] = []
     for payment in payments:
         take = min(left, payment.amount_captured - payment.amount_refunded)
         if take <= 0:
             continue
-        _give_back(
+        call = _give_back(
             session,
             order=order,
             payment=payment,
@@ -192,11 +208,13 @@ def _refund(
             actor=actor,
             gateway=gateway,
         )
+        if call is not None:
+            calls.append(call)
         left -= take
         if left == 0:
             break
     session.flush()
-    return refund
+    return refund, calls
 
 
 def _give_back(
@@ -208,15 +226,19 @@ def _give_back(
     amount: int,
     actor: str,
     gateway: StripeGateway | None,
-) -> None:
+) -> ProviderRefund | None:
+    provider_refund = None
     if payment.provider == Provider.stripe:
         if gateway is None or payment.payment_intent_id is None:
             raise RefundRefused("Card refunds need Stripe to be configured here.")
-        made = gateway.refund(
-            payment_intent_id=payment.payment_intent_id, amount=amount, refund_id=refund.id or 0
+        # From the refund's own idempotency key, so that a retry of a request whose transaction
+        # was lost after Stripe answered gets Stripe's first refund back rather than a second.
+        request = hashlib.sha256(refund.idempotency_key.encode()).hexdigest()[:32]
+        provider_refund = ProviderRefund(
+            payment_intent_id=payment.payment_intent_id,
+            amount=amount,
+            idempotency_key=f"hezuo-refund-{order.id}-{payment.id}-{request}",
         )
-        refund.provider_refund_id = made.id
-        session.add(refund)
     payment.amount_refunded += amount
     session.add(payment)
     session.flush()
@@ -231,6 +253,24 @@ def _give_back(
         created_by=actor,
         on=date.today(),
     )
+    return provider_refund
+
+
+def _refund_at_provider(
+    session: Session, refund: Refund, calls: list[ProviderRefund], gateway: StripeGateway | None
+) -> None:
+    """The last step of a refund: Stripe moves the money only once our side is all written."""
+    for call in calls:
+        assert gateway is not None  # _give_back refused Stripe refunds without a gateway
+        made = gateway.refund(
+            payment_intent_id=call.payment_intent_id,
+            amount=call.amount,
+            idempotency_key=call.idempotency_key,
+        )
+        refund.provider_refund_id = made.id
+    if calls:
+        session.add(refund)
+        session.flush()
 
 
 def _release_stock(session: Session, order: Order) -> None:
@@ -257,9 +297,11 @@ def cancel_order(
         raise IllegalTransition(order_id, order.status, "cancelled")
     who = f"user:{actor.user_id}" if actor.user_id is not None else "guest"
     due_back = refundable(payments_of(session, order_id))
+    refund: Refund | None = None
+    calls: list[ProviderRefund] = []
     if due_back:
         per_line = _spread(session, order, due_back)
-        _refund(
+        refund, calls = _refund(
             session,
             order=order,
             per_line=per_line,
@@ -273,6 +315,8 @@ def cancel_order(
     _release_stock(session, order)
     order.reserved_until = None
     transition(session, order, OrderStatus.cancelled, actor=who)
+    if refund is not None:
+        _refund_at_provider(session, refund, calls, gateway)
     return order
 
 
@@ -288,8 +332,10 @@ def refund_late_payment(
 ) -> None:
     """A payment that arrived after the order expired (stock gone) or was cancelled: all back, flagged."""
     due_back = refundable(payments_of(session, order.id or 0))
+    refund: Refund | None = None
+    calls: list[ProviderRefund] = []
     if due_back:
-        _refund(
+        refund, calls = _refund(
             session,
             order=order,
             per_line=_spread_unrefunded(session, order, due_back),
@@ -307,6 +353,8 @@ def refund_late_payment(
     session.add(order)
     if order.status == OrderStatus.expired:
         transition(session, order, OrderStatus.refunded, actor=actor, note=order.flag_reason)
+    if refund is not None:
+        _refund_at_provider(session, refund, calls, gateway)
 
 
 def _spread_unrefunded(session: Session, order: Order, amount: int) -> dict[int, int]:

@@ -110,11 +110,11 @@ class StripeGateway:
             logger.warning("no processing fee for %s", payment_intent_id, exc_info=True)
             return None
 
-    def refund(self, *, payment_intent_id: str, amount: int, refund_id: int) -> RefundView:
+    def refund(self, *, payment_intent_id: str, amount: int, idempotency_key: str) -> RefundView:
         refund = self._call(
             lambda: self.client.v1.refunds.create(
                 params={"payment_intent": payment_intent_id, "amount": amount},
-                options={"idempotency_key": f"hezuo-refund-{refund_id}"},
+                options={"idempotency_key": idempotency_key},
             )
         )
         return RefundView(id=refund.id, status=str(refund.status), amount=int(refund.amount))

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import date
 
 import httpx
 import pytest
@@ -319,3 +320,30 @@ def test_refund_after_settlement_reverses_the_split_in_proportion(
     assert sorted(r.amount for r in refunds.data) == [6800, 6800]
     final = client.get(f"/api/v1/orders/{order['id']}", headers=as_role("buyer")).json()
     assert final["status"] == "refunded"
+
+
+def test_a_refund_refused_on_our_side_never_reaches_stripe(
+    world, client, as_role, place, live_server, localstripe, session
+):
+    """Stripe is asked last: here the ledger refuses the refund's entry (the month was closed
+    meanwhile), and the emulator must show no refund at all for the payment."""
+    order = _card_order(place, world)
+    intent = order["payment"]["payment_intent_id"]
+    _pay(localstripe, intent)
+    _wait_for(
+        client, f"/api/v1/orders/{order['id']}", lambda o: o["status"] == "paid", as_role("buyer")
+    )
+    closed = client.post(
+        f"/api/v1/ledger/periods/{date.today():%Y-%m}/close", headers=as_role("staff")
+    )
+    assert closed.status_code == 200, closed.text
+    refused = client.post(
+        f"/api/v1/orders/{order['id']}/refunds",
+        json={"amount": 1000, "currency": "CNY", "reason": "a dented lid"},
+        headers={**as_role("staff"), "Idempotency-Key": "refund-closed"},
+    )
+    assert refused.status_code == 409, refused.text
+    assert _browser(localstripe).v1.refunds.list(params={"payment_intent": intent}).data == []
+    state = client.get(f"/api/v1/orders/{order['id']}", headers=as_role("buyer")).json()
+    assert state["status"] == "paid"
+    assert state["refunded"]["amount"] == 0
