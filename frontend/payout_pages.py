@@ -22,11 +22,28 @@ from api.models import User
 from catalog import payout_details
 from catalog.models import Cooperative, Household
 from frontend.csrf import CsrfDep
+from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger import bank, payouts, reconciliation
 from ledger.errors import DomainError, Forbidden
 
 router = page_router()
+
+# Notices after a form, in the reader's language (carried to the next page already translated).
+MSG_PAID_ON = N_("Paid on: write the date as YYYY-MM-DD.")
+MSG_LINE_CONFIRMED = N_("Payout line %(line)s is confirmed as paid.")
+MSG_LINE_FAILED = N_("Payout line %(line)s is marked as failed; its money is owed again.")
+MSG_SAME_FILE = N_("This file was imported before: nothing new (%(lines)s lines).")
+MSG_IMPORTED = N_(
+    "Imported %(new)s line(s), %(skipped)s already stored; %(matched)s matched automatically."
+)
+MSG_AUTO_MATCHED = N_("%(matched)s matched automatically.")
+MSG_MATCHED = N_("Matched.")
+MSG_UNMATCHED = N_("The match is undone.")
+MSG_BOOKED = N_("Booked and matched.")
+MSG_EXPLAINED = N_("Explained.")
+MSG_CLOSED = N_("%(period)s is closed.")
+MSG_CHOOSE_ITEMS = N_("Choose the items this action needs.")
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
@@ -139,6 +156,7 @@ def decide_line(
     if (refused := _refuse(request, user)) is not None:
         return refused
     assert user is not None
+    t = translator(request).gettext
     here = f"/staff/payouts/{batch_id}"
     try:
         if action == "confirm":
@@ -152,11 +170,12 @@ def decide_line(
         else:
             payouts.fail_line(session, line_id=line_id, reason=reason, decided_by=f"user:{user.id}")
     except ValueError:
-        return _back(here, error="paid on: YYYY-MM-DD")
+        return _back(here, error=t(MSG_PAID_ON))
     except DomainError as error:
         session.rollback()
         return _back(here, error=_problem_text(error))
-    return _back(here, message=f"line {line_id}: {action}")
+    done = MSG_LINE_CONFIRMED if action == "confirm" else MSG_LINE_FAILED
+    return _back(here, message=t(done, line=line_id))
 
 
 # --- Reconciliation --------------------------------------------------------------------------
@@ -213,6 +232,7 @@ async def import_page(
     if (refused := _refuse(request, user)) is not None:
         return refused
     assert user is not None
+    t = translator(request).gettext
     raw = await file.read(bank.MAX_FILE_BYTES + 1)
     here = f"/staff/reconciliation?account={quote(account)}&period={_period(period)}"
     try:
@@ -245,10 +265,14 @@ async def import_page(
         session.rollback()
         return _back(here, error=_problem_text(error))
     note = (
-        f"same file as before: nothing new ({result.skipped_lines} lines)"
+        t(MSG_SAME_FILE, lines=result.skipped_lines)
         if result.replayed
-        else f"imported {result.new_lines} line(s), {result.skipped_lines} already stored; "
-        f"{len(made)} matched automatically"
+        else t(
+            MSG_IMPORTED,
+            new=result.new_lines,
+            skipped=result.skipped_lines,
+            matched=len(made),
+        )
     )
     return _back(here, message=note)
 
@@ -271,6 +295,7 @@ def reconciliation_action(
     if (refused := _refuse(request, user)) is not None:
         return refused
     assert user is not None
+    t = translator(request).gettext
     by = f"user:{user.id}"
     month = _period(period)
     here = f"/staff/reconciliation?account={quote(account)}&period={month}"
@@ -278,7 +303,7 @@ def reconciliation_action(
     try:
         if action == "auto":
             made = bank.auto_match(session, account_key=account, created_by=by)
-            message = f"{len(made)} matched automatically"
+            message = t(MSG_AUTO_MATCHED, matched=len(made))
         elif action == "match":
             bank.match_manually(
                 session,
@@ -288,10 +313,10 @@ def reconciliation_action(
                 reason=reason,
                 created_by=by,
             )
-            message = "matched"
+            message = t(MSG_MATCHED)
         elif action == "unmatch" and match_id is not None:
             bank.unmatch(session, match_id=match_id, reason=reason, undone_by=by)
-            message = "match undone"
+            message = t(MSG_UNMATCHED)
         elif action == "book" and len(lines) == 1:
             bank.post_line_adjustment(
                 session,
@@ -300,7 +325,7 @@ def reconciliation_action(
                 memo=reason,
                 created_by=by,
             )
-            message = "booked and matched"
+            message = t(MSG_BOOKED)
         elif action == "explain" and len(lines) + len(postings) == 1:
             reconciliation.explain(
                 session,
@@ -311,12 +336,12 @@ def reconciliation_action(
                 posting_id=postings[0] if postings else None,
                 created_by=by,
             )
-            message = "explained"
+            message = t(MSG_EXPLAINED)
         elif action == "close":
             reconciliation.close_reconciled_period(session, period=month, closed_by=by)
-            message = f"{month} closed"
+            message = t(MSG_CLOSED, period=month)
         else:
-            return _back(here, error="Choose the items this action needs.")
+            return _back(here, error=t(MSG_CHOOSE_ITEMS))
     except DomainError as error:
         session.rollback()
         return _back(here, error=_problem_text(error))

@@ -85,6 +85,7 @@ def test_staff_create_a_batch_and_mark_a_line_paid_from_the_page(
     )
     assert "B1" in done.text
     assert "paid" in done.text
+    assert f"打款明细 {line_form} 已确认到账。" in done.text  # the notice, in the reader's language
 
 
 def test_bank_import_preview_then_import_from_the_page(
@@ -108,7 +109,14 @@ def test_bank_import_preview_then_import_from_the_page(
         files={"file": ("nov.csv", raw, "text/csv")},
         headers=HTML,
     )
-    assert "imported 1 line" in imported.text
+    assert "已导入 1 行，0 行此前已存在；自动匹配 0 笔。" in imported.text
+    again = client.post(
+        "/staff/reconciliation/import",
+        data={**form, "action": "import"},
+        files={"file": ("nov.csv", raw, "text/csv")},
+        headers={**HTML, "Accept-Language": "en"},
+    )
+    assert "This file was imported before: nothing new (1 lines)." in again.text
     assert 'id="unexplained">1<' in imported.text
     bad = client.post(
         "/staff/reconciliation/import",
