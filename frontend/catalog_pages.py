@@ -28,6 +28,7 @@ from catalog.schemas import LotCreate, ProductCreate
 from catalog.search import ProductQuery, search_products
 from frontend.csrf import CsrfDep
 from frontend.i18n import translator
+from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from governance import feedback
 from ledger.errors import DomainError, Forbidden, Unauthorized
@@ -390,7 +391,9 @@ async def sell_submit(
             if any(e.get("loc", [None, None])[1:2] == ["file"] for e in error.errors or [])
             else "form"
         )
-        return _sell_form(request, values, {field: error.detail}, error.status_code)
+        return _sell_form(
+            request, values, {field: problem_message(request, error)}, error.status_code
+        )
     return RedirectResponse(f"/products/{product_id}", status_code=303)
 
 

@@ -28,6 +28,7 @@ from catalog.models import Cooperative, Product, ProductStatus
 from catalog.products import stock_by_product
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
+from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
 from ledger.errors import DomainError, Forbidden
 from orders import checkout, fulfilment, payments, refunds, views
@@ -340,7 +341,7 @@ async def checkout_submit(
             session,
             settings,
             values=values,
-            problem=error.detail,
+            problem=problem_message(request, error),
             status_code=error.status_code,
         )
     token = access_token(order, settings.secret_key) if user is None else None
@@ -504,7 +505,7 @@ def _after_action(
         settings,
         order_id,
         token,
-        problem=error.detail,
+        problem=problem_message(request, error),
         status_code=error.status_code,
     )
 
@@ -774,7 +775,7 @@ def ship_submit(
     except DomainError as error:
         session.rollback()
         context = _queue_context(request, session, user, coop)
-        context["problem"] = error.detail
+        context["problem"] = problem_message(request, error)
         return render(request, "orders/fulfilment.html", context, status_code=error.status_code)
     suffix = f"?coop_id={coop}" if user.role != "manager" and coop else ""
     return RedirectResponse(f"/manage/fulfilment{suffix}", status_code=303)
@@ -850,7 +851,7 @@ def staff_record_payment(
     except DomainError as error:
         session.rollback()
         context = _payments_context(session, "")
-        context["problem"] = error.detail
+        context["problem"] = problem_message(request, error)
         return render(request, "orders/staff_payments.html", context, status_code=error.status_code)
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 

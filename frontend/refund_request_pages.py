@@ -21,6 +21,7 @@ from api.routers.orders import gateway_or_none
 from api.settings import Settings
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
+from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
 from ledger.errors import DomainError, Forbidden
 from orders import refund_requests, views
@@ -252,7 +253,7 @@ async def refund_request_submit(
             order,
             token_ok=token_ok,
             values=form,
-            problem=error.detail,
+            problem=problem_message(request, error),
             status_code=error.status_code,
         )
     return RedirectResponse(
@@ -328,7 +329,7 @@ def _after_decision(request: Request, session: Session, error: DomainError | Non
         return RedirectResponse("/staff/refund-requests", status_code=303)
     session.rollback()
     context = _staff_context(request, session, "open")
-    context["problem"] = error.detail
+    context["problem"] = problem_message(request, error)
     return render(
         request, "orders/staff_refund_requests.html", context, status_code=error.status_code
     )

@@ -17,6 +17,7 @@ from api.policies import training_config
 from catalog.permissions import Actor
 from frontend.csrf import CsrfDep
 from frontend.i18n import translator
+from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from ledger import service as ledger
 from ledger.errors import DomainError, Forbidden, Unauthorized
@@ -152,7 +153,12 @@ async def apply_submit(
             raise
         session.rollback()
         return _detail(
-            request, session, user, programme_id, error=error.detail, status_code=error.status_code
+            request,
+            session,
+            user,
+            programme_id,
+            error=problem_message(request, error),
+            status_code=error.status_code,
         )
     return RedirectResponse("/me/training", status_code=303)
 
@@ -302,7 +308,7 @@ async def manage_step(
             session,
             actor,
             programme_id,
-            error=error.detail,
+            error=problem_message(request, error),
             status_code=error.status_code,
         )
     return RedirectResponse(f"/staff/training/{programme_id}#e{enrolment_id}", status_code=303)

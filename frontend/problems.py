@@ -1,0 +1,56 @@
+"""A refused action told in the reader's language.
+
+Domain errors carry an English `detail` with the specifics (amounts, names, states), the same text
+the API answers with. Pages for buyers, farmers and managers lead it with a short summary of the
+problem's type in the reader's language, so a zh-CN reader knows what happened even before the
+specifics; English readers get the detail alone.
+"""
+
+from fastapi import Request
+
+from frontend.i18n import N_, translator
+from ledger.errors import DomainError
+
+SUMMARIES = {
+    # orders
+    "order-invalid": N_("Some details of the order are not right."),
+    "out-of-stock": N_("Not enough stock left."),
+    "illegal-order-transition": N_("The order cannot do this in its present state."),
+    "idempotency-key-reused": N_(
+        "This form was already sent with other content; reload the page and try again."
+    ),
+    "payment-refused": N_("The payment cannot be taken now."),
+    "payment-declined": N_("The payment was declined."),
+    "payment-provider-error": N_("The payment service did not answer; try again in a moment."),
+    "stripe-disabled": N_("Online payment is not available here."),
+    "refund-refused": N_("This refund is not possible."),
+    "illegal-refund-request-transition": N_("The refund request has already been answered."),
+    "refund-request-refused": N_("A refund cannot be asked for now."),
+    # catalog
+    "catalog-invalid": N_("Some details are not right."),
+    "import-invalid": N_("Some rows of the file are not right; nothing was imported."),
+    "duplicate-code": N_("This code is already used."),
+    "bad-image": N_("The photo could not be read."),
+    "not-enough-stock": N_("Not enough stock left."),
+    "upload-too-large": N_("The file is too large."),
+    # training
+    "training-invalid": N_("Some details are not right."),
+    "training-already-applied": N_("You have already applied."),
+    "training-no-seats": N_("No seats are left."),
+    "training-fund-too-small": N_("The training fund cannot pay for the seat."),
+    "training-illegal-step": N_("Not possible in this enrolment's present state."),
+    "training-not-eligible": N_("This programme is not open to you."),
+    "training-attendance-missing": N_("Not enough sessions were attended."),
+    "training-duplicate-certificate": N_("This certificate number is already used."),
+    # ledger (staff pages)
+    "ledger-limit-exceeded": N_("An account would go below zero."),
+}
+
+
+def problem_message(request: Request, error: DomainError) -> str:
+    """The summary in the reader's language, then the specifics (English detail)."""
+    translate = translator(request)
+    summary = SUMMARIES.get(error.type_slug)
+    if summary is None or translate.locale == "en":
+        return error.detail
+    return f"{translate.gettext(summary)}（{error.detail}）"
