@@ -6,6 +6,7 @@ keys are set). Every form carries the CSRF token; forms that create orders or mo
 carry an Idempotency-Key made when the form was shown, so a double submit does it once.
 """
 
+import logging
 import re
 import uuid
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from api.policies import order_policy
 from api.routers.orders import gateway_or_none
 from api.settings import Settings
 from catalog.models import Cooperative, Product, ProductStatus
+from catalog.permissions import Actor
 from catalog.products import stock_by_product
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
@@ -33,12 +35,14 @@ from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
 from ledger.errors import DomainError, Forbidden
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
-from orders.errors import OrderInvalid, OrderNeedsSignIn
+from orders.errors import OrderInvalid, OrderNeedsSignIn, PaymentProviderError
 from orders.lifecycle import get_order, lines_of, payments_of
 from orders.models import Order, OrderStatus
 from orders.receipts import receipt
 from orders.schemas import OrderCreate
 from orders.stripe_gateway import StripeGateway
+
+logger = logging.getLogger("hezuo.frontend.orders")
 
 router = page_router()
 
@@ -327,13 +331,6 @@ async def checkout_submit(
             policy=order_policy(settings),
             stripe_enabled=gateway is not None,
         )
-        if created and order.payment_method == "stripe" and gateway is not None:
-            payments.start_stripe_attempt(
-                session,
-                order_id=order.id or 0,
-                gateway=gateway,
-                actor=checkout.actor_label(actor),
-            )
     except DomainError as error:
         session.rollback()  # nothing half stored: this answer is a page, not an exception
         return _checkout_page(
@@ -344,6 +341,11 @@ async def checkout_submit(
             problem=problem_message(request, error),
             status_code=error.status_code,
         )
+    if created and order.payment_method == "stripe" and gateway is not None:
+        # The order and its stock are committed before Stripe is asked, so no lot stays locked
+        # while Stripe answers; if it fails, the pay page asks again.
+        session.commit()
+        _start_stripe_attempt(session, order.id or 0, gateway, actor_of(user))
     token = access_token(order, settings.secret_key) if user is None else None
     target = _order_url(order, token=token)
     if order.payment_method == "stripe" and order.status == OrderStatus.pending_payment:
@@ -485,6 +487,21 @@ def order_page(
     token: TokenQuery = None,
 ) -> Response:
     return _order_page(request, session, settings, order_id, token)
+
+
+def _start_stripe_attempt(
+    session: Session, order_id: int, gateway: StripeGateway, actor: Actor
+) -> None:
+    """Ask Stripe for the order's PaymentIntent in a transaction of its own; a failure is logged
+    and leaves the order payable (the pay page asks again)."""
+    try:
+        payments.start_stripe_attempt(
+            session, order_id=order_id, gateway=gateway, actor=checkout.actor_label(actor)
+        )
+        session.commit()
+    except PaymentProviderError:
+        session.rollback()
+        logger.warning("no PaymentIntent for order %s yet", order_id, exc_info=True)
 
 
 def _after_action(
@@ -630,6 +647,20 @@ def card_page(
     context = _order_context(request, session, settings, order, token_ok=token_ok)
     if not context["can_pay_card"] or not settings.stripe_publishable_key:
         return _back_to_order(order_id, token)
+    if not context["order"].payment.get("client_secret"):
+        # No attempt waiting (a declined card, or Stripe did not answer at checkout): a new one.
+        gateway = gateway_or_none(request, settings)
+        assert gateway is not None  # can_pay_card needs Stripe configured
+        try:
+            payments.start_stripe_attempt(
+                session,
+                order_id=order_id,
+                gateway=gateway,
+                actor=checkout.actor_label(actor_of(user)),
+            )
+        except DomainError as error:
+            return _after_action(request, session, settings, order_id, token, error)
+        context = _order_context(request, session, settings, order, token_ok=token_ok)
     return_query = urlencode({"token": token}) if token else ""
     context.update(
         {

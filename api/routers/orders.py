@@ -1,5 +1,6 @@
 """Orders and payments HTTP routes (shared/API.md "Orders and payments"): parse, name the actor, call a service."""
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
@@ -21,7 +22,7 @@ from ledger.share_rules import ShareParts
 from orders import checkout, fulfilment, payments, refunds, share_rules, views, webhooks
 from orders.access import require_buyer
 from orders.config import OrderPolicy
-from orders.errors import StripeDisabled
+from orders.errors import PaymentProviderError, StripeDisabled
 from orders.lifecycle import get_order
 from orders.models import ShareRule
 from orders.receipts import receipt
@@ -40,6 +41,8 @@ from orders.schemas import (
 )
 from orders.schemas import ShareParts as SharePartsIn
 from orders.stripe_gateway import StripeGateway
+
+logger = logging.getLogger("hezuo.api.orders")
 
 router = APIRouter(tags=["orders"])
 API = "/api/v1"
@@ -107,12 +110,21 @@ def place_order(
         stripe_enabled=gateway is not None,
     )
     if created and order.payment_method == "stripe":
-        payments.start_stripe_attempt(
-            session,
-            order_id=order.id or 0,
-            gateway=_gateway(gateway),
-            actor=checkout.actor_label(actor),
-        )
+        # The order and its stock are committed before Stripe is asked, so no lot stays locked
+        # while Stripe answers. If Stripe fails, the order stays payable without an intent yet:
+        # POST .../payments/stripe asks again.
+        session.commit()
+        try:
+            payments.start_stripe_attempt(
+                session,
+                order_id=order.id or 0,
+                gateway=_gateway(gateway),
+                actor=checkout.actor_label(actor),
+            )
+            session.commit()
+        except PaymentProviderError:
+            session.rollback()
+            logger.warning("no PaymentIntent for order %s yet", order.id, exc_info=True)
     body = views.order_read(session, order, secret_key=settings.secret_key, with_token=user is None)
     return JSONResponse(body.model_dump(mode="json"), status_code=201 if created else 200)
 
