@@ -282,6 +282,7 @@ def approve_request(
         idempotency_key=f"refund-request:{request.id}",
         actor=actor,
         gateway=gateway,
+        answering_request_id=request.id,
     )
     _decide(request, RefundRequestStatus.approved, actor)
     request.refund_id = refund.id

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from catalog.permissions import Actor
 from ledger.allocation import allocate
+from ledger.base import utcnow
 from orders import stock
 from orders.access import require_buyer, require_staff
 from orders.checkout import check_idempotency_key
@@ -24,6 +25,7 @@ from orders.errors import IdempotencyKeyReused, IllegalTransition, OrderInvalid,
 from orders.lifecycle import get_order, lines_of, payments_of, reservations_of, transition
 from orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus, Provider, Refund
 from orders.postings import post_refund
+from orders.refund_request_models import RefundRequest, RefundRequestStatus
 from orders.settlement import unsettle_for_refund
 from orders.stripe_gateway import StripeGateway
 
@@ -65,8 +67,11 @@ def refund_order(
     idempotency_key: str | None,
     actor: Actor,
     gateway: StripeGateway | None,
+    answering_request_id: int | None = None,
 ) -> tuple[Refund, bool]:
-    """A staff refund, full or partial, by line or spread over the lines; (refund, created now)."""
+    """A staff refund, full or partial, by line or spread over the lines; (refund, created now).
+
+    ``answering_request_id``: the buyer's refund request this refund approves (left open here)."""
     key = check_idempotency_key(idempotency_key)
     require_staff(actor, "refund an order")
     order = get_order(session, order_id, for_update=True)
@@ -107,6 +112,10 @@ def refund_order(
     )
     if fully and order.shipped_at is None:
         _release_stock(session, order)
+    if fully:
+        _close_open_requests(
+            session, order_id, NOTHING_LEFT, actor.user_id, keep=answering_request_id
+        )
     _refund_at_provider(session, refund, calls, gateway)
     return refund, True
 
@@ -273,6 +282,36 @@ def _refund_at_provider(
         session.flush()
 
 
+# What a buyer's open refund request is answered with when the money came back another way
+# (stored text, shown as staff's answer: both languages).
+NOTHING_LEFT = (
+    "订单已全额退款，无需再退。The order has been refunded in full; nothing is left to refund."
+)
+CANCELLED = (
+    "订单已取消，已付款项已退回。The order was cancelled and what was paid has been returned."
+)
+
+
+def _close_open_requests(
+    session: Session, order_id: int, answer: str, decided_by: int | None, *, keep: int | None
+) -> None:
+    """Answer the order's open refund request (if any, and not the one being approved)."""
+    for request in session.scalars(
+        select(RefundRequest).where(
+            col(RefundRequest.order_id) == order_id,
+            col(RefundRequest.status) == RefundRequestStatus.open.value,
+        )
+    ):
+        if request.id == keep:
+            continue
+        request.status = RefundRequestStatus.declined.value
+        request.decline_reason = answer
+        request.decided_by_user_id = decided_by
+        request.decided_at = utcnow()
+        session.add(request)
+    session.flush()
+
+
 def _release_stock(session: Session, order: Order) -> None:
     lines = lines_of(session, order.id or 0)
     for reservation in sorted(
@@ -315,6 +354,7 @@ def cancel_order(
     _release_stock(session, order)
     order.reserved_until = None
     transition(session, order, OrderStatus.cancelled, actor=who)
+    _close_open_requests(session, order_id, CANCELLED, actor.user_id, keep=None)
     if refund is not None:
         _refund_at_provider(session, refund, calls, gateway)
     return order

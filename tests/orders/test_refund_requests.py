@@ -375,3 +375,45 @@ def test_approving_a_card_order_refunds_through_stripe(
     assert refund.provider_refund_id.startswith("re_")
     assert balance(session, "assets:clearing:stripe").amount == 6800
     _balanced(session)
+
+
+def test_an_open_request_is_answered_when_the_money_comes_back_another_way(
+    world, client, as_role, paid_order
+):
+    shipped = paid_order(until="shipped")
+    assert _ask(client, as_role("buyer"), shipped["id"]).status_code == 201
+    partly = client.post(
+        f"/api/v1/orders/{shipped['id']}/refunds",
+        json={"amount": 100, "currency": "CNY", "reason": "a dented lid"},
+        headers={**as_role("staff"), "Idempotency-Key": "direct-1"},
+    )
+    assert partly.status_code == 201, partly.text
+    (still_open,) = client.get(
+        f"/api/v1/orders/{shipped['id']}/refund-requests", headers=as_role("buyer")
+    ).json()["items"]
+    assert still_open["status"] == "open"  # money is still left to refund
+    rest = client.post(
+        f"/api/v1/orders/{shipped['id']}/refunds",
+        json={"amount": 13500, "currency": "CNY", "reason": "all of it after all"},
+        headers={**as_role("staff"), "Idempotency-Key": "direct-2"},
+    )
+    assert rest.status_code == 201, rest.text
+    (answered,) = client.get(
+        f"/api/v1/orders/{shipped['id']}/refund-requests", headers=as_role("buyer")
+    ).json()["items"]
+    assert answered["status"] == "declined"
+    assert "订单已全额退款" in answered["decline_reason"]
+    approve = client.post(
+        f"/api/v1/refund-requests/{answered['id']}/approve", headers=as_role("staff")
+    )
+    assert approve.status_code == 409
+
+    paid = paid_order(until="paid")
+    assert _ask(client, as_role("buyer"), paid["id"]).status_code == 201
+    cancelled = client.post(f"/api/v1/orders/{paid['id']}/cancel", headers=as_role("buyer"))
+    assert cancelled.status_code == 200, cancelled.text
+    (closed,) = client.get(
+        f"/api/v1/orders/{paid['id']}/refund-requests", headers=as_role("buyer")
+    ).json()["items"]
+    assert closed["status"] == "declined"
+    assert "订单已取消" in closed["decline_reason"]
