@@ -130,3 +130,8 @@ def translator(request: Request) -> Translator:
 
 
 Gettext = Callable[..., str]
+
+
+def by_locale(request: Request, zh: str, en: str) -> str:
+    """The English text for an English reader when there is one; the Chinese otherwise."""
+    return en if translator(request).locale == "en" and en else zh

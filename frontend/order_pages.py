@@ -10,11 +10,9 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from babel.numbers import get_currency_precision
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -29,9 +27,16 @@ from catalog.models import Cooperative, Product, ProductStatus
 from catalog.permissions import Actor
 from catalog.products import stock_by_product
 from frontend.csrf import CsrfDep
-from frontend.i18n import N_, translator
+from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
+from frontend.rendering import (
+    WebUserDep,
+    page_router,
+    render,
+    sign_in_redirect,
+    to_major,
+    to_minor,
+)
 from ledger.errors import DomainError, Forbidden
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
@@ -50,7 +55,6 @@ CART_COOKIE = "hezuo_cart"
 CART_MAX_LINES = 50
 CART_MAX_QUANTITY = 10_000
 _CART_ITEM = re.compile(r"^(\d{1,9})-(\d{1,5})$")
-_AMOUNT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 
 STATUS_NAMES = {
     "pending_payment": N_("Waiting for payment"),
@@ -104,24 +108,6 @@ def _order_url(order: Order, *, token: str | None) -> str:
     return f"/orders/{order.id}" + (f"?{urlencode({'token': token})}" if token else "")
 
 
-def _to_minor(text: str, currency: str) -> int | None:
-    """'68.50' yuan → 6850 fen, exactly (never through a float); None when it is not an amount."""
-    text = text.strip()
-    if not _AMOUNT.fullmatch(text):
-        return None
-    places = get_currency_precision(currency)
-    value = Decimal(text).scaleb(places)
-    return int(value) if value == value.to_integral_value() and value > 0 else None
-
-
-def _to_major(amount: int, currency: str) -> str:
-    return str(Decimal(amount).scaleb(-get_currency_precision(currency)))
-
-
-def _name(request: Request, zh: str, en: str) -> str:
-    return en if translator(request).locale == "en" and en else zh
-
-
 # The cart: a cookie "12-2.15-1" (product id - quantity); prices are always read afresh.
 
 
@@ -170,7 +156,7 @@ def cart_lines(request: Request, session: Session, cart: Mapping[int, int]) -> l
         lines.append(
             {
                 "product_id": product_id,
-                "name": _name(request, product.name_zh, product.name_en),
+                "name": by_locale(request, product.name_zh, product.name_en),
                 "unit": product.unit,
                 "quantity": quantity,
                 "unit_price": product.price_amount,
@@ -378,7 +364,7 @@ def _order_context(
     return {
         "order": body,
         "token": body.access_token,
-        "coops": {cid: _name(request, c.name_zh, c.name_en) for cid, c in coops.items()},
+        "coops": {cid: by_locale(request, c.name_zh, c.name_en) for cid, c in coops.items()},
         "receipt_rows": _receipt_rows(request, session, order),
         "status_names": STATUS_NAMES,
         "method_names": METHOD_NAMES,
@@ -399,7 +385,7 @@ def _order_context(
         and settings.stripe_enabled,
         "is_staff": actor.is_staff,
         "refundable": refundable,
-        "refundable_major": _to_major(refundable, order.currency),
+        "refundable_major": to_major(refundable, order.currency),
         "idempotency_key": uuid.uuid4().hex,
     }
 
@@ -420,7 +406,7 @@ def _receipt_rows(request: Request, session: Session, order: Order) -> dict[str,
             fund, _, coop_id = rest.partition(":")
             if coop_id not in coop_names:
                 coop = session.get(Cooperative, int(coop_id)) if coop_id.isdigit() else None
-                coop_names[coop_id] = _name(request, coop.name_zh, coop.name_en) if coop else ""
+                coop_names[coop_id] = by_locale(request, coop.name_zh, coop.name_en) if coop else ""
             if fund == "collective":
                 label = gettext("%(coop)s: collective fund", coop=coop_names[coop_id])
             else:
@@ -442,7 +428,7 @@ def _receipt_rows(request: Request, session: Session, order: Order) -> dict[str,
     }
 
 
-def _viewable_order(
+def viewable_order(
     request: Request, session: Session, settings: Settings, order_id: int, token: str | None
 ) -> tuple[Order, bool]:
     return views.order_for_viewer(
@@ -465,7 +451,7 @@ def _order_page(
     status_code: int = 200,
 ) -> Response:
     try:
-        order, token_ok = _viewable_order(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
         return sign_in_redirect(request)
     context = _order_context(request, session, settings, order, token_ok=token_ok)
@@ -543,7 +529,7 @@ def order_cancel(
     token: TokenForm = None,
 ) -> Response:
     try:
-        _order, token_ok = _viewable_order(request, session, settings, order_id, token)
+        _order, token_ok = viewable_order(request, session, settings, order_id, token)
         refunds.cancel_order(
             session,
             order_id=order_id,
@@ -567,7 +553,7 @@ def order_deliver(
     token: TokenForm = None,
 ) -> Response:
     try:
-        _order, token_ok = _viewable_order(request, session, settings, order_id, token)
+        _order, token_ok = viewable_order(request, session, settings, order_id, token)
         fulfilment.deliver(session, order_id=order_id, actor=actor_of(user), token_ok=token_ok)
     except DomainError as error:
         return _after_action(request, session, settings, order_id, token, error)
@@ -592,7 +578,7 @@ def order_refund(
         return sign_in_redirect(request)
     _require_staff(user)
     order = get_order(session, order_id)
-    minor = _to_minor(amount, order.currency)
+    minor = to_minor(amount, order.currency)
     if minor is None:
         return _order_page(
             request,
@@ -641,7 +627,7 @@ def card_page(
     token: TokenQuery = None,
 ) -> Response:
     try:
-        order, token_ok = _viewable_order(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
         return sign_in_redirect(request)
     context = _order_context(request, session, settings, order, token_ok=token_ok)
@@ -692,7 +678,7 @@ def card_return(
     """Stripe sends the browser back here; the same idempotent completion as the webhook."""
     gateway: StripeGateway | None = gateway_or_none(request, settings)
     try:
-        order, token_ok = _viewable_order(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
         if gateway is not None:
             attempt = payments.attempt_of_order(
                 session, order_id=order_id, payment_intent_id=payment_intent
@@ -741,7 +727,7 @@ def _queue_context(
         if coop is not None
         else []
     )
-    names = {c.id: _name(request, c.name_zh, c.name_en) for c in coops}
+    names = {c.id: by_locale(request, c.name_zh, c.name_en) for c in coops}
     return {"queue": queue, "coop_id": coop, "coop_names": names, "coops": coops}
 
 
@@ -824,7 +810,7 @@ def _payments_context(session: Session, q: str) -> dict[str, Any]:
             {
                 "order": order,
                 "due": due,
-                "due_major": _to_major(due, order.currency),
+                "due_major": to_major(due, order.currency),
                 "idempotency_key": uuid.uuid4().hex,
             }
         )
@@ -866,7 +852,7 @@ def staff_record_payment(
         return sign_in_redirect(request)
     _require_staff(user)
     order = get_order(session, order_id)
-    minor = _to_minor(amount, order.currency)
+    minor = to_minor(amount, order.currency)
     try:
         if minor is None:
             raise OrderInvalid(translator(request).gettext(MSG_BAD_AMOUNT), loc=["form", "amount"])

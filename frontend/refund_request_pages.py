@@ -5,26 +5,31 @@ Every page works without JavaScript and every form carries the CSRF token. Appro
 idempotent per request (orders/refund_requests.py), so a double submit refunds once.
 """
 
-import re
-from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from babel.numbers import get_currency_precision
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, SettingsDep, actor_of
-from api.models import User
 from api.routers.orders import gateway_or_none
 from api.settings import Settings
 from frontend.csrf import CsrfDep
-from frontend.i18n import N_, translator
+from frontend.i18n import N_, by_locale, translator
+from frontend.order_pages import viewable_order
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
-from ledger.errors import DomainError, Forbidden
-from orders import refund_requests, views
+from frontend.rendering import (
+    WebUserDep,
+    page_router,
+    render,
+    sign_in_redirect,
+    staff_only,
+    to_major,
+    to_minor,
+)
+from ledger.errors import DomainError
+from orders import refund_requests
 from orders.access import access_token, is_buyer
 from orders.errors import OrderInvalid, OrderNeedsSignIn
 from orders.lifecycle import lines_of
@@ -33,7 +38,6 @@ from orders.refund_request_models import REASON_MAX, RefundRequestStatus
 
 router = page_router()
 
-_AMOUNT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 SCOPES = ("whole_order", "amount", "lines")
 STATUSES = tuple(s.value for s in RefundRequestStatus)
 
@@ -55,40 +59,11 @@ MSG_CHOOSE_LINE = N_("Enter an amount for at least one product.")
 MSG_SCOPE = N_("Choose what you want back.")
 
 
-def _to_minor(text: str, currency: str) -> int | None:
-    """'68.50' yuan → 6850 fen, exactly (never through a float); None when it is not an amount."""
-    text = text.strip()
-    if not _AMOUNT.fullmatch(text):
-        return None
-    value = Decimal(text).scaleb(get_currency_precision(currency))
-    return int(value) if value == value.to_integral_value() and value > 0 else None
-
-
-def _to_major(amount: int, currency: str) -> str:
-    return str(Decimal(amount).scaleb(-get_currency_precision(currency)))
-
-
-def _name(request: Request, zh: str, en: str) -> str:
-    return en if translator(request).locale == "en" and en else zh
-
-
 def _with_token(path: str, token: str | None) -> str:
     return path + (f"?{urlencode({'token': token})}" if token else "")
 
 
 # The buyer's form
-
-
-def _viewable(
-    request: Request, session: Session, settings: Settings, order_id: int, token: str | None
-) -> tuple[Order, bool]:
-    return views.order_for_viewer(
-        session,
-        order_id=order_id,
-        actor=actor_of(request.state.web_user),
-        token=token,
-        secret_key=settings.secret_key,
-    )
 
 
 def _line_rows(
@@ -97,7 +72,7 @@ def _line_rows(
     return [
         {
             "id": line.id,
-            "name": _name(request, line.product_name_zh, line.product_name_en),
+            "name": by_locale(request, line.product_name_zh, line.product_name_en),
             "quantity": line.quantity,
             "unit": line.unit,
             "total": line.line_total,
@@ -154,7 +129,7 @@ def refund_request_form(
     token: TokenQuery = None,
 ) -> Response:
     try:
-        order, token_ok = _viewable(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
         return sign_in_redirect(request)
     return _form_page(request, session, settings, order, token_ok=token_ok)
@@ -165,7 +140,7 @@ def _read_form(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The form as the service wants it (reason, amount, lines), and per-field errors."""
     gettext = translator(request).gettext
-    money = _to_major(available.total, order.currency)
+    money = to_major(available.total, order.currency)
     errors: dict[str, str] = {}
     reason = form.get("reason", "").strip()
     if not reason:
@@ -175,7 +150,7 @@ def _read_form(
     asked: dict[str, Any] = {"reason": reason, "amount": None, "lines": None}
     scope = form.get("scope", "")
     if scope == "amount":
-        amount = _to_minor(form.get("amount", ""), order.currency)
+        amount = to_minor(form.get("amount", ""), order.currency)
         if amount is None:
             errors["amount"] = gettext(MSG_AMOUNT)
         elif amount > available.total:
@@ -187,12 +162,12 @@ def _read_form(
             text = form.get(f"line_{line_id}", "").strip()
             if not text:
                 continue
-            amount = _to_minor(text, order.currency)
+            amount = to_minor(text, order.currency)
             if amount is None:
                 errors[f"line_{line_id}"] = gettext(MSG_AMOUNT)
             elif amount > left:
                 errors[f"line_{line_id}"] = gettext(
-                    MSG_AT_MOST, amount=_to_major(left, order.currency)
+                    MSG_AT_MOST, amount=to_major(left, order.currency)
                 )
             else:
                 chosen.append((line_id, amount))
@@ -217,7 +192,7 @@ async def refund_request_submit(
     form = {key: str(value)[: REASON_MAX + 10] for key, value in raw.items() if key != "csrf_token"}
     token = form.get("token") or None
     try:
-        order, token_ok = _viewable(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
         return sign_in_redirect(request)
     available = refund_requests.still_refundable(session, order)
@@ -265,14 +240,6 @@ async def refund_request_submit(
 # Staff: the requests and their decisions
 
 
-def _require_staff(request: Request, user: User | None) -> Response | None:
-    if user is None:
-        return sign_in_redirect(request)
-    if user.role not in ("staff", "admin"):
-        raise Forbidden("This page is for staff.")
-    return None
-
-
 def _staff_context(request: Request, session: Session, status: str) -> dict[str, Any]:
     actor = actor_of(request.state.web_user)
     found = refund_requests.list_requests(
@@ -282,7 +249,7 @@ def _staff_context(request: Request, session: Session, status: str) -> dict[str,
     order_ids = {r.order_id for r in found}
     orders = {o.id: o for o in session.scalars(select(Order).where(col(Order.id).in_(order_ids)))}
     line_names = {
-        line.id: _name(request, line.product_name_zh, line.product_name_en)
+        line.id: by_locale(request, line.product_name_zh, line.product_name_en)
         for line in session.scalars(select(OrderLine).where(col(OrderLine.order_id).in_(order_ids)))
     }
     rows = []
@@ -316,7 +283,7 @@ StatusQuery = Annotated[str, Query(pattern="^(open|approved|declined|)$")]
 def staff_refund_requests(
     request: Request, user: WebUserDep, session: SessionDep, status: StatusQuery = "open"
 ) -> Response:
-    refused = _require_staff(request, user)
+    refused = staff_only(request, user, "This page is for staff.")
     if refused is not None:
         return refused
     return render(
@@ -345,7 +312,7 @@ def staff_approve(
     settings: SettingsDep,
     reference: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    refused = _require_staff(request, user)
+    refused = staff_only(request, user, "This page is for staff.")
     if refused is not None:
         return refused
     try:
@@ -370,7 +337,7 @@ def staff_decline(
     session: SessionDep,
     reason: Annotated[str, Form(max_length=REASON_MAX)] = "",
 ) -> Response:
-    refused = _require_staff(request, user)
+    refused = staff_only(request, user, "This page is for staff.")
     if refused is not None:
         return refused
     try:

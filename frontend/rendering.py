@@ -32,6 +32,7 @@ guess, because opening a second session inside a request would wait on SQLite's 
 """
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -91,6 +92,24 @@ def load_web_user(request: Request, session: SessionDep) -> User | None:
 
 
 WebUserDep = Annotated[User | None, Depends(load_web_user)]
+
+
+# An amount typed in a form: whole units with at most two decimals, e.g. "68" or "68.50".
+AMOUNT_TEXT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+
+
+def to_minor(text: str, currency: str) -> int | None:
+    """'68.50' yuan → 6850 fen, exactly (never through a float); None when it is not an amount."""
+    text = text.strip()
+    if not AMOUNT_TEXT.fullmatch(text):
+        return None
+    value = Decimal(text).scaleb(get_currency_precision(currency))
+    return int(value) if value == value.to_integral_value() and value > 0 else None
+
+
+def to_major(amount: int, currency: str) -> str:
+    """6850 fen → '68.50', for a form's value."""
+    return str(Decimal(amount).scaleb(-get_currency_precision(currency)))
 
 
 def sign_in_redirect(request: Request, path: str | None = None) -> RedirectResponse:

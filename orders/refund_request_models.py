@@ -87,3 +87,12 @@ class RefundRequestLine(SQLModel, table=True):
     request_id: int = Field(foreign_key="order_refund_requests.id", index=True, ondelete="CASCADE")
     line_id: int = Field(foreign_key="order_lines.id", index=True)
     amount: int = Field(sa_column=Column(BigInteger(), nullable=False))
+
+
+def mark_decided(
+    request: RefundRequest, to: RefundRequestStatus, decided_by_user_id: int | None
+) -> None:
+    """Record a decision on an open request (by staff, or by the refund that made it moot)."""
+    request.status = to.value
+    request.decided_by_user_id = decided_by_user_id
+    request.decided_at = utcnow()

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalog.permissions import Actor
-from ledger.base import utcnow
 from ledger.errors import Conflict, NotFound
 from orders import refunds
 from orders.access import require_buyer, require_staff
@@ -27,6 +26,7 @@ from orders.refund_request_models import (
     RefundRequestLine,
     RefundRequestScope,
     RefundRequestStatus,
+    mark_decided,
 )
 from orders.refund_request_schemas import RefundRequestLineRead, RefundRequestRead
 from orders.schemas import MoneyRead
@@ -310,9 +310,7 @@ def decline_request(
 
 
 def _decide(request: RefundRequest, to: RefundRequestStatus, actor: Actor) -> None:
-    request.status = to.value
-    request.decided_by_user_id = actor.user_id
-    request.decided_at = utcnow()
+    mark_decided(request, to, actor.user_id)
 
 
 def requests_of_order(session: Session, order_id: int) -> list[RefundRequest]:

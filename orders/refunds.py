@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 
 from catalog.permissions import Actor
 from ledger.allocation import allocate
-from ledger.base import utcnow
 from orders import stock
 from orders.access import require_buyer, require_staff
 from orders.checkout import check_idempotency_key
@@ -25,7 +24,7 @@ from orders.errors import IdempotencyKeyReused, IllegalTransition, OrderInvalid,
 from orders.lifecycle import get_order, lines_of, payments_of, reservations_of, transition
 from orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus, Provider, Refund
 from orders.postings import post_refund
-from orders.refund_request_models import RefundRequest, RefundRequestStatus
+from orders.refund_request_models import RefundRequest, RefundRequestStatus, mark_decided
 from orders.settlement import unsettle_for_refund
 from orders.stripe_gateway import StripeGateway
 
@@ -304,10 +303,8 @@ def _close_open_requests(
     ):
         if request.id == keep:
             continue
-        request.status = RefundRequestStatus.declined.value
+        mark_decided(request, RefundRequestStatus.declined, decided_by)
         request.decline_reason = answer
-        request.decided_by_user_id = decided_by
-        request.decided_at = utcnow()
         session.add(request)
     session.flush()
 

@@ -3,7 +3,7 @@ deducted from the share being taken back is given back first, in proportion, so 
 goes below zero and the enrolment owes again what it no longer repaid; a household already paid
 out makes the refund a clear 409 with nothing stored."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import func
@@ -15,11 +15,10 @@ from ledger.models import JournalEntry
 from ledger.service import balance, trial_balance
 from ledger.share_rules import member_payable_key, training_fund_key
 from orders.models import Order, Refund
-from tests.training.conftest import fund_coop
-from training import deductions, enrolments, service
+from tests.orders.test_settlement_deductions import seat_repaid_by_deduction
+from training import deductions, enrolments
 from training.financing import provider_payable
 from training.models import Enrolment
-from training.schemas import EnrolmentCreate, ProgrammeCreate, ProviderCreate
 
 STAFF = Actor(user_id=0, role="staff")
 SEAT = 5_000
@@ -28,37 +27,7 @@ CAP_BPS = 1_000  # 10 % of each settled share
 
 def _seat_repaid_by_deduction(session, world) -> tuple[int, int]:
     """h1 accepted into a coop-fund programme, repaying its seat by deduction; (enrolment, provider)."""
-    fund_coop(session, world.coop_a.id, 100_000)
-    provider = service.create_provider(session, actor=STAFF, data=ProviderCreate(name="农广校"))
-    start = date.today() + timedelta(days=30)
-    programme = service.create_programme(
-        session,
-        actor=STAFF,
-        data=ProgrammeCreate.model_validate(
-            {
-                "provider_id": provider.id,
-                "title": {"zh": "养蜂培训", "en": "Bee-keeping"},
-                "skill_area": "beekeeping",
-                "sessions": [{"date": start.isoformat(), "place": "村委会"}],
-                "capacity": 5,
-                "seat_cost": {"amount": SEAT, "currency": "CNY"},
-                "funding": {"source": "coop_fund"},
-                "deduction_cap_bps": CAP_BPS,
-                "status": "open",
-            }
-        ),
-    )
-    enrolment = enrolments.apply(
-        session,
-        actor=STAFF,
-        programme_id=programme.id,
-        data=EnrolmentCreate(household_id=world.h1.id, repayment="deduction"),
-    )
-    enrolments.accept(session, actor=STAFF, enrolment_id=enrolment.id)
-    session.commit()
-    assert enrolment.id is not None
-    assert provider.id is not None
-    return enrolment.id, provider.id
+    return seat_repaid_by_deduction(session, world, seat=SEAT, cap_bps=CAP_BPS)
 
 
 def _settled_order(client, as_role, place, lines) -> dict:

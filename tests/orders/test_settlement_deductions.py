@@ -13,7 +13,8 @@ from training.schemas import EnrolmentCreate, ProgrammeCreate, ProviderCreate
 STAFF = Actor(user_id=0, role="staff")
 
 
-def _seat_repaid_by_deduction(session, world, *, seat: int, cap_bps: int) -> None:
+def seat_repaid_by_deduction(session, world, *, seat: int, cap_bps: int) -> tuple[int, int]:
+    """h1 accepted into a coop-fund programme, repaying its seat by deduction; (enrolment, provider)."""
     fund_coop(session, world.coop_a.id, 100_000)
     provider = service.create_provider(session, actor=STAFF, data=ProviderCreate(name="农广校"))
     start = date.today() + timedelta(days=30)
@@ -42,12 +43,15 @@ def _seat_repaid_by_deduction(session, world, *, seat: int, cap_bps: int) -> Non
     )
     enrolments.accept(session, actor=STAFF, enrolment_id=enrolment.id)
     session.commit()
+    assert enrolment.id is not None
+    assert provider.id is not None
+    return enrolment.id, provider.id
 
 
 def test_delivery_settles_and_deducts_tuition_in_the_same_transaction(
     world, client, as_role, place, session
 ):
-    _seat_repaid_by_deduction(session, world, seat=500, cap_bps=1000)
+    seat_repaid_by_deduction(session, world, seat=500, cap_bps=1000)
     fund = training_fund_key(world.coop_a.id)
     payable = member_payable_key(world.h1.id)
     fund_before = balance(session, fund).amount
