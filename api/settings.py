@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     producers_floor_bp: int = Field(default=6000, ge=0, le=10_000)
     default_share_rule: ShareRuleSetting = Field(default_factory=ShareRuleSetting)
     default_fee_bearer: Literal["enterprise", "pro_rata"] = "enterprise"
+    # The address people reach Hezuo at (e.g. https://hezuo.example.org): links in e-mails, SMS
+    # and printed QR codes are built from it, never from a request's Host header.
+    public_url: str = "http://127.0.0.1:8000"
+    # The zone times are shown in on pages and in messages (stored times are UTC).
+    timezone: str = "Asia/Shanghai"
 
     @field_validator("database_url")
     @classmethod
@@ -103,6 +108,24 @@ class Settings(BaseSettings):
                 f"{MIN_PRODUCTION_SECRET_LENGTH} characters when HEZUO_ENV=production"
             )
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_public_url(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("HEZUO_PUBLIC_URL must start with http:// or https://")
+        return url.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"HEZUO_TIMEZONE {name!r} is not a known time zone") from error
+        return name
 
     @model_validator(mode="after")
     def _default_rule_above_floor(self) -> "Settings":
