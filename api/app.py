@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 import api.tables  # noqa: F401  (registers every table)
-from api.database import create_db_engine, create_session_factory
+from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
 from api.routers import (
@@ -51,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # readiness probes would log each call
-    engine = create_db_engine(settings.database_url)
+    engine = create_db_engine(settings.database_url, pool_size=settings.db_pool_size)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -69,7 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     install_problem_handlers(app)
+    app.add_middleware(WriteIntentMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    # HTML, CSS and JSON compressed for slow phones (images and small answers are left alone).
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     for router in API_ROUTERS:
         app.include_router(router)
     install_frontend(app)

@@ -1,6 +1,9 @@
 """Engine and sessions: SQLite (WAL, foreign keys, immediate transactions) or PostgreSQL via psycopg 3."""
 
+import logging
 from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +15,75 @@ from sqlmodel import Session
 from ledger.errors import DomainError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+logger = logging.getLogger("hezuo.database")
+# The test suite sets this, so a read request that writes without declaring it fails its test.
+strict_reads = False
 
 
-def create_db_engine(database_url: str, *, sqlite_immediate: bool = True, **kwargs: Any) -> Engine:
-    """An engine for the URL. ``sqlite_immediate=False`` only for test helpers that mostly read."""
+@dataclass
+class WriteIntent:
+    """Whether the current unit of work may write (set per request from its method, see below).
+
+    On SQLite a writing transaction begins ``BEGIN IMMEDIATE`` (it takes the write lock up front,
+    so two writers never deadlock upgrading their locks); a reading one begins ``BEGIN`` and so
+    never waits behind a writer (WAL readers see the last committed snapshot). A GET route that
+    writes declares it with the ``writes`` dependency (api/deps.py).
+    """
+
+    writes: bool = True
+
+
+# Outside a request (commands, jobs, tests) every transaction may write.
+_intent: ContextVar[WriteIntent | None] = ContextVar("hezuo_write_intent", default=None)
+
+
+def begin_request_intent(method: str) -> None:
+    """Called once per request: reads (GET, HEAD, OPTIONS) begin read-only transactions."""
+    _intent.set(WriteIntent(writes=method not in ("GET", "HEAD", "OPTIONS")))
+
+
+def declare_writes() -> None:
+    """This request writes even though its method reads (e.g. a payment return page)."""
+    intent = _intent.get()
+    if intent is not None:
+        intent.writes = True
+
+
+def _may_write() -> bool:
+    intent = _intent.get()
+    return intent is None or intent.writes
+
+
+class WriteIntentMiddleware:
+    """Marks each HTTP request as reading or writing by its method (see WriteIntent)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            begin_request_intent(scope["method"])
+        await self.app(scope, receive, send)
+
+
+def create_db_engine(
+    database_url: str, *, sqlite_immediate: bool = True, pool_size: int = 20, **kwargs: Any
+) -> Engine:
+    """An engine for the URL. ``sqlite_immediate=False`` only for test helpers that mostly read.
+
+    PostgreSQL: no ping before each checkout (one round trip per request saved); a connection
+    that died is detected on use, SQLAlchemy then invalidates the whole pool, and the request
+    answers 503 with Retry-After. The pool keeps ``pool_size`` connections and opens no
+    overflow ones, so a burst waits for a connection instead of opening and closing sessions.
+    """
     if database_url.startswith("sqlite"):
         return _create_sqlite_engine(database_url, immediate=sqlite_immediate, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)  # survive a database restart; bench turns it off
+    kwargs.setdefault("pool_size", pool_size)
+    kwargs.setdefault("max_overflow", 0)
+    kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("pool_use_lifo", True)
     return create_engine(database_url, **kwargs)
 
 
@@ -45,8 +110,27 @@ def _create_sqlite_engine(database_url: str, *, immediate: bool, **kwargs: Any) 
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading locks.
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # IMMEDIATE takes the write lock up front, so two writers never deadlock upgrading locks;
+        # a request that only reads begins a deferred transaction and never waits for writers.
+        reads_only = immediate and not _may_write()
+        connection.info["hezuo_reads_only"] = reads_only
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate and not reads_only else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _on_execute(
+        connection: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    ) -> None:
+        if connection.info.get("hezuo_reads_only") and statement.lstrip().upper().startswith(
+            WRITE_STATEMENTS
+        ):
+            # Upgrading a read transaction can fail at once if another writer committed since
+            # it began; the route should declare that it writes.
+            if strict_reads:
+                raise RuntimeError(f"a read request writes without declaring it: {statement:.60}")
+            logger.warning(
+                "a read request writes (declare it with api.deps.writes): %.60s", statement
+            )
+            connection.info["hezuo_reads_only"] = False
 
     return engine
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
-from api.database import get_session
+from api.database import declare_writes, get_session
 from api.errors import NotAuthenticated, RoleRefused
 from api.models import Role, User
 from api.security import read_access_token
@@ -20,6 +20,13 @@ from ledger.errors import Invalid
 
 SESSION_COOKIE = "hezuo_session"
 
+
+async def writes() -> None:
+    """A dependency for a GET route that writes: its transaction takes the write lock up front."""
+    declare_writes()
+
+
+WritesDep = Depends(writes)
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

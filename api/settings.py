@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     # The zone times are shown in on pages and in messages (stored times are UTC).
     timezone: str = "Asia/Shanghai"
+    # PostgreSQL connections each app process keeps open (no overflow connections are opened, so
+    # a burst waits for one instead of churning sessions); keep workers × this < max_connections.
+    db_pool_size: int = Field(default=20, ge=1, le=200)
 
     @field_validator("database_url")
     @classmethod

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from api.deps import SessionDep, SettingsDep, actor_of
+from api.deps import SessionDep, SettingsDep, WritesDep, actor_of
 from api.models import User
 from api.policies import order_policy
 from api.routers.orders import gateway_or_none
@@ -617,7 +617,7 @@ STRIPE_CSP = (
 )
 
 
-@router.get("/orders/{order_id}/pay", response_class=HTMLResponse)
+@router.get("/orders/{order_id}/pay", response_class=HTMLResponse, dependencies=[WritesDep])
 def card_page(
     order_id: int,
     request: Request,
@@ -665,7 +665,7 @@ def card_page(
     )
 
 
-@router.get("/orders/{order_id}/pay/return")
+@router.get("/orders/{order_id}/pay/return", dependencies=[WritesDep])
 def card_return(
     order_id: int,
     request: Request,

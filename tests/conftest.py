@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+import api.database
 import api.tables  # noqa: F401
 from api import service
 from api.app import create_app
@@ -25,6 +26,10 @@ from api.database import create_db_engine, create_session_factory
 from api.migrations import upgrade
 from api.models import Role, User
 from api.settings import Settings
+
+# A GET route that writes must say so (api.deps.writes): on SQLite it would otherwise begin a
+# read transaction and could fail to upgrade it under load.
+api.database.strict_reads = True
 
 BACKEND = os.environ.get("HEZUO_TEST_BACKEND", "sqlite")
 PG_URL = os.environ.get("HEZUO_TEST_DATABASE_URL", "")
