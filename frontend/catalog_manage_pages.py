@@ -26,6 +26,7 @@ from catalog.schemas import HouseholdCreate, LotCreate, ProductUpdate
 from catalog.search import ProductQuery, search_products
 from frontend.catalog_pages import _page, price_in_fen, product_context
 from frontend.csrf import CsrfDep
+from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router
 from ledger.errors import DomainError, Forbidden, NotFound
 
@@ -34,13 +35,10 @@ router = page_router()
 CONTRIBUTION_ROWS = 5
 MULTIPART_OVERHEAD = 64 * 1024
 DONE_MESSAGES = {
-    "household": ("已添加社员农户 {code}。", "Household {code} added."),
-    "import": (
-        "已导入 {products} 个商品、{lots} 个批次。",
-        "Imported {products} products, {lots} lots.",
-    ),
+    "household": N_("Household %(code)s added."),
+    "import": N_("Imported %(products)s products, %(lots)s lots."),
 }
-WHOLE_NUMBER = ("请填写正整数", "Enter a whole number above 0")
+WHOLE_NUMBER = "请填写正整数/Enter a whole number above 0"
 
 
 class _SignIn(Exception):
@@ -145,7 +143,7 @@ def _manage_page(
     return _page(request, "catalog/manage.html", context, status_code)
 
 
-def _done_message(request: Request) -> tuple[str, str] | None:
+def _done_message(request: Request) -> str | None:
     """The success note after a redirect: fixed texts, only numbers and codes filled in."""
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     if done is None:
@@ -156,8 +154,7 @@ def _done_message(request: Request) -> tuple[str, str] | None:
         "products": str(_int(request.query_params.get("products")) or 0),
         "lots": str(_int(request.query_params.get("lots")) or 0),
     }
-    zh, en = done
-    return zh.format(**fields), en.format(**fields)
+    return translator(request).gettext(done, **fields)
 
 
 def _int(text: str | None) -> int | None:
@@ -358,7 +355,7 @@ def _lot_data(values: dict[str, str]) -> tuple[dict[str, Any], list[int], dict[s
     errors: dict[str, str] = {}
     quantity = _int(values["quantity"])
     if quantity is None:
-        errors["quantity"] = "/".join(WHOLE_NUMBER)
+        errors["quantity"] = WHOLE_NUMBER
     contributions: list[dict[str, int]] = []
     rows: list[int] = []
     for row in range(CONTRIBUTION_ROWS):
@@ -369,7 +366,7 @@ def _lot_data(values: dict[str, str]) -> tuple[dict[str, Any], list[int], dict[s
         if household_id is None:
             errors[f"contribution_{row}"] = "请选择农户 / Choose a household"
         elif amount_int is None:
-            errors[f"contribution_{row}"] = "/".join(WHOLE_NUMBER)
+            errors[f"contribution_{row}"] = WHOLE_NUMBER
         else:
             contributions.append({"household_id": household_id, "quantity": amount_int})
             rows.append(row)

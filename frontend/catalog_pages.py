@@ -1,8 +1,8 @@
 """Catalog pages: storefront, product, cooperative, lot provenance, a farmer's one-screen listing
 form; the manager's catalog page and the editing forms are in catalog_manage_pages.py.
 
-Labels are given in both languages in the templates (`L(zh, en)`), so the pages are Chinese first
-without waiting for the shared message catalog.
+Labels go through gettext (`_()` in the templates, `N_()` tables here); stored bilingual text
+(names, stories) through `T(value)` (see frontend/rendering.py and core/text.py).
 """
 
 import re
@@ -27,7 +27,7 @@ from catalog.permissions import Actor, may_edit_product
 from catalog.schemas import LotCreate, ProductCreate
 from catalog.search import ProductQuery, search_products
 from frontend.csrf import CsrfDep
-from frontend.i18n import translator
+from frontend.i18n import N_, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from governance import feedback
@@ -37,56 +37,53 @@ from orders import share_rules
 router = page_router()
 
 CATEGORY_NAMES = {
-    "honey": ("蜂蜜", "Honey"),
-    "tea": ("茶叶", "Tea"),
-    "rice": ("大米", "Rice"),
-    "grain": ("杂粮", "Grains"),
-    "mushrooms": ("菌菇", "Mushrooms"),
-    "fruit": ("水果", "Fruit"),
-    "vegetables": ("蔬菜", "Vegetables"),
-    "nuts": ("坚果", "Nuts"),
-    "oil": ("食用油", "Oil"),
-    "eggs": ("禽蛋", "Eggs"),
-    "meat": ("肉类", "Meat"),
-    "handicraft": ("手工艺品", "Handicrafts"),
-    "other": ("其他", "Other"),
+    "honey": N_("Honey"),
+    "tea": N_("Tea"),
+    "rice": N_("Rice"),
+    "grain": N_("Grains"),
+    "mushrooms": N_("Mushrooms"),
+    "fruit": N_("Fruit"),
+    "vegetables": N_("Vegetables"),
+    "nuts": N_("Nuts"),
+    "oil": N_("Oil"),
+    "eggs": N_("Eggs"),
+    "meat": N_("Meat"),
+    "handicraft": N_("Handicrafts"),
+    "other": N_("Other"),
 }
 UNIT_NAMES = {
-    "kg": ("公斤", "kg"),
-    "jin": ("斤", "jin (500 g)"),
-    "box": ("盒", "box"),
-    "bottle": ("瓶", "bottle"),
-    "piece": ("件", "piece"),
+    "kg": N_("kg"),
+    "jin": N_("jin (500 g)"),
+    "box": N_("box"),
+    "bottle": N_("bottle"),
+    "piece": N_("piece"),
 }
 CERTIFICATION_NAMES = {
-    "organic": ("有机产品", "Organic"),
-    "green_food": ("绿色食品", "Green Food"),
-    "geographical_indication": ("地理标志产品", "Geographical indication"),
+    "organic": N_("Organic"),
+    "green_food": N_("Green Food"),
+    "geographical_indication": N_("Geographical indication"),
+}
+PRODUCT_STATUS_NAMES = {
+    "draft": N_("Draft"),
+    "active": N_("Active"),
+    "archived": N_("Archived"),
 }
 PRICE_PATTERN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 
 
+def named(request: Request, table: dict[str, str]) -> Callable[[str], str]:
+    """A key's translated name from a table of msgids (the key itself when it is not listed)."""
+    gettext = translator(request).gettext
+    return lambda key: gettext(table[key]) if key in table else key
+
+
 def _helpers(request: Request) -> dict[str, Any]:
-    """Bilingual helpers: `L(zh, en)` for labels, `T(obj, "name")` for stored zh/en text."""
-    english = _locale(request) == "en"
-
-    def pick(zh: str, en: str) -> str:
-        return en if english and en else zh
-
-    def text(value: Any) -> str:
-        if isinstance(value, dict):
-            return pick(value.get("zh", ""), value.get("en", ""))
-        return pick(getattr(value, "zh", ""), getattr(value, "en", ""))
-
-    def named(table: dict[str, tuple[str, str]]) -> Callable[[str], str]:
-        return lambda key: pick(*table.get(key, (key, key)))
-
+    """Names of the catalog's enumerations in the reader's language, and the enumerations."""
     return {
-        "L": pick,
-        "T": text,
-        "category_name": named(CATEGORY_NAMES),
-        "unit_name": named(UNIT_NAMES),
-        "certification_name": named(CERTIFICATION_NAMES),
+        "category_name": named(request, CATEGORY_NAMES),
+        "unit_name": named(request, UNIT_NAMES),
+        "certification_name": named(request, CERTIFICATION_NAMES),
+        "product_status_name": named(request, PRODUCT_STATUS_NAMES),
         "categories": [c.value for c in Category],
         "units": [u.value for u in Unit],
         "certification_kinds": [c.value for c in CertificationKind],
@@ -165,8 +162,8 @@ def product_context(
     coop = service.get_coop(session, product.coop_id)
     brand = service.get_brand(session, product.brand_id) if product.brand_id else None
     done = {
-        "saved": ("已保存。", "Saved."),
-        "lot": ("已添加批次。", "Lot added."),
+        "saved": N_("Saved."),
+        "lot": N_("Lot added."),
     }.get(request.query_params.get("done", ""))
     return {
         "product": detail,
@@ -183,7 +180,7 @@ def product_context(
             "status": product.status,
         },
         "edit_errors": {},
-        "done": done,
+        "done": translator(request).gettext(done) if done else None,
     }
 
 

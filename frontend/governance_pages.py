@@ -1,8 +1,8 @@
 """Governance pages: public disclosures (with a server-drawn chart) and hearings, a product's
 reviews, and the staff dashboard with household alerts and case notes.
 
-Labels are bilingual in the templates (`L(zh, en)`), like the catalog pages, so the pages are
-Chinese first without new entries in the shared message catalog.
+Labels go through gettext (`_()` in the templates, `N_()` tables here); stored bilingual text
+through `T(value)` / `by_locale` (core/text.py).
 """
 
 from typing import Annotated, Any
@@ -16,7 +16,7 @@ from api.models import User
 from catalog.models import Cooperative
 from catalog.permissions import Actor
 from frontend.csrf import CsrfDep
-from frontend.i18n import translator
+from frontend.i18n import N_, by_locale, translator
 from frontend.rendering import WebUserDep, page_router, render
 from governance import dashboard, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden, GovernanceNotFound
@@ -26,11 +26,11 @@ from ledger.errors import DomainError, Unauthorized
 router = page_router()
 
 PART_LABELS = {
-    "households": ("农户", "Households"),
-    "collective_fund": ("集体公积金", "Collective fund"),
-    "training_fund": ("培训基金", "Training fund"),
-    "enterprise": ("社会企业服务费", "Social enterprise"),
-    "fees": ("支付手续费", "Payment fees"),
+    "households": N_("Households"),
+    "collective_fund": N_("Collective fund"),
+    "training_fund": N_("Training fund"),
+    "enterprise": N_("Social enterprise"),
+    "fees": N_("Payment fees"),
 }
 PART_COLOURS = {
     "households": "#2f7d32",
@@ -42,20 +42,16 @@ PART_COLOURS = {
 
 
 def _helpers(request: Request) -> dict[str, Any]:
-    english = translator(request).locale == "en"
-
-    def pick(zh: str, en: str) -> str:
-        return en if english and en else zh
+    gettext = translator(request).gettext
 
     def coop_name(coop: Cooperative | None) -> str:
         if coop is None:
             return ""
-        return pick(coop.name_zh, coop.name_en)
+        return by_locale(request, coop.name_zh, coop.name_en)
 
     return {
-        "L": pick,
         "coop_name": coop_name,
-        "part_label": lambda key: pick(*PART_LABELS.get(key, (key, key))),
+        "part_label": lambda key: gettext(PART_LABELS[key]) if key in PART_LABELS else key,
     }
 
 

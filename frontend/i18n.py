@@ -23,6 +23,8 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from fastapi import Request
 
+from core.text import choose
+
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 LOCALE_COOKIE = "hezuo_locale"
 # Locale tags as they appear in URLs, cookies and <html lang>; zh-CN first (the default).
@@ -116,6 +118,11 @@ class Translator:
         text = translations_for(self.locale).gettext(message)
         return text % values if values else text
 
+    def pgettext(self, context: str, message: str, **values: object) -> str:
+        """The translation of ``message`` in ``context`` (one English word, two Chinese words)."""
+        text = translations_for(self.locale).pgettext(context, message)
+        return text % values if values else text
+
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         text = translations_for(self.locale).ngettext(singular, plural, n)
         return text % {"num": n, **values}
@@ -133,5 +140,5 @@ Gettext = Callable[..., str]
 
 
 def by_locale(request: Request, zh: str, en: str) -> str:
-    """The English text for an English reader when there is one; the Chinese otherwise."""
-    return en if translator(request).locale == "en" and en else zh
+    """Stored bilingual text (two columns) in the reader's language: ``core.text.choose``."""
+    return choose(translator(request).locale, zh, en)

@@ -20,7 +20,9 @@ gets:
 
 - ``request``, ``user`` (the signed-in ``api.models.User`` or None), ``locale`` ("zh-CN"/"en"),
   ``current_path`` (path and query, for ``next=`` links);
-- ``_`` / ``gettext`` (``_("Hello %(name)s", name=n)``) and ``ngettext`` in the request's locale;
+- ``_`` / ``gettext`` (``_("Hello %(name)s", name=n)``), ``ngettext`` and ``pgettext(context, text)``
+  (one English word with two meanings) in the request's locale;
+- ``T(value)``: the reader's half of stored bilingual text (``zh``/``en``, see ``core/text.py``);
   write source strings in English and run ``pybabel extract/update`` (README, Translations);
 - ``csrf_token`` for the hidden ``csrf_token`` field of every form;
 - ``format_money(amount_minor, currency)`` (Babel, e.g. ¥12.50), ``format_date(value)``,
@@ -51,6 +53,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from api.deps import SESSION_COOKIE, SessionDep
 from api.models import STAFF_ROLES, User
 from api.service import user_for_web_session
+from core.text import in_locale
 from frontend.csrf import csrf_token_for, set_csrf_cookie
 from frontend.i18n import Translator, translator
 from ledger.errors import Forbidden
@@ -199,6 +202,8 @@ def page_context(request: Request, user: User | None) -> dict[str, Any]:
         "_": translate.gettext,
         "gettext": translate.gettext,
         "ngettext": translate.ngettext,
+        "pgettext": translate.pgettext,
+        "T": lambda value: in_locale(value, translate.locale),
         "csrf_token": csrf_token_for(request),
         "format_money": money_formatter(translate),
         "format_date": date_formatter(translate),

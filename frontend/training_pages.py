@@ -1,7 +1,7 @@
 """Training pages: programme list and detail (public), apply (farmer, phone), my trainings,
 staff enrolment management with attendance, and the outcome report with a server-drawn SVG chart.
 
-Labels come in both languages in the templates (`L(zh, en)`). Refusals from the services (no
+Labels go through gettext (`_()`, `N_()` tables here); programme titles through `T(value)`. Refusals from the services (no
 seats, a fund too small, a missing attendance) are shown on the same page with their detail.
 """
 
@@ -16,7 +16,7 @@ from api.models import User
 from api.policies import training_config
 from catalog.permissions import Actor
 from frontend.csrf import CsrfDep
-from frontend.i18n import translator
+from frontend.i18n import N_, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from ledger import service as ledger
@@ -30,36 +30,27 @@ from training.schemas import EnrolmentCreate, OutcomeReport
 router = page_router()
 
 SKILL_NAMES = {
-    "ecommerce": ("电商销售", "E-commerce selling"),
-    "organic_farming": ("有机种植", "Organic farming"),
-    "beekeeping": ("养蜂", "Bee-keeping"),
-    "processing": ("加工包装", "Processing and packaging"),
-    "bookkeeping": ("记账", "Book-keeping"),
-    "other": ("其他", "Other"),
+    "ecommerce": N_("E-commerce selling"),
+    "organic_farming": N_("Organic farming"),
+    "beekeeping": N_("Bee-keeping"),
+    "processing": N_("Processing and packaging"),
+    "bookkeeping": N_("Book-keeping"),
+    "other": N_("Other"),
 }
 STATUS_NAMES = {
-    "applied": ("已报名", "Applied"),
-    "accepted": ("已录取", "Accepted"),
-    "attending": ("学习中", "Attending"),
-    "completed": ("已结业", "Completed"),
-    "dropped": ("已退出", "Dropped"),
+    "applied": N_("Applied"),
+    "accepted": N_("Accepted"),
+    "attending": N_("Attending"),
+    "completed": N_("Completed"),
+    "dropped": N_("Dropped"),
 }
 
 
 def _helpers(request: Request) -> dict[str, Any]:
-    english = translator(request).locale == "en"
-
-    def pick(zh: str, en: str) -> str:
-        return en if english and en else zh
-
-    def text(value: Any) -> str:
-        return pick(getattr(value, "zh", ""), getattr(value, "en", ""))
-
+    gettext = translator(request).gettext
     return {
-        "L": pick,
-        "T": text,
-        "skill_name": lambda key: pick(*SKILL_NAMES.get(key, (key, key))),
-        "status_name": lambda key: pick(*STATUS_NAMES.get(key, (key, key))),
+        "skill_name": lambda key: gettext(SKILL_NAMES[key]) if key in SKILL_NAMES else key,
+        "status_name": lambda key: gettext(STATUS_NAMES[key]) if key in STATUS_NAMES else key,
     }
 
 

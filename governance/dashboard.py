@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.permissions import Actor
+from core.text import Bilingual
 from governance.models import Alert, AlertStatus, Hearing, HearingStatus
 from governance.monitoring import require_staff
 from ledger.payout_models import LineState, PayoutLine, PayoutLineStatus, StatementLine
@@ -21,6 +22,10 @@ class Tile:
     label_en: str
     count: int
     link: str
+
+    @property
+    def label(self) -> Bilingual:
+        return Bilingual(self.label_zh, self.label_en)
 
 
 def _count(session: Session, query: object) -> int:

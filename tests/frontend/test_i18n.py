@@ -1,5 +1,6 @@
 """Translations: the zh-CN catalog is complete and matches the strings in templates and code."""
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -118,3 +119,38 @@ def test_money_and_dates_are_formatted_for_the_locale():
         money_formatter(zh)(12.5, "CNY")  # type: ignore[arg-type]
     assert date_formatter(zh)(date(2026, 11, 29)) == "2026年11月29日"
     assert date_formatter(en)(datetime(2026, 11, 29, 8, 0)) == "Nov 29, 2026"
+
+
+PAIR_CALL = re.compile(r"(?<![\w.])L\(")
+PICK_DEFINITION = re.compile(r"\bdef pick\(")
+
+
+def _source_files() -> list[Path]:
+    skip = {".venv", "var", "build", "tests", "node_modules", "migrations", "bench"}
+    return [
+        path
+        for path in sorted(ROOT.rglob("*"))
+        if path.suffix in {".py", ".html"}
+        and not skip.intersection(path.relative_to(ROOT).parts)
+        and not path.relative_to(ROOT).parts[0].startswith(".")
+    ]
+
+
+def test_no_pair_labels_and_no_pick_copies_remain():
+    """One UI-text mechanism: gettext. No `L("中文", "English")` pairs, no local `pick()`."""
+    files = _source_files()
+    assert any(path.name == "storefront.html" for path in files)  # templates are scanned
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in files
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if PAIR_CALL.search(line) or PICK_DEFINITION.search(line)
+    ]
+    assert offenders == []
+
+
+def test_the_pair_check_catches_a_pair():
+    assert PAIR_CALL.search("{{ L('合作社', 'Cooperative') }}")
+    assert PAIR_CALL.search("label = L(zh, en)")
+    assert not PAIR_CALL.search("{{ URL('x') }} obj.L(1)")
+    assert PICK_DEFINITION.search("    def pick(zh: str, en: str) -> str:")
