@@ -54,7 +54,7 @@ def _user_create(args: argparse.Namespace, settings: Settings) -> int:
     from api import service
     from api.database import create_db_engine, create_session_factory
     from api.models import Role
-    from ledger.errors import DomainError
+    from core.errors import DomainError
 
     engine = create_db_engine(settings.database_url)
     try:

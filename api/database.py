@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from ledger.errors import DomainError
+from core.errors import DomainError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")

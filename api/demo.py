@@ -11,7 +11,7 @@ from api.policies import order_policy
 from api.settings import Settings
 from api.wiring import connect_domains
 from catalog.demo import load_catalog_demo
-from catalog.permissions import Actor
+from core.actor import Actor
 from governance.demo import load_governance_demo
 from orders import demo as orders_demo
 from training import demo as training_demo

@@ -15,8 +15,8 @@ from api.models import Role, User
 from api.security import read_access_token
 from api.service import user_for_web_session
 from api.settings import Settings
-from catalog.permissions import Actor
-from ledger.errors import Invalid
+from core.actor import Actor
+from core.errors import Invalid
 
 SESSION_COOKIE = "hezuo_session"
 

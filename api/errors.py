@@ -1,6 +1,6 @@
 """Identity errors."""
 
-from ledger.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from core.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
 
 
 class BadCredentials(Unauthorized):

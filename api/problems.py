@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ledger.errors import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger("hezuo.errors")
 

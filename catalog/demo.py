@@ -17,8 +17,8 @@ from sqlmodel import Session, col
 
 from catalog import photos, products, service
 from catalog.models import Brand, Cooperative, Household, Lot, PayoutMethod, Product
-from catalog.permissions import Actor
 from catalog.schemas import BrandCreate, CoopCreate, HouseholdCreate, LotCreate, ProductCreate
+from core.actor import Actor
 
 DEMO_ACTOR = Actor(user_id=None, role="staff")
 COOP_CODE = "SJ"

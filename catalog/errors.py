@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ledger.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound
 
 
 class CatalogNotFound(NotFound):

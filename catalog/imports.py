@@ -18,11 +18,11 @@ from sqlmodel import Session, col
 
 from catalog.errors import RowErrors
 from catalog.models import Brand, Household
-from catalog.permissions import Actor
 from catalog.products import create_lot, create_product
 from catalog.schemas import ImportResult, LotCreate, ProductCreate
 from catalog.service import require_coop_manager_of
-from ledger.errors import DomainError
+from core.actor import Actor
+from core.errors import DomainError
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000

@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from catalog.models import Cooperative, Household, HouseholdStatus
-from catalog.permissions import Actor, require_coop_manager
+from catalog.permissions import require_coop_manager
 from catalog.service import get_coop, get_household, payable_account_key
+from core.actor import Actor
+from core.errors import Conflict, NotFound
 from ledger import payouts, reports
-from ledger.errors import Conflict, NotFound
 from ledger.payout_models import PayoutBatch, PayoutLine
 
 

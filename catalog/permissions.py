@@ -1,33 +1,8 @@
 """Who may do what in the catalog: role AND ownership, decided from an `Actor` (no web types here)."""
 
-from dataclasses import dataclass
-
 from catalog.errors import CatalogForbidden
 from catalog.models import Household, Product
-
-STAFF = frozenset({"staff", "admin"})
-
-
-@dataclass(frozen=True)
-class Actor:
-    """The signed-in person as the catalog sees them (the edges build it from their user)."""
-
-    user_id: int | None
-    role: str  # "anonymous", "buyer", "farmer", "manager", "staff", "admin"
-    coop_id: int | None = None
-    household_id: int | None = None
-
-    @classmethod
-    def anonymous(cls) -> "Actor":
-        return cls(user_id=None, role="anonymous")
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF
-
-    @property
-    def signed_in(self) -> bool:
-        return self.user_id is not None
+from core.actor import Actor
 
 
 def manages_coop(actor: Actor, coop_id: int) -> bool:

@@ -16,8 +16,8 @@ from sqlmodel import Session, col
 
 from catalog.errors import BadImage, CatalogNotFound
 from catalog.models import ProductPhoto
-from catalog.permissions import Actor
 from catalog.schemas import PhotoRead
+from core.actor import Actor
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; larger is refused (decompression bombs)

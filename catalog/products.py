@@ -19,7 +19,7 @@ from catalog.models import (
     ProductPhoto,
     ProductStatus,
 )
-from catalog.permissions import Actor, may_edit_product, require_product_editor
+from catalog.permissions import may_edit_product, require_product_editor
 from catalog.photos import photo_read
 from catalog.schemas import (
     ContributionCreate,
@@ -36,6 +36,7 @@ from catalog.schemas import (
     ProductUpdate,
 )
 from catalog.service import active_household_in_coop, get_coop
+from core.actor import Actor
 from ledger.base import utcnow
 
 LOT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud from labels

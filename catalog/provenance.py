@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from catalog.errors import CatalogNotFound
 from catalog.models import Brand, Certification, Cooperative, Lot, Product, ProductStatus
-from catalog.permissions import Actor, may_edit_product
+from catalog.permissions import may_edit_product
 from catalog.products import get_lot_by_code, lot_contributions
 from catalog.schemas import (
     CertificationRead,
@@ -26,6 +26,7 @@ from catalog.schemas import (
     ProvenanceProduct,
     ProvenanceRead,
 )
+from core.actor import Actor
 
 
 def page_path(code: str) -> str:

@@ -14,8 +14,8 @@ from sqlmodel import Session, col
 
 from catalog.errors import CatalogInvalid
 from catalog.models import Certification, Lot, Product, ProductStatus
-from catalog.permissions import Actor
 from catalog.products import editable_scope
+from core.actor import Actor
 
 MAX_TERMS = 6
 

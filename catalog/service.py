@@ -6,12 +6,7 @@ from sqlmodel import Session, col
 
 from catalog.errors import CatalogInvalid, CatalogNotFound, DuplicateCode
 from catalog.models import Brand, Certification, Cooperative, Household, HouseholdStatus
-from catalog.permissions import (
-    Actor,
-    may_see_household,
-    require_coop_manager,
-    require_staff,
-)
+from catalog.permissions import may_see_household, require_coop_manager, require_staff
 from catalog.schemas import (
     BrandCreate,
     BrandRead,
@@ -26,6 +21,7 @@ from catalog.schemas import (
     LocalizedName,
     LocalizedText,
 )
+from core.actor import Actor
 from ledger import service as ledger_service
 from ledger.models import AccountLimit, AccountType
 

@@ -21,14 +21,15 @@ from api.models import User
 from catalog import imports, products, service
 from catalog.errors import RowErrors
 from catalog.models import Cooperative, Household, HouseholdStatus, ProductStatus
-from catalog.permissions import Actor, manages_coop
+from catalog.permissions import manages_coop
 from catalog.schemas import HouseholdCreate, LotCreate, ProductUpdate
 from catalog.search import ProductQuery, search_products
+from core.actor import Actor
+from core.errors import DomainError, Forbidden, NotFound
 from frontend.catalog_pages import _page, price_in_fen, product_context
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router
-from ledger.errors import DomainError, Forbidden, NotFound
 
 router = page_router()
 

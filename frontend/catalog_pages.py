@@ -23,15 +23,16 @@ from api.models import User
 from api.policies import order_policy
 from catalog import photos, products, provenance, service
 from catalog.models import Category, CertificationKind, ProductStatus, Unit
-from catalog.permissions import Actor, may_edit_product
+from catalog.permissions import may_edit_product
 from catalog.schemas import LotCreate, ProductCreate
 from catalog.search import ProductQuery, search_products
+from core.actor import Actor
+from core.errors import DomainError, Forbidden, Unauthorized
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from governance import feedback
-from ledger.errors import DomainError, Forbidden, Unauthorized
 from orders import share_rules
 
 router = page_router()

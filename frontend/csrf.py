@@ -20,7 +20,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from ledger.errors import Forbidden
+from core.errors import Forbidden
 
 CSRF_COOKIE = "hezuo_csrf"
 CSRF_FIELD = "csrf_token"

@@ -14,14 +14,14 @@ from sqlmodel import Session
 from api.deps import SessionDep, actor_of
 from api.models import User
 from catalog.models import Cooperative
-from catalog.permissions import Actor
+from core.actor import Actor
+from core.errors import DomainError, Unauthorized
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.rendering import WebUserDep, page_router, render
 from governance import dashboard, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden, GovernanceNotFound
 from governance.models import Disclosure, HearingStatus
-from ledger.errors import DomainError, Unauthorized
 
 router = page_router()
 

@@ -19,11 +19,12 @@ from sqlmodel import Session, col
 
 from api.deps import SessionDep
 from api.models import User
+from core.errors import Conflict
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_
 from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger import service
-from ledger.errors import AlreadyReversed, Conflict
+from ledger.errors import AlreadyReversed
 from ledger.models import JournalEntry, SealBlock, SealedEntry
 
 PREFIX = "/staff/ledger"

@@ -24,8 +24,9 @@ from api.policies import order_policy
 from api.routers.orders import gateway_or_none
 from api.settings import Settings
 from catalog.models import Cooperative, Product, ProductStatus
-from catalog.permissions import Actor
 from catalog.products import stock_by_product
+from core.actor import Actor
+from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
@@ -37,7 +38,6 @@ from frontend.rendering import (
     to_major,
     to_minor,
 )
-from ledger.errors import DomainError, Forbidden
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
 from orders.errors import OrderInvalid, OrderNeedsSignIn, PaymentProviderError

@@ -9,12 +9,12 @@ from api import service
 from api.demo import DEMO_USERS
 from api.deps import SESSION_COOKIE, SessionDep, SettingsDep
 from api.errors import BadCredentials, TooManyLogins
+from core.errors import Invalid
 from frontend.catalog_pages import featured_products
 from frontend.csrf import CsrfDep, rotate_csrf_token, set_csrf_cookie
 from frontend.i18n import LOCALE_COOKIE, N_, SUPPORTED_LOCALES
 from frontend.redirects import safe_next
 from frontend.rendering import WebUserDep, page_router, render
-from ledger.errors import Invalid
 
 router = page_router()
 locale_router = APIRouter(include_in_schema=False)

@@ -21,11 +21,11 @@ from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import User
 from catalog import payout_details
 from catalog.models import Cooperative, Household
+from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger import bank, payouts, reconciliation
-from ledger.errors import DomainError, Forbidden
 
 router = page_router()
 

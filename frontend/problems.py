@@ -8,8 +8,8 @@ specifics; English readers get the detail alone.
 
 from fastapi import Request
 
+from core.errors import DomainError
 from frontend.i18n import N_, translator
-from ledger.errors import DomainError
 
 SUMMARIES = {
     # orders

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from api.deps import SessionDep, SettingsDep, actor_of
 from api.routers.orders import gateway_or_none
 from api.settings import Settings
+from core.errors import DomainError
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.order_pages import viewable_order
@@ -28,7 +29,6 @@ from frontend.rendering import (
     to_major,
     to_minor,
 )
-from ledger.errors import DomainError
 from orders import refund_requests
 from orders.access import access_token, is_buyer
 from orders.errors import OrderInvalid, OrderNeedsSignIn

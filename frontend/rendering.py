@@ -53,10 +53,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from api.deps import SESSION_COOKIE, SessionDep
 from api.models import STAFF_ROLES, User
 from api.service import user_for_web_session
+from core.errors import Forbidden
 from core.text import in_locale
 from frontend.csrf import csrf_token_for, set_csrf_cookie
 from frontend.i18n import Translator, translator
-from ledger.errors import Forbidden
 
 FRONTEND_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = FRONTEND_DIR / "templates"

@@ -14,13 +14,13 @@ from sqlmodel import Session
 from api.deps import SessionDep, actor_of
 from api.models import User
 from api.policies import training_config
-from catalog.permissions import Actor
+from core.actor import Actor
+from core.errors import DomainError, Forbidden, Unauthorized
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from ledger import service as ledger
-from ledger.errors import DomainError, Forbidden, Unauthorized
 from training import service
 from training.config import TrainingConfig
 from training.financing import funding_account_key

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from catalog.permissions import Actor
+from core.actor import Actor
 from core.text import Bilingual
 from governance.models import Alert, AlertStatus, Hearing, HearingStatus
 from governance.monitoring import require_staff

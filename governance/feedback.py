@@ -8,7 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalog.models import Lot, Product
-from catalog.permissions import Actor, manages_coop
+from catalog.permissions import manages_coop
+from core.actor import Actor
 from governance.errors import (
     AlreadyDone,
     GovernanceConflict,

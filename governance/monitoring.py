@@ -24,7 +24,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.models import Household, HouseholdStatus
-from catalog.permissions import Actor
+from core.actor import Actor
 from governance.errors import GovernanceForbidden, GovernanceInvalid, GovernanceNotFound, WrongPhase
 from governance.models import (
     Alert,

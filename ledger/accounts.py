@@ -6,8 +6,9 @@ from sqlalchemy import ColumnElement, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from core.errors import Invalid
 from ledger.base import utcnow
-from ledger.errors import AccountConflict, AccountNotFound, Invalid
+from ledger.errors import AccountConflict, AccountNotFound
 from ledger.models import Account, AccountLimit, AccountType
 
 # The first component of a key names its type, as in Beancount.

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, literal, select, tuple_
 from sqlmodel import Session, col
 
+from core.errors import Invalid
 from ledger.accounts import get_account, key_prefix_filter
-from ledger.errors import Invalid
 from ledger.models import Account, AccountType, JournalEntry, Posting, Side, normal_sign
 
 

@@ -35,8 +35,8 @@ from babel.numbers import get_currency_precision
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.errors import Conflict, Invalid, NotFound
 from ledger.base import utcnow
-from ledger.errors import Conflict, Invalid, NotFound
 from ledger.models import Account, JournalEntry, Posting, Side
 from ledger.payout_models import (
     Explanation,

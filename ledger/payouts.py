@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from core.errors import Conflict, Invalid, NotFound
 from ledger.accounts import open_account
 from ledger.balances import balance
 from ledger.base import utcnow
-from ledger.errors import Conflict, Invalid, NotFound
 from ledger.models import AccountType, Side
 from ledger.payout_models import BatchStatus, PayoutBatch, PayoutLine, PayoutLineStatus
 from ledger.periods import PERIOD_PATTERN

@@ -5,7 +5,7 @@ import re
 from sqlalchemy import text
 from sqlmodel import Session
 
-from ledger.errors import Invalid
+from core.errors import Invalid
 from ledger.models import ClosedPeriod
 
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -14,10 +14,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.errors import Conflict, Invalid, NotFound
 from ledger.accounts import get_account
 from ledger.balances import balance
 from ledger.bank import LedgerItem, _matched_ids, ledger_items, open_items, statement_lines
-from ledger.errors import Conflict, Invalid, NotFound
 from ledger.models import ClosedPeriod
 from ledger.payout_models import Explanation, LineState, StatementLine
 from ledger.periods import PERIOD_PATTERN, close_period

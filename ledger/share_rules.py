@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import TypeVar
 
+from core.errors import Invalid
 from ledger.allocation import allocate
-from ledger.errors import Invalid
 from ledger.models import Side
 from ledger.service import PostingSpec
 

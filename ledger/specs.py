@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from core.errors import Invalid
 from ledger.accounts import validate_currency
-from ledger.errors import Invalid, InvalidPosting, UnbalancedEntry
+from ledger.errors import InvalidPosting, UnbalancedEntry
 from ledger.models import Side
 
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$")

@@ -4,7 +4,7 @@ import hashlib
 import hmac
 import secrets
 
-from catalog.permissions import Actor
+from core.actor import Actor
 from orders.errors import OrderAccessRefused, OrderNeedsSignIn
 from orders.models import Order
 

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from catalog import stock
 from catalog.models import Product, ProductStatus
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger.base import utcnow
 from orders.access import new_nonce
 from orders.config import OrderPolicy

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from catalog.demo import COOP_CODE
 from catalog.models import Cooperative, Product
-from catalog.permissions import Actor
+from core.actor import Actor
 from orders import checkout, fulfilment, payments, refunds
 from orders.config import OrderPolicy
 from orders.errors import OrderInvalid, OutOfStock

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ledger.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 
 
 class OrderNotFound(NotFound):

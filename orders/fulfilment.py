@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger.base import utcnow
 from orders import stock
 from orders.access import refuse, require_buyer

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger.base import utcnow
 from orders import stock
 from orders.access import require_staff_or_manager

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from catalog.permissions import Actor
-from ledger.errors import Conflict, NotFound
+from core.actor import Actor
+from core.errors import Conflict, NotFound
 from orders import refunds
 from orders.access import require_buyer, require_staff
 from orders.errors import OrderInvalid, RefundRefused

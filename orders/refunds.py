@@ -15,7 +15,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger.allocation import allocate
 from orders import stock
 from orders.access import require_buyer, require_staff

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from core.errors import DomainError
 from ledger import service as ledger
-from ledger.errors import DomainError
 from ledger.models import Account, AccountType, JournalEntry, Side
 from ledger.payout_models import StripeTransaction, SyncState
 from orders.models import Payment

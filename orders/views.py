@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, col, select
 
-from catalog.permissions import Actor
+from core.actor import Actor
 from orders.access import access_token, require_viewer, token_matches
 from orders.lifecycle import (
     captured,

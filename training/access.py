@@ -1,7 +1,8 @@
 """Who may do what in training: staff run it, managers see their cooperative, farmers their household."""
 
 from catalog.models import Household
-from catalog.permissions import Actor, manages_coop
+from catalog.permissions import manages_coop
+from core.actor import Actor
 from training.errors import TrainingForbidden
 
 

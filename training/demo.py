@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from catalog.demo import COOP_CODE
 from catalog.models import Cooperative, Household
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger.models import Account
 from training import enrolments, financing, programmes
 from training.models import Enrolment, EnrolmentStatus, Programme, TrainingProvider

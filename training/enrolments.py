@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalog.models import Household, HouseholdStatus
-from catalog.permissions import Actor, manages_coop
+from catalog.permissions import manages_coop
 from catalog.schemas import LocalizedName, MoneyRead
+from core.actor import Actor
 from ledger.base import utcnow
 from training import financing
 from training.access import actor_label, require_household, require_staff

@@ -21,8 +21,8 @@ from fractions import Fraction
 from sqlmodel import Session, col, select
 
 from catalog.models import Household, HouseholdStatus
-from catalog.permissions import Actor
 from catalog.schemas import MoneyRead
+from core.actor import Actor
 from training.config import TrainingConfig
 from training.enrolments import applied_on
 from training.errors import TrainingForbidden

@@ -13,8 +13,8 @@ from fractions import Fraction
 from sqlmodel import Session, col, select
 
 from catalog.models import Household
-from catalog.permissions import Actor
 from catalog.schemas import MoneyRead
+from core.actor import Actor
 from training.access import require_staff
 from training.config import TrainingConfig
 from training.income import add_months, per_capita, rounded, settled_income

@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalog.models import Cooperative
-from catalog.permissions import Actor
 from catalog.schemas import LocalizedName, LocalizedText, MoneyRead
+from core.actor import Actor
 from ledger import service as ledger
 from ledger.models import AccountType
 from training.access import actor_label, require_staff

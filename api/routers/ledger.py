@@ -8,8 +8,8 @@ from fastapi import APIRouter, Header, Query, Response, status
 from sqlmodel import Session
 
 from api.deps import PageDep, SessionDep, StaffDep, encode_cursor
+from core.errors import Invalid
 from ledger import exports, service
-from ledger.errors import Invalid
 from ledger.schemas import (
     AccountCreate,
     AccountPage,

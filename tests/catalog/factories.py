@@ -7,8 +7,8 @@ from sqlmodel import Session
 
 from catalog import products, service
 from catalog.models import Cooperative, Household, Lot, Product
-from catalog.permissions import Actor
 from catalog.schemas import CoopCreate, HouseholdCreate, LotCreate, ProductCreate
+from core.actor import Actor
 
 STAFF = Actor(user_id=0, role="staff")
 

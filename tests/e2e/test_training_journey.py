@@ -13,7 +13,7 @@ from api.database import create_db_engine, create_session_factory
 from api.demo import DEMO_USERS
 from api.settings import Settings
 from catalog.models import Cooperative
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger import service as ledger
 from ledger.models import AccountType, Side
 from ledger.share_rules import training_fund_key

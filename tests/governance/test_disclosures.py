@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from core.errors import DomainError
 from governance.disclosures import month_of
-from ledger.errors import DomainError
 from ledger.service import close_period
 from tests.governance.conftest import post_sale
 

@@ -151,7 +151,7 @@ def test_voting_after_the_last_day_is_refused(client, world, as_role, session):
     hid = response.json()["id"]
     client.post(f"/api/v1/hearings/{hid}/start-vote", headers=as_role("staff"))
     farmer = world.user("farmer")
-    from catalog.permissions import Actor
+    from core.actor import Actor
 
     actor = Actor(
         user_id=farmer.id, role="farmer", coop_id=world.coop_a.id, household_id=world.h1.id

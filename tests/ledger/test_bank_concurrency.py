@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from core.errors import DomainError
 from ledger import service
-from ledger.errors import DomainError, LimitExceeded
+from ledger.errors import LimitExceeded
 from ledger.models import AccountLimit, AccountType, JournalEntry, Side
 
 pytestmark = pytest.mark.postgres_only

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
+from core.errors import Invalid
 from ledger import service
 from ledger.errors import (
     AccountClosed,
@@ -13,7 +14,6 @@ from ledger.errors import (
     CurrencyMismatch,
     EntryNotFound,
     IdempotencyConflict,
-    Invalid,
     InvalidPosting,
     LimitExceeded,
     PeriodClosed,

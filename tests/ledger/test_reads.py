@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 from sqlmodel import Session
 
+from core.errors import Invalid
 from ledger import service
-from ledger.errors import AccountNotFound, Invalid
+from ledger.errors import AccountNotFound
 from tests.ledger.conftest import transfer
 
 

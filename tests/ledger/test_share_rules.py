@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.errors import Invalid
+from core.errors import Invalid
 from ledger.models import AccountLimit, AccountType, Side
 from ledger.service import EntrySpec, PostingSpec, balance, open_account, post
 from ledger.share_rules import (

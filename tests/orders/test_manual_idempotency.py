@@ -123,7 +123,7 @@ def test_a_duplicate_that_loses_the_insert_answers_with_the_original(
     """Two requests both read "no payment under this key" before either inserts: the second
     insert hits the unique (order, key) index and answers with the first payment, not a 500."""
     from api.database import create_session_factory
-    from catalog.permissions import Actor
+    from core.actor import Actor
     from orders import payments
     from orders.models import Payment
 

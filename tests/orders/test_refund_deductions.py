@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger import payouts
 from ledger.models import JournalEntry
 from ledger.service import balance, trial_balance

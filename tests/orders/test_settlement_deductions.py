@@ -3,7 +3,7 @@ settlement's own transaction deducts the capped share (wired by the composition 
 
 from datetime import date, timedelta
 
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger.service import balance
 from ledger.share_rules import member_payable_key, training_fund_key
 from tests.training.conftest import fund_coop

@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 from catalog.models import Cooperative
 from catalog.payout_details import confirm_payout_batch, confirm_payout_line, create_coop_batch
+from core.errors import Invalid
 from ledger import bank, reconciliation
-from ledger.errors import Invalid
 from ledger.payout_models import Match, StatementLine
 from tests.payouts.conftest import HouseholdFactory, earn
 

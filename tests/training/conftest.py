@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from api.models import Role, User
 from catalog.models import Cooperative, Household
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger import service as ledger
 from ledger.models import AccountType, Side
 from ledger.share_rules import member_payable_key, training_fund_key

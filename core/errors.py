@@ -1,0 +1,65 @@
+"""The error hierarchy every domain shares: each kind carries the HTTP status it maps to.
+
+Services raise these (or a domain's subclass from its own ``errors.py``), never HTTP exceptions;
+the API renders them as problem+json (``api/problems.py``) and the pages as a message in the
+reader's language. The kernel imports no domain, so every domain may extend these.
+"""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status_code: int = 400
+    title: str = "Bad request"
+    type_slug: str = "bad-request"
+    # True when the request's changes must be committed although it answers with this error
+    # (a failed sign-in or a declined payment attempt is itself a fact worth keeping).
+    keeps_changes: bool = False
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers or {}
+
+
+class NotFound(DomainError):
+    status_code = 404
+    title = "Not found"
+    type_slug = "not-found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    title = "Conflict"
+    type_slug = "conflict"
+
+
+class Invalid(DomainError):
+    status_code = 422
+    title = "Invalid input"
+    type_slug = "invalid"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    title = "Forbidden"
+    type_slug = "forbidden"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    title = "Unauthorized"
+    type_slug = "unauthorized"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    title = "Too many requests"
+    type_slug = "too-many-requests"
