@@ -1,4 +1,4 @@
-"""The `hezuo` command: serve, db upgrade, demo load, user create (see shared/API.md)."""
+"""The `hezuo` command: serve, db upgrade, demo load, user create (see docs/api.md)."""
 
 import argparse
 import sys

@@ -1,4 +1,4 @@
-"""Identity request and response shapes (see shared/API.md, "Users")."""
+"""Identity request and response shapes (see docs/api.md, "Users")."""
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 

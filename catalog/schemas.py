@@ -1,4 +1,4 @@
-"""Catalog request and response shapes (shared/API.md, "Catalog")."""
+"""Catalog request and response shapes (docs/api.md, "Catalog")."""
 
 from datetime import date
 from functools import lru_cache

@@ -1,4 +1,4 @@
-"""Ledger request and response shapes (see shared/API.md, "Ledger"): integer amounts only."""
+"""Ledger request and response shapes (see docs/api.md, "Ledger"): integer amounts only."""
 
 from datetime import date, datetime
 from typing import Any

@@ -1,7 +1,8 @@
 """The ledger's public face: every function other domains, routers and the CLI call.
 
 The work is split by sub-area (accounts, posting, balances, entries, periods, sealing,
-transactions); this module re-exports the names of the fixed interface (notes/ledger-interface.md).
+transactions); this module re-exports the names of the fixed interface (docs/architecture.md,
+"The ledger's interface").
 """
 
 from ledger.accounts import (

@@ -1,4 +1,4 @@
-"""Orders request and response shapes (shared/API.md, "Orders and payments")."""
+"""Orders request and response shapes (docs/api.md, "Orders and payments")."""
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal

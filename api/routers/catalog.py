@@ -1,4 +1,4 @@
-"""Catalog HTTP routes (shared/API.md "Catalog"): thin — parse, name the actor, call a service."""
+"""Catalog HTTP routes (docs/api.md "Catalog"): thin — parse, name the actor, call a service."""
 
 from typing import Annotated, Any
 

@@ -1,4 +1,4 @@
-"""Orders and payments HTTP routes (shared/API.md "Orders and payments"): parse, name the actor, call a service."""
+"""Orders and payments HTTP routes (docs/api.md "Orders and payments"): parse, name the actor, call a service."""
 
 import logging
 from typing import Annotated

@@ -1,4 +1,4 @@
-"""The ledger HTTP API: shapes from shared/API.md, staff and admin only, problems for bad input."""
+"""The ledger HTTP API: shapes from docs/api.md, staff and admin only, problems for bad input."""
 
 import pytest
 from fastapi.testclient import TestClient
