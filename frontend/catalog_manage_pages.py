@@ -39,7 +39,9 @@ DONE_MESSAGES = {
     "household": N_("Household %(code)s added."),
     "import": N_("Imported %(products)s products, %(lots)s lots."),
 }
-WHOLE_NUMBER = "请填写正整数/Enter a whole number above 0"
+WHOLE_NUMBER = N_("Enter a whole number above 0")
+CHOOSE_HOUSEHOLD = N_("Choose a household")
+PRICE_IN_YUAN = N_("Enter a price in yuan, e.g. 68 or 68.50")
 
 
 class _SignIn(Exception):
@@ -207,7 +209,7 @@ async def import_spreadsheet(
             if len(data) > imports.MAX_IMPORT_BYTES:
                 problem = imports.too_large_message()
         else:
-            problem = "请选择一个 CSV 或 XLSX 文件 / Choose a CSV or XLSX file."
+            problem = translator(request).gettext(N_("Choose a CSV or XLSX file."))
     if problem:
         return _manage_page(request, session, coop, import_message=problem, status_code=422)
     actor = actor_of(user)
@@ -255,7 +257,7 @@ async def add_household(
     errors: dict[str, str] = {}
     size = _int(values["household_size"])
     if size is None:
-        errors["household_size"] = "请填写人口数 / Enter the number of people"
+        errors["household_size"] = translator(request).gettext(N_("Enter the number of people"))
     household: Household | None = None
     if not errors:
         try:
@@ -352,7 +354,8 @@ def _lot_values(form: FormData) -> dict[str, str]:
 
 
 def _lot_data(values: dict[str, str]) -> tuple[dict[str, Any], list[int], dict[str, str]]:
-    """The LotCreate fields, which form row each contribution came from, and typing errors."""
+    """The LotCreate fields, which form row each contribution came from, and typing errors
+    (msgids: translate them for the page)."""
     errors: dict[str, str] = {}
     quantity = _int(values["quantity"])
     if quantity is None:
@@ -365,7 +368,7 @@ def _lot_data(values: dict[str, str]) -> tuple[dict[str, Any], list[int], dict[s
             continue
         household_id, amount_int = _int(household), _int(amount)
         if household_id is None:
-            errors[f"contribution_{row}"] = "请选择农户 / Choose a household"
+            errors[f"contribution_{row}"] = CHOOSE_HOUSEHOLD
         elif amount_int is None:
             errors[f"contribution_{row}"] = WHOLE_NUMBER
         else:
@@ -405,7 +408,9 @@ async def add_lot(
     actor = actor_of(user)
     products.product_for_edit(session, actor=actor, product_id=product_id)
     values = _lot_values(await request.form())
-    data, rows, errors = _lot_data(values)
+    data, rows, typing_errors = _lot_data(values)
+    gettext = translator(request).gettext
+    errors = {field: gettext(msgid) for field, msgid in typing_errors.items()}
     if not errors:
         try:
             lot = products.create_lot(
@@ -445,7 +450,7 @@ async def edit_product(
     errors: dict[str, str] = {}
     fen = price_in_fen(values["price"])
     if fen is None:
-        errors["price"] = "请填写价格（元），例如 68 或 68.50 / Enter a price in yuan, e.g. 68.50"
+        errors["price"] = translator(request).gettext(PRICE_IN_YUAN)
     if not errors:
         try:
             data = ProductUpdate.model_validate(

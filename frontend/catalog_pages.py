@@ -346,11 +346,9 @@ async def sell_submit(
     errors: dict[str, str] = {}
     fen = price_in_fen(values["price"])
     if fen is None:
-        errors["price"] = (
-            "请填写价格（元），例如 68 或 68.50 / Enter a price in yuan, e.g. 68 or 68.50"
-        )
+        errors["price"] = translator(request).gettext(N_("Enter a price in yuan, e.g. 68 or 68.50"))
     if not values["quantity"].isdigit() or int(values["quantity"]) <= 0:
-        errors["quantity"] = "请填写整数数量 / Enter a whole number"
+        errors["quantity"] = translator(request).gettext(N_("Enter a whole number"))
     upload = form.get("photo")
     photo: bytes | None = None
     if isinstance(upload, UploadFile) and upload.filename:

@@ -131,10 +131,19 @@ def test_sell_form_errors_name_the_field_and_store_nothing(client, world, sessio
     sign_in(client, farmer.email, TEST_PASSWORD)
     token = csrf_token(client, "/sell")
     before = counts(session)
-    bad_price = _sell(client, token, price="-3")
+    bad_price = _sell(client, token, price="-3", quantity="a few")
     assert bad_price.status_code == 422
     assert 'id="price"' in bad_price.text
     assert "field-error" in bad_price.text
+    # in the reader's language only (gettext), not a "中文 / English" pair
+    assert "请填写价格（元），例如 68 或 68.50</span>" in bad_price.text
+    assert "请填写整数数量</span>" in bad_price.text
+    assert "Enter a price" not in bad_price.text
+    client.cookies.set("hezuo_locale", "en")
+    in_english = _sell(client, token, price="-3")
+    assert "Enter a price in yuan, e.g. 68 or 68.50</span>" in in_english.text
+    assert "请填写" not in in_english.text
+    client.cookies.delete("hezuo_locale")
     pdf = client.post(
         "/sell",
         data={
