@@ -1,6 +1,5 @@
 """The composition root: builds the FastAPI app from settings, wiring every domain's routers and pages."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,6 +8,8 @@ from starlette.middleware.gzip import GZipMiddleware
 
 import api.tables  # noqa: F401  (registers every table)
 from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
+from api.jobs.scheduler import build_scheduler
+from api.logs import configure_logging
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
 from api.routers import (
@@ -48,15 +49,24 @@ API_ROUTERS = (
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     connect_domains()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # readiness probes would log each call
+    configure_logging(settings)
     engine = create_db_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+    session_factory = create_session_factory(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # With SQLite (one machine) the jobs run here; in production a `hezuo worker` runs them.
+        scheduler = (
+            build_scheduler(settings, factory=session_factory, engine=engine)
+            if settings.runs_jobs_in_process
+            else None
+        )
+        if scheduler is not None:
+            scheduler.start()
         yield
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
         engine.dispose()
 
     app = FastAPI(
@@ -68,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.order_policy = order_policy(settings)  # a bad orders setting fails at start
     app.state.engine = engine
-    app.state.session_factory = create_session_factory(engine)
+    app.state.session_factory = session_factory
     install_problem_handlers(app)
     app.add_middleware(WriteIntentMiddleware)
     app.add_middleware(RequestIdMiddleware)

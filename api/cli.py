@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
-from api.settings import Settings
+from api.settings import DEFAULT_JOB_SCHEDULES, Settings
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -186,6 +186,61 @@ def _governance_monitor(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _worker(_args: argparse.Namespace, settings: Settings) -> int:
+    """`worker`: run every scheduled job until SIGTERM/SIGINT (production's job process)."""
+    import signal
+    import threading
+
+    from api.database import create_db_engine, create_session_factory
+    from api.jobs.scheduler import build_scheduler
+    from api.logs import configure_logging
+
+    configure_logging(settings)
+    engine = create_db_engine(settings.database_url)
+    scheduler = build_scheduler(settings, factory=create_session_factory(engine), engine=engine)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler.start()
+    print(f"worker running {len(scheduler.get_jobs())} job(s); stop with SIGTERM", flush=True)
+    try:
+        stop.wait()
+    finally:
+        scheduler.shutdown(wait=True)
+        engine.dispose()
+    return 0
+
+
+def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
+    """`jobs run NAME`: run one job now (recorded like a staff "run now"); exit 1 if it failed."""
+    from api.database import create_db_engine, create_session_factory
+    from api.jobs.models import RunStatus, RunTrigger
+    from api.jobs.registry import job_named
+    from api.jobs.runner import run_tick
+    from ledger.base import utcnow
+
+    spec = job_named(args.name)
+    assert spec is not None  # argparse's choices
+    if not spec.available(settings):
+        print(f"{spec.name} is not available with these settings", file=sys.stderr)
+        return 2
+    engine = create_db_engine(settings.database_url)
+    try:
+        status = run_tick(
+            spec,
+            utcnow(),
+            factory=create_session_factory(engine),
+            engine=engine,
+            settings=settings,
+            trigger=RunTrigger.manual,
+            requested_by="cli",
+        )
+    finally:
+        engine.dispose()
+    print(f"{spec.name}: {status or 'claimed by another process'}")
+    return 0 if status == RunStatus.succeeded else 1
+
+
 def _safe_url(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
@@ -259,6 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
     monitor = governance.add_parser("monitor", help="recompute household monitoring and alerts")
     monitor.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
     monitor.set_defaults(handler=_governance_monitor)
+    commands.add_parser(
+        "worker", help="run the scheduled jobs (expiry, sealing, sync, monitoring, notifications)"
+    ).set_defaults(handler=_worker)
+    jobs = commands.add_parser("jobs", help="scheduled jobs").add_subparsers(
+        dest="jobs_command", required=True
+    )
+    run_job = jobs.add_parser("run", help="run one job now, recorded in its run history")
+    run_job.add_argument("name", choices=DEFAULT_JOB_SCHEDULES)
+    run_job.set_defaults(handler=_jobs_run)
     return parser
 
 

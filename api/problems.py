@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.logs import request_id_var
 from core.errors import DomainError
 
 logger = logging.getLogger("hezuo.errors")
@@ -130,6 +131,7 @@ class RequestIdMiddleware:
             incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         )
         scope.setdefault("state", {})["request_id"] = request_id
+        reset = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -140,7 +142,10 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(reset)
 
 
 Handler = Callable[[Request, Exception], Awaitable[Response]]

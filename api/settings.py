@@ -11,6 +11,16 @@ DEVELOPMENT_SECRET = "dev-insecure-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
 # Payment methods Hezuo can offer through Stripe (Stripe's payment_method_types values).
 STRIPE_PAYMENT_METHODS = ("card", "alipay", "wechat_pay")
+# Periodic jobs and their default schedules ("every N[s|m|h]", a crontab line in HEZUO_TIMEZONE,
+# or "off"); HEZUO_JOB_SCHEDULES (JSON) overrides some or all of them.
+DEFAULT_JOB_SCHEDULES = {
+    "orders-expire": "every 1m",
+    "orders-auto-deliver": "30 3 * * *",
+    "ledger-seal": "5 * * * *",
+    "stripe-sync": "15 * * * *",
+    "governance-monitor": "0 4 1 * *",
+    "notify-send": "every 15s",
+}
 
 
 class ShareRuleSetting(BaseModel):
@@ -72,6 +82,16 @@ class Settings(BaseSettings):
     # PostgreSQL connections each app process keeps open (no overflow connections are opened, so
     # a burst waits for one instead of churning sessions); keep workers × this < max_connections.
     db_pool_size: int = Field(default=20, ge=1, le=200)
+    # Periodic jobs (api/jobs): schedules by job name, merged over DEFAULT_JOB_SCHEDULES.
+    job_schedules: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_JOB_SCHEDULES))
+    # Run the jobs' scheduler inside `hezuo serve`? Unset: yes with SQLite (outside tests), no
+    # with PostgreSQL, where a `hezuo worker` process runs them.
+    jobs_in_process: bool | None = None
+    jobs_max_attempts: int = Field(default=3, ge=1, le=10)
+    jobs_retry_seconds: float = Field(default=5.0, ge=0, le=3600)
+    # /metrics answers only with `Authorization: Bearer <token>`; without a token, 404.
+    metrics_token: str | None = None
+    log_format: Literal["plain", "json"] = "plain"
 
     @field_validator("database_url")
     @classmethod
@@ -119,6 +139,24 @@ class Settings(BaseSettings):
             raise ValueError("HEZUO_PUBLIC_URL must start with http:// or https://")
         return url.rstrip("/")
 
+    @field_validator("job_schedules")
+    @classmethod
+    def _known_job_schedules(cls, schedules: dict[str, str]) -> dict[str, str]:
+        from api.jobs.schedule import ScheduleInvalid, parse_schedule
+
+        unknown = sorted(set(schedules) - set(DEFAULT_JOB_SCHEDULES))
+        if unknown:
+            raise ValueError(
+                f"HEZUO_JOB_SCHEDULES names unknown jobs: {', '.join(unknown)}; "
+                f"known: {', '.join(DEFAULT_JOB_SCHEDULES)}"
+            )
+        for name, text in schedules.items():
+            try:
+                parse_schedule(text, timezone="UTC")
+            except ScheduleInvalid as error:
+                raise ValueError(f"HEZUO_JOB_SCHEDULES[{name!r}]: {error}") from error
+        return {**DEFAULT_JOB_SCHEDULES, **schedules}
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, name: str) -> str:
@@ -142,6 +180,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def runs_jobs_in_process(self) -> bool:
+        if self.jobs_in_process is not None:
+            return self.jobs_in_process
+        return self.is_sqlite and self.env != "test"
 
     @property
     def stripe_enabled(self) -> bool:

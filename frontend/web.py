@@ -18,6 +18,7 @@ from frontend.catalog_pages import install_catalog_pages
 from frontend.csrf import CsrfRefused
 from frontend.governance_pages import install_governance_pages
 from frontend.i18n import N_
+from frontend.job_pages import install_job_pages
 from frontend.ledger_pages import install_ledger_pages
 from frontend.payout_pages import install_payout_pages
 from frontend.refund_request_pages import install_refund_request_pages
@@ -99,4 +100,5 @@ def install_frontend(app: FastAPI) -> None:
     install_payout_pages(app)
     training_pages.install_training_pages(app)
     install_governance_pages(app)
+    install_job_pages(app)
     app.state.render_error_page = render_error_page
