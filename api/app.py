@@ -10,6 +10,7 @@ import api.tables  # noqa: F401  (registers every table)
 from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
 from api.jobs.scheduler import build_scheduler
 from api.logs import configure_logging
+from api.metrics import install_metrics
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
 from api.routers import (
@@ -86,5 +87,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     for router in API_ROUTERS:
         app.include_router(router)
+    install_metrics(app)
     install_frontend(app)
     return app

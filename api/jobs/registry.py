@@ -13,6 +13,7 @@ from types import ModuleType
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+import api.tables  # noqa: F401  (every table known, so foreign keys resolve in a worker)
 from api.policies import order_policy
 from api.settings import Settings
 

@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,18 @@ def process_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
+def wait_for_line(
+    log: Path, line: str, process: subprocess.Popen[bytes], seconds: float = 60
+) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        if log.exists() and line in log.read_text():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{line!r} never appeared in {log}")
+
+
 @contextmanager
 def running(
     command: list[str], env: dict[str, str], log: Path
@@ -57,8 +70,12 @@ def worker_process(settings: Settings, tmp_path: Path):
     """A `hezuo worker` on the test's database, with the given schedules (others off)."""
     count = iter(range(100))
 
-    def launch(schedules: dict[str, str], **extra: str):
+    @contextmanager
+    def launch(schedules: dict[str, str], **extra: str) -> Iterator[subprocess.Popen[bytes]]:
         env = process_env(settings, HEZUO_JOB_SCHEDULES=only(schedules), **extra)
-        return running([HEZUO, "worker"], env, tmp_path / f"worker-{next(count)}.log")
+        log = tmp_path / f"worker-{next(count)}.log"
+        with running([HEZUO, "worker"], env, log) as process:
+            wait_for_line(log, "worker running", process)
+            yield process
 
     return launch

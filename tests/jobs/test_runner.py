@@ -22,10 +22,18 @@ def _runs(session, job: str) -> list[JobRun]:
     return list(session.scalars(select(JobRun).where(col(JobRun.job) == job).order_by(JobRun.id)))
 
 
+def _counting(calls: list[int]):
+    def job(_factory, _settings) -> str:
+        calls.append(1)
+        return "done"
+
+    return job
+
+
 def test_a_tick_is_claimed_once(engine, settings, session):
     factory = create_session_factory(engine)
     calls: list[int] = []
-    spec = JobSpec("orders-expire", lambda _f, _s: calls.append(1) or "done", "test")
+    spec = JobSpec("orders-expire", _counting(calls), "test")
 
     first = runner.run_tick(spec, TICK, factory=factory, engine=engine, settings=settings)
     again = runner.run_tick(spec, TICK, factory=factory, engine=engine, settings=settings)
@@ -104,7 +112,7 @@ def test_a_job_running_elsewhere_holds_its_advisory_lock(engine, settings, sessi
     """A "run now" while the scheduled tick of the same job still runs is skipped, not doubled."""
     factory = create_session_factory(engine)
     calls: list[int] = []
-    spec = JobSpec("orders-expire", lambda _f, _s: calls.append(1) or "done", "test")
+    spec = JobSpec("orders-expire", _counting(calls), "test")
     with runner.job_lock(engine, "orders-expire") as held:
         assert held
         status = runner.run_tick(
