@@ -10,6 +10,7 @@ import api.tables  # noqa: F401  (registers every table)
 from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
 from api.jobs.scheduler import build_scheduler
 from api.logs import configure_logging
+from api.media import media_store
 from api.metrics import install_metrics
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.order_policy = order_policy(settings)  # a bad orders setting fails at start
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.media_store = media_store(settings)
     install_problem_handlers(app)
     app.add_middleware(WriteIntentMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from api import service
 from api.deps import actor_of
+from api.media import media_store
 from api.models import Role
 from api.policies import order_policy
 from api.settings import Settings
@@ -55,7 +56,9 @@ def load_demo(session: Session, *, settings: Settings) -> list[str]:
         if service.get_user_by_email(session, demo.email) is None:
             service.create_user(session, email=demo.email, password=demo.password, role=demo.role)
             created.append(f"user {demo.email} ({demo.role.value})")
-    catalog = load_catalog_demo(session, media_dir=settings.media_dir, currency=settings.currency)
+    catalog = load_catalog_demo(
+        session, media_dir=media_store(settings), currency=settings.currency
+    )
     created.extend(catalog.created)
     _link_demo_users(session, coop_id=catalog.coop_id, household_id=catalog.farmer_household_id)
     connect_domains()  # settlement runs training's tuition deductions, as in the app

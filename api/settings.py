@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     # /metrics answers only with `Authorization: Bearer <token>`; without a token, 404.
     metrics_token: str | None = None
     log_format: Literal["plain", "json"] = "plain"
+    # Media (product photos): the local directory HEZUO_MEDIA_DIR, or an S3-compatible bucket.
+    media_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None  # e.g. http://minio:9000; unset for AWS itself
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_region: str = "us-east-1"
+    # With S3: 0 streams photos through the app; N > 0 redirects to a URL signed for N seconds.
+    media_signed_url_seconds: int = Field(default=0, ge=0, le=7 * 24 * 3600)
 
     @field_validator("database_url")
     @classmethod
@@ -167,6 +176,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"HEZUO_TIMEZONE {name!r} is not a known time zone") from error
         return name
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> "Settings":
+        if self.media_backend == "s3" and not self.s3_bucket:
+            raise ValueError("HEZUO_MEDIA_BACKEND=s3 needs HEZUO_S3_BUCKET")
+        return self
 
     @model_validator(mode="after")
     def _default_rule_above_floor(self) -> "Settings":

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from catalog import photos, products, service
+from catalog.media import MediaStore
 from catalog.models import Brand, Cooperative, Household, Lot, PayoutMethod, Product
 from catalog.schemas import BrandCreate, CoopCreate, HouseholdCreate, LotCreate, ProductCreate
 from core.actor import Actor
@@ -312,7 +313,9 @@ def _brand(session: Session, coop: Cooperative, created: list[str]) -> Brand:
     return brand
 
 
-def load_catalog_demo(session: Session, *, media_dir: Path, currency: str) -> DemoCatalog:
+def load_catalog_demo(
+    session: Session, *, media_dir: Path | MediaStore, currency: str
+) -> DemoCatalog:
     created: list[str] = []
     coop = _coop(session, created)
     households = _households(session, coop, currency, created)

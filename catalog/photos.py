@@ -5,16 +5,18 @@ bytes); files are written under random names, so they can be cached forever.
 """
 
 import io
+import logging
 import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import func, select
+from sqlalchemy import event, func, or_, select
 from sqlmodel import Session, col
 
 from catalog.errors import BadImage, CatalogNotFound
+from catalog.media import MediaStore, MediaUnavailable, as_store
 from catalog.models import ProductPhoto
 from catalog.schemas import PhotoRead
 from core.actor import Actor
@@ -26,6 +28,8 @@ DISPLAY_SIZE = 1200
 THUMBNAIL_SIZE = 320
 MAX_PHOTOS = 12
 MEDIA_URL = "/media/"
+PHOTO_CONTENT_TYPE = "image/webp"
+logger = logging.getLogger("hezuo.catalog")
 
 
 @dataclass(frozen=True)
@@ -95,8 +99,13 @@ def _rendition(image: Image.Image, limit: int, *, quality: int) -> bytes:
 
 
 def add_photo(
-    session: Session, *, actor: Actor, product_id: int, data: bytes, media_dir: Path
+    session: Session, *, actor: Actor, product_id: int, data: bytes, media_dir: Path | MediaStore
 ) -> ProductPhoto:
+    """Store both renditions (in a directory or a media store), then the row.
+
+    If the store fails part-way, what was stored is removed again and MediaUnavailable (503)
+    is raised: the request's transaction rolls back, so no row points at a missing file.
+    """
     from catalog.products import product_for_edit  # products imports photo_read from here
 
     product = product_for_edit(session, actor=actor, product_id=product_id)
@@ -109,12 +118,16 @@ def add_photo(
         raise BadImage(f"A product has at most {MAX_PHOTOS} photos; remove one first.")
     processed = process_image(data)
     relative_dir = Path("products") / str(product.id)
-    (media_dir / relative_dir).mkdir(parents=True, exist_ok=True)
     stem = uuid.uuid4().hex
     display_path = relative_dir / f"{stem}-{DISPLAY_SIZE}.webp"
     thumbnail_path = relative_dir / f"{stem}-{THUMBNAIL_SIZE}.webp"
-    (media_dir / display_path).write_bytes(processed.display)
-    (media_dir / thumbnail_path).write_bytes(processed.thumbnail)
+    _store_all(
+        as_store(media_dir),
+        [
+            (display_path.as_posix(), processed.display),
+            (thumbnail_path.as_posix(), processed.thumbnail),
+        ],
+    )
     photo = ProductPhoto(
         product_id=product_id,
         display_path=display_path.as_posix(),
@@ -128,15 +141,63 @@ def add_photo(
     return photo
 
 
-def delete_photo(session: Session, *, actor: Actor, product_id: int, photo_id: int) -> None:
+def _store_all(store: MediaStore, files: list[tuple[str, bytes]]) -> None:
+    stored: list[str] = []
+    try:
+        for key, content in files:
+            store.put(key, content, PHOTO_CONTENT_TYPE)
+            stored.append(key)
+    except MediaUnavailable:
+        for key in stored:
+            try:
+                store.delete(key)
+            except MediaUnavailable:
+                pass  # unreferenced (no row) and under a random name: harmless
+        raise
+
+
+def delete_photo(
+    session: Session,
+    *,
+    actor: Actor,
+    product_id: int,
+    photo_id: int,
+    media_dir: Path | MediaStore | None = None,
+) -> None:
+    """Delete the row; its files go once the transaction commits (never before: a rollback
+    would leave a row without its files). /media/ serves only files a photo row refers to."""
     from catalog.products import product_for_edit
 
     product_for_edit(session, actor=actor, product_id=product_id)
     photo = session.get(ProductPhoto, photo_id)
     if photo is None or photo.product_id != product_id:
         raise CatalogNotFound("photo", photo_id)
+    keys = [photo.display_path, photo.thumbnail_path]
     session.delete(photo)
     session.flush()
+    if media_dir is not None:
+        store = as_store(media_dir)
+
+        def remove_files(_session: Session) -> None:
+            for key in keys:
+                try:
+                    store.delete(key)
+                except MediaUnavailable:
+                    logger.warning("photo file %s stays in the store (unreachable)", key)
+
+        event.listen(session, "after_commit", remove_files, once=True)
+
+
+def is_photo_file(session: Session, key: str) -> bool:
+    """Whether a live photo refers to this media key (deleted photos are no longer served)."""
+    return (
+        session.scalar(
+            select(col(ProductPhoto.id)).where(
+                or_(col(ProductPhoto.display_path) == key, col(ProductPhoto.thumbnail_path) == key)
+            )
+        )
+        is not None
+    )
 
 
 def photo_read(photo: ProductPhoto) -> PhotoRead:

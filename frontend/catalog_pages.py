@@ -364,7 +364,7 @@ async def sell_submit(
             values,
             fen,
             photo,
-            settings.media_dir,
+            request.app.state.media_store,
             settings.currency,
         )
     except ValidationError as error:

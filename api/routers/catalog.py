@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from api.deps import (
@@ -19,6 +19,7 @@ from api.deps import (
 from api.models import User
 from catalog import imports, photos, products, provenance, service
 from catalog.errors import CatalogInvalid, CatalogNotFound, UploadTooLarge
+from catalog.media import LocalMediaStore
 from catalog.models import Category, CertificationKind, ProductStatus
 from catalog.schemas import (
     BrandCreate,
@@ -49,7 +50,8 @@ from catalog.search import ProductQuery, search_products
 
 router = APIRouter(tags=["catalog"])
 API = "/api/v1"
-MEDIA_CACHE = "public, max-age=31536000, immutable"  # media files never change under one name
+# Media files never change under one name, but a deleted photo must stop being served: a day.
+MEDIA_CACHE = "public, max-age=86400"
 QR_CACHE = "public, max-age=86400"
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -306,7 +308,7 @@ async def add_photo(
         actor=actor,
         product_id=product_id,
         data=data,
-        media_dir=settings.media_dir,
+        media_dir=request.app.state.media_store,
     )
     return photos.photo_read(photo)
 
@@ -314,8 +316,16 @@ async def add_photo(
 @router.delete(
     f"{API}/products/{{product_id}}/photos/{{photo_id}}", status_code=status.HTTP_204_NO_CONTENT
 )
-def delete_photo(product_id: int, photo_id: int, user: CurrentUserDep, session: SessionDep) -> None:
-    photos.delete_photo(session, actor=actor_of(user), product_id=product_id, photo_id=photo_id)
+def delete_photo(
+    product_id: int, photo_id: int, request: Request, user: CurrentUserDep, session: SessionDep
+) -> None:
+    photos.delete_photo(
+        session,
+        actor=actor_of(user),
+        product_id=product_id,
+        photo_id=photo_id,
+        media_dir=request.app.state.media_store,
+    )
 
 
 # Lots and provenance
@@ -398,8 +408,27 @@ async def import_products(
 
 
 @router.get("/media/{path:path}", include_in_schema=False)
-def media(path: str, settings: SettingsDep) -> FileResponse:
-    found = photos.media_file(settings.media_dir, path)
-    if found is None:
+def media(path: str, request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """A live photo's file: from the local directory, streamed from S3, or a signed S3 URL."""
+    if not photos.is_photo_file(session, path):
         raise CatalogNotFound("media file", path)
-    return FileResponse(found, headers={"Cache-Control": MEDIA_CACHE})
+    session.commit()  # nothing more to read; do not hold a transaction while sending the file
+    store = request.app.state.media_store
+    if isinstance(store, LocalMediaStore):
+        found = photos.media_file(settings.media_dir, path)
+        if found is None:
+            raise CatalogNotFound("media file", path)
+        return FileResponse(found, headers={"Cache-Control": MEDIA_CACHE})
+    if settings.media_signed_url_seconds:
+        seconds = settings.media_signed_url_seconds
+        return RedirectResponse(
+            store.signed_url(path, seconds),
+            status_code=302,
+            headers={"Cache-Control": f"private, max-age={max(seconds // 2, 1)}"},
+        )
+    content = store.get(path)
+    if content is None:
+        raise CatalogNotFound("media file", path)
+    return Response(
+        content, media_type=photos.PHOTO_CONTENT_TYPE, headers={"Cache-Control": MEDIA_CACHE}
+    )
