@@ -241,6 +241,43 @@ def _jobs_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if status == RunStatus.succeeded else 1
 
 
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    """`backup DIR`: the database (pg_dump custom format, or SQLite's online backup) and media."""
+    from pathlib import Path
+
+    from api.backup import BackupRefused, backup
+
+    try:
+        result = backup(settings, Path(args.directory))
+    except BackupRefused as refused:
+        print(f"refused: {refused}", file=sys.stderr)
+        return 2
+    rows = sum(result.tables.values())
+    print(
+        f"backed up {len(result.tables)} tables ({rows} rows) and {result.media_files} media "
+        f"file(s) to {result.directory}"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    """`restore DIR`: into an empty database only; then run `hezuo ledger verify`."""
+    from pathlib import Path
+
+    from api.backup import BackupRefused, restore
+
+    try:
+        manifest = restore(settings, Path(args.directory))
+    except BackupRefused as refused:
+        print(f"refused: {refused}", file=sys.stderr)
+        return 2
+    print(
+        f"restored the backup of {manifest['created_at']} (revision {manifest['revision']}) "
+        f"into {_safe_url(settings.database_url)}; now run `hezuo ledger verify`"
+    )
+    return 0
+
+
 def _safe_url(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
@@ -314,6 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
     monitor = governance.add_parser("monitor", help="recompute household monitoring and alerts")
     monitor.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
     monitor.set_defaults(handler=_governance_monitor)
+    backup_command = commands.add_parser(
+        "backup", help="back up the database and media into a new directory"
+    )
+    backup_command.add_argument("directory")
+    backup_command.set_defaults(handler=_backup)
+    restore_command = commands.add_parser(
+        "restore", help="restore a backup directory into an empty database"
+    )
+    restore_command.add_argument("directory")
+    restore_command.set_defaults(handler=_restore)
     commands.add_parser(
         "worker", help="run the scheduled jobs (expiry, sealing, sync, monitoring, notifications)"
     ).set_defaults(handler=_worker)

@@ -64,6 +64,16 @@ class S3MediaStore:
         except (BotoCoreError, ClientError) as error:
             raise MediaUnavailable() from error
 
+    def keys(self) -> list[str]:
+        """Every object's key (for backups)."""
+        found: list[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket):
+                found.extend(item["Key"] for item in page.get("Contents", []))
+        except (BotoCoreError, ClientError) as error:
+            raise MediaUnavailable() from error
+        return found
+
     def signed_url(self, key: str, seconds: int) -> str:
         return str(
             self.client.generate_presigned_url(
