@@ -4,6 +4,7 @@ restored into a new empty database, verified, and compared table by table and ac
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,7 @@ def hezuo(*args: str, database_url: str, media_dir: Path) -> subprocess.Complete
 
 
 @pytest.fixture
-def empty_database(tmp_path) -> str:
+def empty_database(tmp_path) -> Iterator[str]:
     """A new database with no tables at all: where a restore goes."""
     if BACKEND == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored.db'}"
@@ -57,7 +58,9 @@ def _balances(database_url: str) -> list[tuple[str, str, int, int, int]]:
     try:
         with create_session_factory(engine)() as session:
             trial = ledger.trial_balance(session)
-            return sorted((a.key, a.currency, a.debits, a.credits, a.balance) for a in trial.accounts)
+            return sorted(
+                (a.key, a.currency, a.debits, a.credits, a.balance) for a in trial.accounts
+            )
     finally:
         engine.dispose()
 
