@@ -12,6 +12,10 @@ WORKDIR /app
 
 # The code stays in /app (an editable install), because `hezuo db upgrade` reads alembic.ini and
 # migrations/ next to the packages. Files belong to root: the app user can read, not change, them.
+# postgresql-client: pg_dump/pg_restore for `hezuo backup` and `hezuo restore`.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN pip install -e . \
     && useradd --system --uid 10001 --home-dir /app --no-create-home hezuo \

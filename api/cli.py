@@ -14,6 +14,8 @@ Command = Callable[[argparse.Namespace, Settings], int]
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    # JSON logs: uvicorn's own loggers go through the app's handler instead of its plain format.
+    logging = {"log_config": None} if settings.log_format == "json" else {}
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -21,6 +23,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        **logging,  # type: ignore[arg-type]
     )
     return 0
 

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     # /metrics answers only with `Authorization: Bearer <token>`; without a token, 404.
     metrics_token: str | None = None
     log_format: Literal["plain", "json"] = "plain"
+    # Addresses whose X-Forwarded-For/-Proto `hezuo serve` believes (the reverse proxy's only).
+    forwarded_allow_ips: str = "127.0.0.1"
     # Media (product photos): the local directory HEZUO_MEDIA_DIR, or an S3-compatible bucket.
     media_backend: Literal["local", "s3"] = "local"
     s3_bucket: str | None = None
