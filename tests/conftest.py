@@ -147,6 +147,24 @@ def database_url(database_factory: DatabaseFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def empty_database(tmp_path: Path) -> Iterator[str]:
+    """A new database with no tables at all (where `hezuo restore` may go)."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"hezuo_empty_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(
+        Settings(database_url=_admin_url(PG_URL)).database_url, isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield Settings(database_url=_with_database(PG_URL, name)).database_url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         env="test",

@@ -3,13 +3,9 @@ restored into a new empty database, verified, and compared table by table and ac
 
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
 from api.app import create_app
@@ -18,7 +14,7 @@ from api.database import create_db_engine, create_session_factory
 from api.demo import load_demo
 from api.settings import Settings
 from ledger import service as ledger
-from tests.conftest import BACKEND, PG_URL, _admin_url, _with_database
+from tests.conftest import BACKEND
 
 HEZUO = str(Path(sys.executable).with_name("hezuo"))
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -33,24 +29,6 @@ def hezuo(*args: str, database_url: str, media_dir: Path) -> subprocess.Complete
         "HEZUO_MEDIA_DIR": str(media_dir),
     }
     return subprocess.run([HEZUO, *args], env=env, capture_output=True, text=True, timeout=300)
-
-
-@pytest.fixture
-def empty_database(tmp_path) -> Iterator[str]:
-    """A new database with no tables at all: where a restore goes."""
-    if BACKEND == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    name = f"hezuo_restore_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        Settings(database_url=_admin_url(PG_URL)).database_url, isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield Settings(database_url=_with_database(PG_URL, name)).database_url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _balances(database_url: str) -> list[tuple[str, str, int, int, int]]:

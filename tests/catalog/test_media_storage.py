@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.backup import backup, restore
 from api.settings import Settings
 from tests.catalog.images import image_bytes
 from tests.catalog.test_photos import photo_count, upload
@@ -175,3 +176,27 @@ def test_deleted_photos_are_no_longer_served_from_local_disk(
         assert local_client.get(photo["thumbnail_url"]).status_code == 404
     app.state.engine.dispose()
     assert list((tmp_path / "local").rglob("*.webp")) == []
+
+
+def test_backup_and_restore_carry_the_bucket_s_photos(
+    client, world, as_role, settings, s3_server, bucket, empty_database, tmp_path
+):
+    response = upload(client, world, as_role("farmer_a"), image_bytes("JPEG"))
+    assert response.status_code == 201, response.text
+    result = backup(settings, tmp_path / "backup")
+    assert result.media_files == 2
+    saved = sorted(
+        p.relative_to(tmp_path / "backup" / "media").as_posix()
+        for p in (tmp_path / "backup" / "media").rglob("*.webp")
+    )
+    assert saved == _keys(s3_server, bucket)
+
+    new_bucket = f"hezuo-{uuid.uuid4().hex[:12]}"
+    _s3(s3_server).create_bucket(Bucket=new_bucket)
+    target = settings.model_copy(update={"database_url": empty_database, "s3_bucket": new_bucket})
+    restore(target, tmp_path / "backup")
+    assert _keys(s3_server, new_bucket) == saved
+    app = create_app(target)
+    with TestClient(app) as restored:
+        assert restored.get(response.json()["url"]).status_code == 200
+    app.state.engine.dispose()
