@@ -8,7 +8,7 @@ a file under one key never changes.
 from pathlib import Path
 from typing import Protocol
 
-from ledger.errors import DomainError
+from core.errors import DomainError
 
 
 class MediaUnavailable(DomainError):

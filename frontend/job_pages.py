@@ -23,11 +23,11 @@ from api.jobs.registry import job_named
 from api.jobs.runner import run_tick
 from api.jobs.scheduler import scheduled_jobs
 from api.settings import Settings
+from core.errors import NotFound
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger.base import utcnow
-from ledger.errors import NotFound
 
 router = page_router()
 
