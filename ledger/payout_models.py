@@ -99,6 +99,9 @@ class Statement(SQLModel, table=True):
     file_hash: str = Field(max_length=64, unique=True)
     filename: str = Field(default="", max_length=255)
     encoding: str = Field(default="", max_length=16)
+    preset: str = Field(  # the layout the file was read with
+        default="", max_length=64, sa_column_kwargs={"server_default": ""}
+    )
     line_count: int = Field(default=0)
     imported_by: str | None = Field(default=None, max_length=255)
     imported_at: datetime = Field(

@@ -17,7 +17,8 @@ from sqlmodel import Session, col
 from core.errors import Conflict, Invalid, NotFound
 from ledger.accounts import get_account
 from ledger.balances import balance
-from ledger.bank import LedgerItem, _matched_ids, ledger_items, open_items, statement_lines
+from ledger.bank import LedgerItem, ledger_items, open_items, statement_lines
+from ledger.bank import matched_ids as _matched_ids
 from ledger.models import ClosedPeriod
 from ledger.payout_models import Explanation, LineState, StatementLine
 from ledger.periods import PERIOD_PATTERN, close_period
