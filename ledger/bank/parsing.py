@@ -30,6 +30,9 @@ from ledger.bank.values import (
 )
 
 TOTAL_WORDS = ("合计", "总计", "小计", "汇总", "累计", "total")
+# A totals line written as text in one cell: "# 收入合计: 3,480.00 元" (CMB), "支出合计：1,502.50".
+TOTAL_TEXT = re.compile(r"(收入|支出|贷方|借方)[^:：\d]*[:：]\s*[¥￥]?\s*([\d,]+(?:\.\d+)?)")
+TOTAL_TEXT_FIELD = {"收入": "inflow", "贷方": "inflow", "支出": "outflow", "借方": "outflow"}
 SUMMARY_PATTERN = re.compile(r"^(收入|支出)[:：]\s*(\d+)\s*笔\s*[¥￥]?\s*([\d,]+(?:\.\d+)?)")
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
@@ -257,6 +260,10 @@ def _skip_kind(layout: Layout, row: Sequence[str]) -> str | None:
     return None
 
 
+def _column_or_field(layout: Layout, field: str) -> str:
+    return layout.column(field) if field in layout.columns else field
+
+
 def _totals_errors(
     layout: Layout, row: Sequence[str], lines: Sequence[ParsedLine], currency: str, line_no: int
 ) -> list[dict[str, Any]]:
@@ -268,10 +275,15 @@ def _totals_errors(
         "inflow": sum(line.amount for line in lines if line.amount > 0),
         "outflow": sum(-line.amount for line in lines if line.amount < 0),
     }
+    stated_cells = {f: layout.cell(row, f) for f in MONEY_FIELDS if f in layout.columns}
+    if not any(stated_cells.values()):
+        stated_cells = {
+            TOTAL_TEXT_FIELD[word]: figure
+            for word, figure in TOTAL_TEXT.findall(clean(" ".join(row)))
+        }
     errors = []
-    for field in MONEY_FIELDS:
-        cell = layout.cell(row, field)
-        if field not in layout.columns or not cell or "direction" in layout.columns:
+    for field, cell in stated_cells.items():
+        if not cell or "direction" in layout.columns:
             continue
         try:
             stated = parse_amount(cell, currency)
@@ -280,7 +292,7 @@ def _totals_errors(
         if abs(stated) != abs(expected[field]):
             errors.append(
                 {
-                    "loc": ["line", line_no, "column", layout.column(field)],
+                    "loc": ["line", line_no, "column", _column_or_field(layout, field)],
                     "msg": f"the totals row says {cell} but the lines add up to "
                     f"{expected[field] / 100:,.2f}: lines are missing or altered",
                 }

@@ -71,20 +71,21 @@ def test_admin_is_allowed(client: TestClient, make_user, login, chart) -> None:
 
 
 def test_create_and_list_accounts(client: TestClient, staff) -> None:
+    # assets:bank is in the chart from installation (migration 0012): open another asset.
     body = {
-        "key": "assets:bank",
+        "key": "assets:cash",
         "type": "asset",
         "currency": "CNY",
-        "name": "Bank",
+        "name": "Cash",
         "limit": "none",
     }
     created = client.post(f"{BASE}/accounts", json=body, headers=staff)
     assert created.status_code == 201, created.text
     assert created.json() == {
-        "key": "assets:bank",
+        "key": "assets:cash",
         "type": "asset",
         "currency": "CNY",
-        "name": "Bank",
+        "name": "Cash",
         "limit": "none",
         "balance": {"amount": 0, "currency": "CNY"},
     }
@@ -115,7 +116,7 @@ def test_create_and_list_accounts(client: TestClient, staff) -> None:
     rest = client.get(
         f"{BASE}/accounts", params={"limit": 1, "cursor": page["next_cursor"]}, headers=staff
     )
-    assert rest.json()["items"][0]["key"] == "liabilities:members:3:payable"
+    assert rest.json()["items"][0]["key"] == "assets:cash"  # after assets:bank, by key
 
 
 def test_post_replay_conflict_get_and_reverse(
