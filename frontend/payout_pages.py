@@ -12,7 +12,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import FastAPI, Form, Query, Request, UploadFile
+from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlmodel import col
@@ -25,7 +25,7 @@ from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only
-from ledger import bank, payouts, reconciliation
+from ledger import payouts
 
 router = page_router()
 
@@ -33,17 +33,6 @@ router = page_router()
 MSG_PAID_ON = N_("Paid on: write the date as YYYY-MM-DD.")
 MSG_LINE_CONFIRMED = N_("Payout line %(line)s is confirmed as paid.")
 MSG_LINE_FAILED = N_("Payout line %(line)s is marked as failed; its money is owed again.")
-MSG_SAME_FILE = N_("This file was imported before: nothing new (%(lines)s lines).")
-MSG_IMPORTED = N_(
-    "Imported %(new)s line(s), %(skipped)s already stored; %(matched)s matched automatically."
-)
-MSG_AUTO_MATCHED = N_("%(matched)s matched automatically.")
-MSG_MATCHED = N_("Matched.")
-MSG_UNMATCHED = N_("The match is undone.")
-MSG_BOOKED = N_("Booked and matched.")
-MSG_EXPLAINED = N_("Explained.")
-MSG_CLOSED = N_("%(period)s is closed.")
-MSG_CHOOSE_ITEMS = N_("Choose the items this action needs.")
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
@@ -178,176 +167,6 @@ def decide_line(
     return _back(here, message=t(done, line=line_id))
 
 
-# --- Reconciliation --------------------------------------------------------------------------
-
-
-def _period(text: str | None) -> str:
-    return text if text else date.today().strftime("%Y-%m")
-
-
-@router.get("/staff/reconciliation", response_class=HTMLResponse)
-def reconciliation_page(
-    request: Request,
-    user: WebUserDep,
-    session: SessionDep,
-    period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
-    account: Annotated[str, Query(max_length=255)] = "assets:bank",
-) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    month = _period(period)
-    view = None
-    error = request.query_params.get("error", "")
-    try:
-        view = reconciliation.reconcile(session, account_key=account, period=month)
-    except DomainError as problem:
-        error = error or _problem_text(problem)
-    matches = bank.list_matches(session, account)
-    return render(
-        request,
-        "staff/payouts/reconciliation.html",
-        {
-            "view": view,
-            "account": account,
-            "period": month,
-            "matches": [(m, items) for m, items in matches if m.active],
-            "msg": request.query_params.get("msg", ""),
-            "error": error,
-        },
-    )
-
-
-@router.post("/staff/reconciliation/import", response_class=HTMLResponse)
-async def import_page(
-    request: Request,
-    user: WebUserDep,
-    _csrf: CsrfDep,
-    session: SessionDep,
-    file: UploadFile,
-    account: Annotated[str, Form()] = "assets:bank",
-    mapping: Annotated[str, Form()] = "",
-    action: Annotated[str, Form()] = "preview",
-    period: Annotated[str, Form()] = "",
-) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
-    t = translator(request).gettext
-    raw = await file.read(bank.MAX_FILE_BYTES + 1)
-    here = f"/staff/reconciliation?account={quote(account)}&period={_period(period)}"
-    try:
-        columns = bank.parse_mapping(mapping or None)
-        if action == "preview":
-            currency = bank.account_currency(session, account)
-            parsed = bank.parse_statement(raw, currency=currency, mapping=columns)
-            return render(
-                request,
-                "staff/payouts/preview.html",
-                {
-                    "parsed": parsed,
-                    "account": account,
-                    "period": _period(period),
-                    "mapping": mapping,
-                    "filename": file.filename or "",
-                    "raw_b64": None,
-                },
-            )
-        result = bank.import_statement(
-            session,
-            raw=raw,
-            account_key=account,
-            filename=file.filename or "",
-            mapping=columns,
-            imported_by=f"user:{user.id}",
-        )
-        made = bank.auto_match(session, account_key=account, created_by=f"user:{user.id}")
-    except DomainError as error:
-        session.rollback()
-        return _back(here, error=_problem_text(error))
-    note = (
-        t(MSG_SAME_FILE, lines=result.skipped_lines)
-        if result.replayed
-        else t(
-            MSG_IMPORTED,
-            new=result.new_lines,
-            skipped=result.skipped_lines,
-            matched=len(made),
-        )
-    )
-    return _back(here, message=note)
-
-
-@router.post("/staff/reconciliation/action")
-def reconciliation_action(
-    request: Request,
-    user: WebUserDep,
-    _csrf: CsrfDep,
-    session: SessionDep,
-    action: Annotated[str, Form()],
-    account: Annotated[str, Form()] = "assets:bank",
-    period: Annotated[str, Form()] = "",
-    line_ids: Annotated[list[int] | None, Form()] = None,
-    posting_ids: Annotated[list[int] | None, Form()] = None,
-    match_id: Annotated[int | None, Form()] = None,
-    reason: Annotated[str, Form()] = "",
-    counter_account: Annotated[str, Form()] = "",
-) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
-    t = translator(request).gettext
-    by = f"user:{user.id}"
-    month = _period(period)
-    here = f"/staff/reconciliation?account={quote(account)}&period={month}"
-    lines, postings = line_ids or [], posting_ids or []
-    try:
-        if action == "auto":
-            made = bank.auto_match(session, account_key=account, created_by=by)
-            message = t(MSG_AUTO_MATCHED, matched=len(made))
-        elif action == "match":
-            bank.match_manually(
-                session,
-                account_key=account,
-                line_ids=lines,
-                posting_ids=postings,
-                reason=reason,
-                created_by=by,
-            )
-            message = t(MSG_MATCHED)
-        elif action == "unmatch" and match_id is not None:
-            bank.unmatch(session, match_id=match_id, reason=reason, undone_by=by)
-            message = t(MSG_UNMATCHED)
-        elif action == "book" and len(lines) == 1:
-            bank.post_line_adjustment(
-                session,
-                line_id=lines[0],
-                counter_account=counter_account,
-                memo=reason,
-                created_by=by,
-            )
-            message = t(MSG_BOOKED)
-        elif action == "explain" and len(lines) + len(postings) == 1:
-            reconciliation.explain(
-                session,
-                account_key=account,
-                period=month,
-                reason=reason,
-                statement_line_id=lines[0] if lines else None,
-                posting_id=postings[0] if postings else None,
-                created_by=by,
-            )
-            message = t(MSG_EXPLAINED)
-        elif action == "close":
-            reconciliation.close_reconciled_period(session, period=month, closed_by=by)
-            message = t(MSG_CLOSED, period=month)
-        else:
-            return _back(here, error=t(MSG_CHOOSE_ITEMS))
-    except DomainError as error:
-        session.rollback()
-        return _back(here, error=_problem_text(error))
-    return _back(here, message=message)
-
-
 # --- Reports ---------------------------------------------------------------------------------
 
 
@@ -445,7 +264,10 @@ def my_income(
 
 
 def install_payout_pages(app: FastAPI) -> None:
+    from frontend.reconciliation_pages import router as reconciliation_router
+
     app.include_router(router)
+    app.include_router(reconciliation_router)
 
 
 __all__ = ["income_chart", "install_payout_pages", "router"]

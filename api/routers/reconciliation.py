@@ -1,7 +1,7 @@
 """Reconciliation over HTTP (staff and admin): bank statement import, matching, explanations, the
 per-account view, period close, and the Stripe sync button."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
@@ -9,8 +9,11 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep, StaffDep
 from ledger import bank, reconciliation
+from ledger.bank.models import StatementPreview
+from ledger.errors import Invalid
 from ledger.payout_models import Match, MatchItem
 from orders import stripe_sync
+from orders.bank_codes import payment_codes
 from orders.stripe_gateway import StripeGateway
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
@@ -33,6 +36,7 @@ class ImportRead(BaseModel):
     new_lines: int
     skipped_lines: int
     replayed: bool
+    preset: str = ""
 
 
 class LineRead(BaseModel):
@@ -47,9 +51,29 @@ class LineRead(BaseModel):
     state: str
 
 
+class SkippedRead(BaseModel):
+    line_no: int
+    kind: str  # totals | summary | neutral | note
+    text: str
+
+
+class ProposalRead(BaseModel):
+    rule: str
+    line_nos: list[int]
+    posting_ids: list[int]
+
+
 class PreviewRead(BaseModel):
     encoding: str
     lines: list[LineRead]
+    preset: str = ""
+    preset_name: str = ""
+    file_format: str = "csv"
+    header_line: int = 1
+    skipped: list[SkippedRead] = []
+    proposals: list[ProposalRead] = []
+    token: str | None = None  # send it back as `preview_token` to import this upload
+    expires_at: datetime | None = None
 
 
 class AutoMatch(BaseModel):
@@ -171,55 +195,43 @@ def _match_read(match: Match, items: list[MatchItem]) -> MatchRead:
     )
 
 
-@router.post(
-    "/statements",
-    response_model=ImportRead | PreviewRead,
-    status_code=status.HTTP_201_CREATED,
-    responses={**PROBLEMS, 422: {"description": "Bad file: every bad line and column named"}},
-)
-async def import_statement(
-    staff: StaffDep,
-    session: SessionDep,
-    response: Response,
-    file: Annotated[UploadFile, File()],
-    account: Annotated[str, Form()] = "assets:bank",
-    mapping: Annotated[str | None, Form()] = None,
-    preview: Annotated[bool, Form()] = False,
-) -> ImportRead | PreviewRead:
-    """Import a bank CSV (documented in ledger/bank.py); the same file twice is stored once."""
-    raw = await file.read(bank.MAX_FILE_BYTES + 1)
-    columns = bank.parse_mapping(mapping)
-    if preview:
-        currency = bank.account_currency(session, account)
-        parsed = bank.parse_statement(raw, currency=currency, mapping=columns)
-        response.status_code = status.HTTP_200_OK
-        return PreviewRead(
-            encoding=parsed.encoding,
-            lines=[
-                LineRead(
-                    id=0,
-                    line_no=line.line_no,
-                    booked_on=line.booked_on,
-                    amount=line.amount,
-                    currency=line.currency,
-                    reference=line.reference,
-                    counterparty=line.counterparty,
-                    description=line.description,
-                    state="preview",
-                )
-                for line in parsed.lines
-            ],
-        )
-    result = bank.import_statement(
-        session,
-        raw=raw,
-        account_key=account,
-        filename=file.filename or "",
-        mapping=columns,
-        imported_by=f"user:{staff.id}",
+def _preview_read(
+    session: SessionDep, parsed: bank.ParsedFile, account: str, keep: StatementPreview
+) -> PreviewRead:
+    proposals = bank.proposals_for_file(
+        session, account_key=account, parsed=parsed, codes=payment_codes(session)
     )
-    if result.replayed:
-        response.status_code = status.HTTP_200_OK
+    return PreviewRead(
+        encoding=parsed.encoding,
+        lines=[
+            LineRead(
+                id=0,
+                line_no=line.line_no,
+                booked_on=line.booked_on,
+                amount=line.amount,
+                currency=line.currency,
+                reference=line.reference,
+                counterparty=line.counterparty,
+                description=line.description,
+                state="preview",
+            )
+            for line in parsed.lines
+        ],
+        preset=parsed.preset,
+        preset_name=bank.preset_name(session, parsed.preset),
+        file_format=parsed.file_format,
+        header_line=parsed.header_line,
+        skipped=[SkippedRead(**row.__dict__) for row in parsed.skipped],
+        proposals=[
+            ProposalRead(rule=p.rule, line_nos=list(p.line_keys), posting_ids=list(p.posting_ids))
+            for p in {id(p): p for p in proposals.values()}.values()
+        ],
+        token=keep.token,
+        expires_at=keep.expires_at,
+    )
+
+
+def _import_read(result: bank.ImportResult, account: str) -> ImportRead:
     return ImportRead(
         statement_id=result.statement.id or 0,
         account=account,
@@ -227,7 +239,74 @@ async def import_statement(
         new_lines=result.new_lines,
         skipped_lines=result.skipped_lines,
         replayed=result.replayed,
+        preset=result.statement.preset,
     )
+
+
+@router.post(
+    "/statements",
+    response_model=ImportRead | PreviewRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **PROBLEMS,
+        404: {"description": "No such account, or the preview token expired"},
+        422: {
+            "description": "Bad file (every bad line and column named), unknown format, or "
+            "not an asset account"
+        },
+    },
+)
+async def import_statement(
+    staff: StaffDep,
+    session: SessionDep,
+    response: Response,
+    file: Annotated[UploadFile | None, File()] = None,
+    account: Annotated[str, Form()] = "assets:bank",
+    mapping: Annotated[str | None, Form()] = None,
+    preview: Annotated[bool, Form()] = False,
+    preview_token: Annotated[str | None, Form(max_length=64)] = None,
+) -> ImportRead | PreviewRead:
+    """Import a bank or wallet export (ledger/bank/); the same file twice is stored once.
+
+    `preview=true` parses it, keeps the upload and answers its lines, skipped rows, preset and
+    proposed matches with a `token`; sending `preview_token` instead of a file imports that upload.
+    """
+    by = f"user:{staff.id}"
+    if preview_token:
+        result = bank.import_preview(session, preview_token, created_by=by)
+        if result.replayed:
+            response.status_code = status.HTTP_200_OK
+        return _import_read(result, result.statement.account_key)
+    if file is None:
+        raise Invalid(
+            "Send the statement file, or the token of its preview.",
+            errors=[{"loc": ["body", "file"], "msg": "file or preview_token"}],
+        )
+    raw = await file.read(bank.MAX_FILE_BYTES + 1)
+    columns = bank.parse_mapping(mapping)
+    if preview:
+        parsed = bank.read_file(session, raw, account_key=account, mapping=columns)
+        keep = bank.keep_preview(
+            session,
+            raw=raw,
+            account_key=account,
+            filename=file.filename or "",
+            mapping=columns,
+            created_by=by,
+        )
+        response.status_code = status.HTTP_200_OK
+        return _preview_read(session, parsed, account, keep)
+    result = bank.import_statement(
+        session,
+        raw=raw,
+        account_key=account,
+        filename=file.filename or "",
+        mapping=columns,
+        imported_by=by,
+    )
+    if result.replayed:
+        response.status_code = status.HTTP_200_OK
+    return _import_read(result, account)
 
 
 @router.get("/lines", response_model=list[LineRead], responses=PROBLEMS)
@@ -259,6 +338,7 @@ def auto_match(body: AutoMatch, staff: StaffDep, session: SessionDep) -> list[Ma
         account_key=body.account,
         drift_days=body.drift_days,
         created_by=f"user:{staff.id}",
+        codes=payment_codes(session),
     )
     return [_match_read(m, items) for m, items in bank.match_items(session, made)]
 

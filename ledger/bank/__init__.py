@@ -24,9 +24,11 @@ from ledger.bank.matching import (
     match_manually,
     post_line_adjustment,
     proposals_for,
+    proposals_for_file,
     unmatch,
 )
-from ledger.bank.parsing import first_lines, parse_statement, read_rows
+from ledger.bank.rules import Proposal
+from ledger.bank.parsing import first_lines, guess_header, parse_statement, read_rows
 from ledger.bank.presets import BUILTIN_PRESETS, Preset
 from ledger.bank.reading import (
     account_currency,
@@ -81,6 +83,7 @@ __all__ = [
     "ParsedLine",
     "Preset",
     "PresetConflict",
+    "Proposal",
     "PreviewExpired",
     "SkippedRow",
     "StatementInvalid",
@@ -93,6 +96,7 @@ __all__ = [
     "decode",
     "first_lines",
     "get_preview",
+    "guess_header",
     "import_preview",
     "import_statement",
     "keep_preview",
@@ -109,6 +113,7 @@ __all__ = [
     "post_line_adjustment",
     "preset_name",
     "proposals_for",
+    "proposals_for_file",
     "read_file",
     "read_rows",
     "save_preset",

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from ledger.bank import reading, rules
-from ledger.bank.values import DEFAULT_DRIFT_DAYS, LedgerItem, MatchConflict
+from ledger.bank.values import DEFAULT_DRIFT_DAYS, LedgerItem, MatchConflict, ParsedFile
 from ledger.base import utcnow
 from ledger.errors import Invalid, NotFound
 from ledger.models import Account, AccountType, Posting, Side
@@ -165,6 +165,27 @@ def proposals_for(
         clearing=clearing,
         codes=codes(clearing) if codes and clearing else None,
     )
+
+
+def proposals_for_file(
+    session: Session,
+    *,
+    account_key: str,
+    parsed: ParsedFile,
+    codes: CodeResolver | None = None,
+    drift_days: int = DEFAULT_DRIFT_DAYS,
+) -> dict[int, rules.Proposal]:
+    """For a previewed file: each file line number → what the rules would match it to."""
+    lines = [
+        rules.bank_line(
+            x.line_no, x.booked_on, x.amount, x.reference, x.counterparty, x.description
+        )
+        for x in parsed.lines
+    ]
+    proposals = proposals_for(
+        session, account_key=account_key, lines=lines, drift_days=drift_days, codes=codes
+    )
+    return {key: proposal for proposal in proposals for key in proposal.line_keys}
 
 
 def auto_match(

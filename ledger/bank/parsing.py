@@ -369,6 +369,15 @@ def parse_rows(
     return lines, summary + skipped
 
 
+def guess_header(rows: Sequence[Sequence[str]], *, scan: int = 40) -> tuple[int, list[str]]:
+    """For a layout nobody knows yet: the first of the widest rows near the top, as the header."""
+    widths = [sum(1 for c in row if clean(c)) for row in rows[:scan]]
+    if not widths or max(widths) == 0:
+        return 0, []
+    index = widths.index(max(widths))
+    return index, [clean(c) for c in rows[index]]
+
+
 def parse_statement(
     raw: bytes,
     *,

@@ -1,0 +1,38 @@
+"""Which order a recorded payment was for, by the reference code the buyer writes on a transfer.
+
+The bank matching rules (ledger/bank/rules.py) look for this code in a bank line's memo to match a
+bank transfer or cash deposit that staff recorded (posted to assets:clearing:manual).
+"""
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from ledger.bank import CodeResolver, LedgerItem
+from orders.models import Order
+
+
+def payment_codes(session: Session) -> CodeResolver:
+    """A resolver giving each clearing posting of an order payment its order's reference code."""
+
+    def resolve(items: Sequence[LedgerItem]) -> Mapping[int, str]:
+        order_ids = {
+            int(item.metadata["order_id"])
+            for item in items
+            if isinstance(item.metadata.get("order_id"), int)
+        }
+        if not order_ids:
+            return {}
+        codes = dict(
+            session.execute(
+                select(col(Order.id), col(Order.reference_code)).where(col(Order.id).in_(order_ids))
+            ).tuples()
+        )
+        return {
+            item.posting_id: codes[item.metadata["order_id"]]
+            for item in items
+            if item.metadata.get("order_id") in codes
+        }
+
+    return resolve
