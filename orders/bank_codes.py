@@ -24,11 +24,10 @@ def payment_codes(session: Session) -> CodeResolver:
         }
         if not order_ids:
             return {}
-        codes = dict(
-            session.execute(
-                select(col(Order.id), col(Order.reference_code)).where(col(Order.id).in_(order_ids))
-            ).tuples()
-        )
+        rows = session.execute(
+            select(col(Order.id), col(Order.reference_code)).where(col(Order.id).in_(order_ids))
+        ).all()
+        codes = {order_id: code for order_id, code in rows}
         return {
             item.posting_id: codes[item.metadata["order_id"]]
             for item in items
