@@ -27,7 +27,6 @@ from ledger.bank.matching import (
     proposals_for_file,
     unmatch,
 )
-from ledger.bank.rules import Proposal
 from ledger.bank.parsing import first_lines, guess_header, parse_statement, read_rows
 from ledger.bank.presets import BUILTIN_PRESETS, Preset
 from ledger.bank.reading import (
@@ -38,6 +37,7 @@ from ledger.bank.reading import (
     open_items,
     statement_lines,
 )
+from ledger.bank.rules import Proposal
 from ledger.bank.store import (
     PREVIEW_TTL,
     PresetConflict,

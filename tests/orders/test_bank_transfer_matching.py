@@ -26,8 +26,38 @@ def icbc_file(day: date, code: str, amount: int) -> bytes:
         ["账号：6222 0212 0000 1234 567"],
         [f"起止日期：{day:%Y-%m}-01 至 {day.isoformat()}"],
         ICBC_HEADER.split(","),
-        [f"{day.isoformat()} ", " 转账 ", f" 货款 {code.lower()} ", " 网银 ", "CHN", "钞", yuan, "-", "人民币", yuan, "-", "人民币", "9,999.00", " 买家 "],
-        [f"{day.isoformat()} ", " 账户管理费 ", " 管理费 ", "-", "CHN", "钞", "-", "2.50", "人民币", "-", "2.50", "人民币", "9,996.50", "-"],
+        [
+            f"{day.isoformat()} ",
+            " 转账 ",
+            f" 货款 {code.lower()} ",
+            " 网银 ",
+            "CHN",
+            "钞",
+            yuan,
+            "-",
+            "人民币",
+            yuan,
+            "-",
+            "人民币",
+            "9,999.00",
+            " 买家 ",
+        ],
+        [
+            f"{day.isoformat()} ",
+            " 账户管理费 ",
+            " 管理费 ",
+            "-",
+            "CHN",
+            "钞",
+            "-",
+            "2.50",
+            "人民币",
+            "-",
+            "2.50",
+            "人民币",
+            "9,996.50",
+            "-",
+        ],
         ["人民币合计", "", "", "", "", "", total_in, "2.50", "", total_in, "2.50", "", "", ""],
     ]
     out = io.StringIO()
@@ -72,7 +102,9 @@ def test_preview_token_import_and_match_by_reference_code(
     other = as_role("buyer")
     refused = client.post(f"{URL}/statements", data={"preview_token": body["token"]}, headers=other)
     assert refused.status_code == 403
-    imported = client.post(f"{URL}/statements", data={"preview_token": body["token"]}, headers=staff)
+    imported = client.post(
+        f"{URL}/statements", data={"preview_token": body["token"]}, headers=staff
+    )
     assert imported.status_code == 201, imported.text
     assert (imported.json()["new_lines"], imported.json()["preset"]) == (2, "icbc")
     spent = client.post(f"{URL}/statements", data={"preview_token": body["token"]}, headers=staff)

@@ -72,7 +72,9 @@ def test_preview_names_the_format_and_skipped_totals_then_imports_without_a_new_
 def test_an_unknown_layout_is_mapped_in_a_form_and_saved_for_next_time(
     client: TestClient, staff: str, session: Session
 ) -> None:
-    raw = "某某村镇银行 对账单\n记帐日,发生额,对方,用途\n2026-11-03,\"1,280.00\",王芳,货款\n".encode("gbk")
+    raw = '某某村镇银行 对账单\n记帐日,发生额,对方,用途\n2026-11-03,"1,280.00",王芳,货款\n'.encode(
+        "gbk"
+    )
     upload = {"file": ("odd.csv", raw, "text/csv")}
     mapping = client.post(
         "/staff/reconciliation/import",
@@ -105,7 +107,8 @@ def test_an_unknown_layout_is_mapped_in_a_form_and_saved_for_next_time(
         headers=HTML,
     )
     assert good.status_code == 200, good.text
-    assert "村镇银行" in good.text and "王芳" in good.text
+    assert "村镇银行" in good.text
+    assert "王芳" in good.text
     session.rollback()
     assert session.scalar(select(func.count()).select_from(StatementPreset)) == 1
     second = client.post(
@@ -158,7 +161,8 @@ def test_staff_open_an_account_from_a_page_with_the_apis_rules(
     assert opened.status_code == 303
     session.rollback()
     account = service.find_account(session, "expenses:bank:wire-fees")
-    assert account is not None and account.name == "电汇手续费"
+    assert account is not None
+    assert account.name == "电汇手续费"
     page = client.get("/staff/reconciliation?period=2026-11", headers=HTML)
     assert '<option value="expenses:bank:wire-fees"' in page.text
 
