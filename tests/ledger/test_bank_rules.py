@@ -1,0 +1,67 @@
+"""The matching rules as pure functions: lines and ledger items in, proposals out."""
+
+from datetime import date
+
+from ledger.bank import rules
+from ledger.bank.cells import clean, direction_sign, parse_date
+from ledger.bank.values import LedgerItem
+
+NOV = date(2026, 11, 10)
+
+
+def line(key: int, amount: int, *, on: date = NOV, ref: str = "", memo: str = "") -> rules.BankLine:
+    return rules.bank_line(key, on, amount, ref, "", memo)
+
+
+def item(posting: int, amount: int, *, on: date = NOV, ref: str = "", **meta: object) -> LedgerItem:
+    return LedgerItem(posting, posting, on, amount, "CNY", ref, "", dict(meta))
+
+
+def test_a_code_in_the_memo_matches_the_recorded_payment_of_that_amount() -> None:
+    lines = [line(1, 12_800, memo="货款 hz7kq 2mx9p"), line(2, 12_800, memo="no code")]
+    clearing = [item(10, 12_800, on=date(2026, 11, 3)), item(11, 12_800)]
+    codes = {10: "HZ7KQ2MX9P", 11: "HZ0000000A"}
+    assert rules.by_code(lines, clearing, codes) == [
+        rules.Proposal("code", (1,), (10,), clearing=True)
+    ]
+
+
+def test_a_code_with_another_amount_or_far_date_is_not_matched() -> None:
+    codes = {10: "HZ7KQ2MX9P"}
+    assert rules.by_code([line(1, 12_700, memo="HZ7KQ2MX9P")], [item(10, 12_800)], codes) == []
+    far = [item(10, 12_800, on=date(2026, 10, 1))]
+    assert rules.by_code([line(1, 12_800, memo="HZ7KQ2MX9P")], far, codes) == []
+
+
+def test_amount_and_date_leaves_a_tie_to_a_person() -> None:
+    lines = [line(1, -500)]
+    tie = [item(1, -500, on=date(2026, 11, 9)), item(2, -500, on=date(2026, 11, 11))]
+    assert rules.by_amount_and_date(lines, tie, 3) == []
+    nearer = [item(1, -500, on=date(2026, 11, 8)), item(2, -500, on=date(2026, 11, 11))]
+    assert rules.by_amount_and_date(lines, nearer, 3) == [rules.Proposal("amount_date", (1,), (2,))]
+
+
+def test_rules_run_in_order_over_what_is_left() -> None:
+    lines = [line(1, -3_000, ref="B1"), line(2, -700), line(3, 900, memo="HZAAAABBBB")]
+    items = [
+        item(1, -1_000, payout_batch=4),
+        item(2, -2_000, payout_batch=4),
+        item(3, -3_000, ref="B1"),
+        item(4, -700, on=date(2026, 11, 12)),
+    ]
+    made = rules.propose(
+        lines, items, drift_days=3, clearing=[item(9, 900)], codes={9: "HZAAAABBBB"}
+    )
+    assert [(p.rule, p.line_keys, p.posting_ids) for p in made] == [
+        ("reference", (1,), (3,)),
+        ("code", (3,), (9,)),
+        ("amount_date", (2,), (4,)),
+    ]
+
+
+def test_cells_as_banks_write_them() -> None:
+    assert clean(' ="6222 0212" \t') == "6222 0212"
+    assert clean(" - ") == ""
+    assert parse_date("2026-11-03 09:12:45") == date(2026, 11, 3)
+    assert parse_date("\t20261103") == date(2026, 11, 3)
+    assert [direction_sign(t) for t in ("收入", "支出", "不计收支", "/")] == [1, -1, 0, 0]
