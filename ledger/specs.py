@@ -85,6 +85,12 @@ def signed_amount(posting: PostingSpec) -> int:
 
 def validate_spec(spec: EntrySpec) -> None:
     """Everything that can be checked without the database."""
+    _validate_header(spec)
+    _validate_postings(spec.postings)
+
+
+def _validate_header(spec: EntrySpec) -> None:
+    """The entry's key, kind, date, memo, reference and metadata."""
     if not isinstance(spec.idempotency_key, str) or not IDEMPOTENCY_KEY_PATTERN.match(
         spec.idempotency_key
     ):
@@ -114,33 +120,41 @@ def validate_spec(spec: EntrySpec) -> None:
             "The metadata must be plain JSON (objects, lists, strings, numbers, booleans).",
             errors=[{"loc": ["metadata"], "msg": "not JSON"}],
         ) from None
-    if len(spec.postings) < 2:
+
+
+def _validate_posting(index: int, posting: PostingSpec) -> None:
+    loc: list[str | int] = ["postings", index]
+    amount = posting.amount
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidPosting(
+            f"Posting {index + 1}: the amount must be a whole number of minor units "
+            f"(e.g. 1250 for 12.50), not {amount!r}.",
+            errors=[{"loc": [*loc, "amount"], "msg": "integer minor units"}],
+        )
+    if amount <= 0:
+        raise InvalidPosting(
+            f"Posting {index + 1}: the amount must be positive; the side says which way "
+            "the money goes.",
+            errors=[{"loc": [*loc, "amount"], "msg": "must be > 0"}],
+        )
+    if posting.side not in (Side.debit, Side.credit):
+        raise InvalidPosting(
+            f"Posting {index + 1}: the side must be 'debit' or 'credit'.",
+            errors=[{"loc": [*loc, "side"], "msg": "debit or credit"}],
+        )
+    validate_currency(posting.currency, loc=[*loc, "currency"])
+
+
+def _validate_postings(postings: Sequence[PostingSpec]) -> None:
+    """At least two valid postings that balance per currency."""
+    if len(postings) < 2:
         raise UnbalancedEntry(
             "An entry needs at least two postings: something debited and something credited.",
             errors=[{"loc": ["postings"], "msg": "at least 2 postings"}],
         )
     totals: dict[str, int] = defaultdict(int)
-    for index, posting in enumerate(spec.postings):
-        loc: list[str | int] = ["postings", index]
-        amount = posting.amount
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise InvalidPosting(
-                f"Posting {index + 1}: the amount must be a whole number of minor units "
-                f"(e.g. 1250 for 12.50), not {amount!r}.",
-                errors=[{"loc": [*loc, "amount"], "msg": "integer minor units"}],
-            )
-        if amount <= 0:
-            raise InvalidPosting(
-                f"Posting {index + 1}: the amount must be positive; the side says which way "
-                "the money goes.",
-                errors=[{"loc": [*loc, "amount"], "msg": "must be > 0"}],
-            )
-        if posting.side not in (Side.debit, Side.credit):
-            raise InvalidPosting(
-                f"Posting {index + 1}: the side must be 'debit' or 'credit'.",
-                errors=[{"loc": [*loc, "side"], "msg": "debit or credit"}],
-            )
-        validate_currency(posting.currency, loc=[*loc, "currency"])
+    for index, posting in enumerate(postings):
+        _validate_posting(index, posting)
         totals[posting.currency] += signed_amount(posting)
     off = {currency: total for currency, total in totals.items() if total != 0}
     if off:

@@ -17,6 +17,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_decimal, get_currency_precision
+
 from ledger.bank import presets as layouts
 from ledger.bank.cells import clean, decode, direction_sign, header_name, parse_amount, parse_date
 from ledger.bank.values import (
@@ -264,6 +266,30 @@ def _column_or_field(layout: Layout, field: str) -> str:
     return layout.column(field) if field in layout.columns else field
 
 
+def _stated_totals(layout: Layout, row: Sequence[str], currency: str) -> dict[str, tuple[str, int]]:
+    """What a totals row states, per money field: its text and its amount (unreadable ones left
+    out); in the money columns, or written in one cell like "收入合计: 3,480.00"."""
+    if "direction" in layout.columns:
+        return {}  # a wallet states its totals in the summary above the header
+    cells = {f: layout.cell(row, f) for f in MONEY_FIELDS if f in layout.columns}
+    if not any(cells.values()):
+        found = TOTAL_TEXT.findall(clean(" ".join(row)))
+        cells = {TOTAL_TEXT_FIELD[word]: figure for word, figure in found}
+    stated = {}
+    for field, cell in cells.items():
+        try:
+            stated[field] = (cell, parse_amount(cell, currency))
+        except ValueError:
+            continue
+    return stated
+
+
+def _major(minor: int, currency: str) -> str:
+    """Minor units as a bank writes them: 3480.00 → "3,480.00"."""
+    scale = get_currency_precision(currency)
+    return format_decimal(Decimal(minor).scaleb(-scale), format="#,##0." + "0" * scale, locale="en")
+
+
 def _totals_errors(
     layout: Layout, row: Sequence[str], lines: Sequence[ParsedLine], currency: str, line_no: int
 ) -> list[dict[str, Any]]:
@@ -275,29 +301,16 @@ def _totals_errors(
         "inflow": sum(line.amount for line in lines if line.amount > 0),
         "outflow": sum(-line.amount for line in lines if line.amount < 0),
     }
-    stated_cells = {f: layout.cell(row, f) for f in MONEY_FIELDS if f in layout.columns}
-    if not any(stated_cells.values()):
-        stated_cells = {
-            TOTAL_TEXT_FIELD[word]: figure
-            for word, figure in TOTAL_TEXT.findall(clean(" ".join(row)))
+    return [
+        {
+            "loc": ["line", line_no, "column", _column_or_field(layout, field)],
+            "msg": f"the totals row says {cell} but the lines add up to "
+            f"{_major(expected[field], currency)}: "
+            "lines are missing or altered",
         }
-    errors = []
-    for field, cell in stated_cells.items():
-        if not cell or "direction" in layout.columns:
-            continue
-        try:
-            stated = parse_amount(cell, currency)
-        except ValueError:
-            continue
-        if abs(stated) != abs(expected[field]):
-            errors.append(
-                {
-                    "loc": ["line", line_no, "column", _column_or_field(layout, field)],
-                    "msg": f"the totals row says {cell} but the lines add up to "
-                    f"{expected[field] / 100:,.2f}: lines are missing or altered",
-                }
-            )
-    return errors
+        for field, (cell, stated) in _stated_totals(layout, row, currency).items()
+        if abs(stated) != abs(expected[field])
+    ]
 
 
 def _summary_errors(
@@ -320,7 +333,7 @@ def _summary_errors(
                 {
                     "loc": ["line", index + 1],
                     "msg": f"the summary says {count} {word} lines of {total} but the file has "
-                    f"{len(mine)} of {abs(sum(x.amount for x in mine)) / 100:,.2f}",
+                    f"{len(mine)} of {_major(abs(sum(x.amount for x in mine)), currency)}",
                 }
             )
     return skipped, errors
