@@ -309,6 +309,47 @@ async def import_statement(
     return _import_read(result, account)
 
 
+class PresetRead(BaseModel):
+    key: str
+    name: str
+    columns: dict[str, list[str]]  # field → the header names it is read from
+
+
+class PresetCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    columns: dict[str, str]  # field (date, amount, inflow, outflow, …) → the file's column name
+
+
+def _preset_read(preset: bank.Preset) -> PresetRead:
+    return PresetRead(
+        key=preset.key,
+        name=preset.name,
+        columns={field: list(names) for field, names in preset.columns.items()},
+    )
+
+
+@router.get("/presets", response_model=list[PresetRead], responses=PROBLEMS)
+def list_presets(_staff: StaffDep, session: SessionDep) -> list[PresetRead]:
+    """The statement layouts recognised from a file's header: staff's saved ones, then built-in."""
+    return [_preset_read(p) for p in bank.all_presets(session)]
+
+
+@router.post(
+    "/presets",
+    response_model=PresetRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={**PROBLEMS, 409: {"description": "Name taken"}, 422: {"description": "Unusable"}},
+)
+def create_preset(body: PresetCreate, staff: StaffDep, session: SessionDep) -> PresetRead:
+    """Save a layout (field → column name) for a bank whose export is not built in."""
+    row = bank.save_preset(
+        session, name=body.name, mapping=body.columns, created_by=f"user:{staff.id}"
+    )
+    return _preset_read(
+        bank.Preset(f"saved:{row.id}", row.name, {f: (c,) for f, c in row.mapping.items()})
+    )
+
+
 @router.get("/lines", response_model=list[LineRead], responses=PROBLEMS)
 def list_lines(
     _staff: StaffDep,

@@ -155,3 +155,33 @@ def test_unknown_format_and_wrong_account_are_4xx_and_store_nothing(
     no_file = client.post(f"{URL}/statements", data={"account": "assets:bank"}, headers=staff)
     assert no_file.status_code == 422
     assert session.scalar(select(func.count()).select_from(StatementLine)) == 0
+
+
+def test_presets_are_listed_and_a_saved_one_reads_the_next_file(
+    client: TestClient, as_role, world, session: Session
+) -> None:
+    staff = as_role("staff")
+    listed = client.get(f"{URL}/presets", headers=staff).json()
+    assert {"icbc", "ccb", "abc", "boc", "cmb", "rural", "alipay", "wechat"} <= {
+        p["key"] for p in listed
+    }
+    columns = {"date": "记帐日", "amount": "发生额", "counterparty": "对方"}
+    made = client.post(
+        f"{URL}/presets", json={"name": "村镇银行", "columns": columns}, headers=staff
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["columns"]["amount"] == ["发生额"]
+    taken = client.post(
+        f"{URL}/presets", json={"name": "村镇银行", "columns": columns}, headers=staff
+    )
+    assert taken.status_code == 409
+    unusable = client.post(
+        f"{URL}/presets", json={"name": "x", "columns": {"date": "记帐日"}}, headers=staff
+    )
+    assert unusable.status_code == 422
+    assert client.get(f"{URL}/presets", headers=as_role("buyer")).status_code == 403
+    raw = '记帐日,发生额,对方\n2026-11-03,"1,280.00",王芳\n'.encode("gbk")
+    files = {"file": ("odd.csv", raw, "text/csv")}
+    imported = client.post(f"{URL}/statements", files=files, headers=staff)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["preset"] == made.json()["key"]
