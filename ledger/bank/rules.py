@@ -4,7 +4,9 @@ Each rule sees only what earlier rules left open, and leaves a tie for a person 
 rules, in order: the same reference (any number of lines to any number of postings whose sums
 agree); one transfer for a payout batch (a line equal to a batch's postings of a day); a buyer's
 bank transfer or cash deposit recorded by staff (the order's reference code in the line's memo, the
-same amount, a date near the recording); and the same amount on the nearest date within a drift.
+same amount, a date near the recording); the same amount on the nearest date within a drift; and
+last, a deposit without a code (cash paid in at the counter) to the one recorded payment of that
+amount within the drift.
 """
 
 import re
@@ -134,6 +136,36 @@ def by_code(
     return proposals
 
 
+def by_payment_amount(
+    lines: Sequence[BankLine],
+    clearing: Sequence[LedgerItem],
+    codes: Mapping[int, str],
+    drift_days: int,
+) -> list[Proposal]:
+    """A deposit without a code (cash paid in at the counter): the one recorded payment of that
+    amount within the drift, when no other line could be it either."""
+    candidates = {
+        x.key: [
+            i.posting_id
+            for i in clearing
+            if i.posting_id in codes
+            and i.amount == x.amount
+            and _days(i.effective_date, x.booked_on) <= drift_days
+        ]
+        for x in lines
+        if x.amount > 0
+    }
+    claims: dict[int, int] = defaultdict(int)
+    for found in candidates.values():
+        for posting_id in found:
+            claims[posting_id] += 1
+    return [
+        Proposal("payment", (key,), (found[0],), clearing=True)
+        for key, found in candidates.items()
+        if len(found) == 1 and claims[found[0]] == 1
+    ]
+
+
 def by_amount_and_date(
     lines: Sequence[BankLine], items: Sequence[LedgerItem], drift_days: int
 ) -> list[Proposal]:
@@ -185,4 +217,8 @@ def propose(
     if codes:
         made += by_code(still_open()[0], clearing, codes)
     made += by_amount_and_date(*still_open(), drift_days)
+    if codes:  # last: the account's own postings of that amount come first
+        taken = {i for p in made for i in p.posting_ids}
+        left = [i for i in clearing if i.posting_id not in taken]
+        made += by_payment_amount(still_open()[0], left, codes, drift_days)
     return made

@@ -65,3 +65,29 @@ def test_cells_as_banks_write_them() -> None:
     assert parse_date("2026-11-03 09:12:45") == date(2026, 11, 3)
     assert parse_date("\t20261103") == date(2026, 11, 3)
     assert [direction_sign(t) for t in ("收入", "支出", "不计收支", "/")] == [1, -1, 0, 0]
+
+
+def test_a_deposit_without_a_code_matches_the_one_recorded_payment_of_its_amount() -> None:
+    codes = {10: "HZAAAAAAAA", 11: "HZBBBBBBBB", 12: "HZCCCCCCCC"}
+    clearing = [item(10, 5_000), item(11, 7_000), item(12, 7_000), item(13, 9_000)]
+    lines = [line(1, 5_000, memo="现金存款"), line(2, 7_000, memo="现金存款"), line(3, 9_000)]
+    made = rules.propose(lines, [], drift_days=3, clearing=clearing, codes=codes)
+    # 7,000 has two recorded payments (a person decides); 9,000 is no order payment (no code).
+    assert made == [rules.Proposal("payment", (1,), (10,), clearing=True)]
+
+
+def test_two_deposits_claiming_one_payment_are_left_to_a_person() -> None:
+    lines = [line(1, 5_000), line(2, 5_000, on=date(2026, 11, 11))]
+    made = rules.propose(lines, [], drift_days=3, clearing=[item(10, 5_000)], codes={10: "HZA"})
+    assert made == []
+
+
+def test_the_accounts_own_posting_of_that_amount_comes_before_a_recorded_payment() -> None:
+    made = rules.propose(
+        [line(1, 5_000)],
+        [item(3, 5_000)],
+        drift_days=3,
+        clearing=[item(10, 5_000)],
+        codes={10: "HZA"},
+    )
+    assert made == [rules.Proposal("amount_date", (1,), (3,))]
