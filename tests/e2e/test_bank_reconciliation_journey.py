@@ -164,4 +164,6 @@ def test_staff_import_a_gbk_bank_export_match_book_explain_and_close(
     page.locator("button[value=close]").click()
     expect(page.locator("#closed-notice")).to_be_visible()
     expect(page.locator("p.notice").first).to_contain_text(f"{month} 已结账")
+    page.set_viewport_size({"width": 360, "height": 800})  # the same page on a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
