@@ -128,6 +128,7 @@ def _preview_page(
             "parsed": parsed,
             "preset_name": bank.preset_name(session, parsed.preset),
             "proposals": proposals,
+            "stored": bank.already_stored(session, keep.account_key, parsed),
             "keep": keep,
             "account": keep.account_key,
             "period": _period(period),

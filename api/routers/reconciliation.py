@@ -72,6 +72,7 @@ class PreviewRead(BaseModel):
     header_line: int = 1
     skipped: list[SkippedRead] = []
     proposals: list[ProposalRead] = []
+    already_stored: list[int] = []  # file line numbers an import would skip
     token: str | None = None  # send it back as `preview_token` to import this upload
     expires_at: datetime | None = None
 
@@ -226,6 +227,7 @@ def _preview_read(
             ProposalRead(rule=p.rule, line_nos=list(p.line_keys), posting_ids=list(p.posting_ids))
             for p in {id(p): p for p in proposals.values()}.values()
         ],
+        already_stored=sorted(bank.already_stored(session, account, parsed)),
         token=keep.token,
         expires_at=keep.expires_at,
     )

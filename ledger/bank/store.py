@@ -195,6 +195,19 @@ def _hashed(account_key: str, lines: list[ParsedLine]) -> list[tuple[str, Parsed
     return hashes
 
 
+def already_stored(session: Session, account_key: str, parsed: ParsedFile) -> set[int]:
+    """The file line numbers of a parsed file whose lines are stored already (skipped on import)."""
+    hashes = _hashed(account_key, parsed.lines)
+    stored = set(
+        session.scalars(
+            select(col(StatementLine.line_hash)).where(
+                col(StatementLine.line_hash).in_([h for h, _ in hashes])
+            )
+        )
+    )
+    return {line.line_no for digest, line in hashes if digest in stored}
+
+
 def import_statement(
     session: Session,
     *,

@@ -109,6 +109,8 @@ def test_preview_token_import_and_match_by_reference_code(
     assert (imported.json()["new_lines"], imported.json()["preset"]) == (2, "icbc")
     spent = client.post(f"{URL}/statements", data={"preview_token": body["token"]}, headers=staff)
     assert spent.status_code == 404
+    again = client.post(f"{URL}/statements", data={"preview": "true"}, files=files, headers=staff)
+    assert again.json()["already_stored"] == [line["line_no"] for line in body["lines"]]
 
     made = client.post(f"{URL}/auto-match", json={"account": "assets:bank"}, headers=staff)
     assert made.status_code == 200, made.text

@@ -67,6 +67,13 @@ def test_preview_names_the_format_and_skipped_totals_then_imports_without_a_new_
     )
     assert "error=" in again.headers["location"]
     assert _lines(session) == 4
+    second = client.post(
+        "/staff/reconciliation/import",
+        data={"csrf_token": staff, "action": "preview", "period": "2026-11"},
+        files={"file": ("icbc.csv", raw, "text/csv")},
+        headers=HTML,
+    )
+    assert second.text.count('class="already-stored"') == 4  # the preview says nothing is new
 
 
 def test_an_unknown_layout_is_mapped_in_a_form_and_saved_for_next_time(
