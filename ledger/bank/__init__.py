@@ -10,7 +10,7 @@ The Hezuo CSV layout (a header row, then one line per movement, any column order
 separators (`1,234.50`), full-width digits (`１２３４．５０`) and a leading ¥/￥ are accepted.
 Dates: `2026-11-30`, `2026/11/30`, `20261130` or `2026年11月30日`, a time after them ignored.
 Banks' own exports (ICBC, CCB, ABC, BOC, CMB, rural credit cooperatives, Alipay, WeChat Pay) are
-recognised by their header row; other layouts are mapped once by staff and saved as a preset.
+recognised by their header row, in CSV (UTF-8 or GBK), XLSX or XLS; other layouts are mapped once by staff and saved as a preset.
 """
 
 from ledger.bank.cells import decode, parse_amount, parse_date

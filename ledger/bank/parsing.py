@@ -1,4 +1,4 @@
-"""A statement file (CSV in UTF-8 or GBK, or XLSX) → its movements, with what was skipped and why.
+"""A statement file (CSV in UTF-8 or GBK, XLSX or old Excel XLS) → its movements, with what was skipped and why.
 
 The header row is found under any preamble (title, account, period); rows after it that are not
 movements — a totals row such as 人民币合计, a wallet's summary, an empty or note row — are skipped
@@ -67,17 +67,14 @@ def _xlsx_cell(value: Any) -> str:
 
 
 def read_rows(raw: bytes) -> tuple[list[list[str]], str, str]:
-    """Rows of text cells, the encoding and the file format ("csv" or "xlsx")."""
+    """Rows of text cells, the encoding and the file format ("csv", "xlsx" or "xls")."""
     if len(raw) > MAX_FILE_BYTES:
         raise StatementInvalid(
             "The file is larger than 5 MB; split the statement by month.",
             errors=[{"loc": ["file"], "msg": "larger than 5 MB"}],
         )
     if raw.startswith(XLS_MAGIC):
-        raise StatementInvalid(
-            "This is an old Excel (.xls) file: open it and save it as .xlsx or CSV, then upload.",
-            errors=[{"loc": ["file"], "msg": "xls: save as xlsx or csv"}],
-        )
+        return _xls_rows(raw), "xls", "xls"
     if raw.startswith(XLSX_MAGIC):
         return _xlsx_rows(raw), "xlsx", "xlsx"
     text, encoding = decode(raw)
@@ -101,6 +98,33 @@ def _xlsx_rows(raw: bytes) -> list[list[str]]:
     rows = [[_xlsx_cell(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     book.close()
     return rows
+
+
+def _xls_rows(raw: bytes) -> list[list[str]]:
+    """An old Excel (.xls) workbook's first sheet, as several banks still export (CCB, ABC)."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=raw)
+    except Exception:  # xlrd raises its own and struct errors for a broken file
+        raise StatementInvalid(
+            "The file looks like an old Excel (.xls) workbook but cannot be read; export it "
+            "again, or save it as .xlsx or CSV.",
+            errors=[{"loc": ["file"], "msg": "unreadable xls"}],
+        ) from None
+    sheet = book.sheet_by_index(0)
+    return [
+        [_xls_cell(sheet.cell(r, c), book.datemode) for c in range(sheet.ncols)]
+        for r in range(sheet.nrows)
+    ]
+
+
+def _xls_cell(cell: Any, datemode: int) -> str:
+    import xlrd
+
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        return _xlsx_cell(xlrd.xldate.xldate_as_datetime(cell.value, datemode))
+    return _xlsx_cell(cell.value if cell.value != "" else None)
 
 
 def first_lines(rows: Sequence[Sequence[str]], count: int = 5) -> list[str]:

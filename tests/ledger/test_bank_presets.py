@@ -18,6 +18,7 @@ CASES = [
     ("icbc-2026-11.csv", "icbc", "gbk", "assets:bank", {"totals"}),
     ("ccb-2026-11.xlsx", "ccb", "xlsx", "assets:bank", {"totals", "note"}),
     ("abc-2026-11.csv", "abc", "utf-8", "assets:bank", {"totals"}),
+    ("abc-2026-11.xls", "abc", "xls", "assets:bank", {"totals"}),
     ("boc-2026-11.csv", "boc", "gbk", "assets:bank", {"totals"}),
     ("cmb-2026-11.csv", "cmb", "utf-8", "assets:bank", {"totals"}),
     ("rural-2026-11.csv", "rural", "gbk", "assets:bank", {"totals"}),
@@ -109,8 +110,8 @@ def test_an_unknown_format_names_what_was_expected_and_the_first_lines(session: 
     assert "流水号|记帐日|发生额" in refused.value.detail
 
 
-def test_an_old_xls_file_is_refused_with_what_to_do(session: Session) -> None:
-    with pytest.raises(bank.StatementInvalid, match="xlsx"):
+def test_a_broken_xls_file_is_refused_with_what_to_do(session: Session) -> None:
+    with pytest.raises(bank.StatementInvalid, match="xlsx or CSV"):
         bank.import_statement(
             session, raw=b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, account_key="assets:bank"
         )

@@ -210,8 +210,23 @@ def ccb() -> bytes:
     return out.getvalue()
 
 
-def abc() -> bytes:
-    rows = [
+def abc_xls() -> bytes:
+    """ABC's web banking offers .xls: the same rows in an old Excel workbook (written by xlwt,
+    a test-time tool: `pip install xlwt` to rebuild this one file)."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("明细")
+    for r, row in enumerate(_abc_rows()):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _abc_rows() -> list[list[str]]:
+    return [
         ["中国农业银行账户明细查询"],
         ["账户：6228 4800 0000 1234 567", "户名：松江区农民专业合作社"],
         ["起止日期：20261101-20261130"],
@@ -282,7 +297,10 @@ def abc() -> bytes:
         ],
         ["合计", "", "+1,977.50", "", "", "", "", "", "", "", ""],
     ]
-    return ("\ufeff" + _csv(rows)).encode("utf-8")
+
+
+def abc() -> bytes:
+    return ("\ufeff" + _csv(_abc_rows())).encode("utf-8")
 
 
 def boc() -> bytes:
@@ -657,6 +675,7 @@ SAMPLES = {
     "icbc-2026-11.csv": icbc,
     "ccb-2026-11.xlsx": ccb,
     "abc-2026-11.csv": abc,
+    "abc-2026-11.xls": abc_xls,
     "boc-2026-11.csv": boc,
     "cmb-2026-11.csv": cmb,
     "rural-2026-11.csv": rural,
