@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep, SettingsDep
 from api.models import User
+from core.errors import DomainError, Invalid
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger import bank, reconciliation, service
 from ledger.bank.models import StatementPreview
-from ledger.errors import DomainError, Invalid
 from ledger.models import AccountLimit, AccountType
 from orders.bank_codes import payment_codes
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep, StaffDep
+from core.errors import Invalid
 from ledger import bank, reconciliation
 from ledger.bank.models import StatementPreview
-from ledger.errors import Invalid
 from ledger.payout_models import Match, MatchItem
 from orders import stripe_sync
 from orders.bank_codes import payment_codes

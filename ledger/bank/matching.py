@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.errors import Invalid, NotFound
 from ledger.bank import reading, rules
 from ledger.bank.values import DEFAULT_DRIFT_DAYS, LedgerItem, MatchConflict, ParsedFile
 from ledger.base import utcnow
-from ledger.errors import Invalid, NotFound
 from ledger.models import Account, AccountType, Posting, Side
 from ledger.payout_models import LineState, Match, MatchItem, StatementLine
 from ledger.service import EntrySpec, PostingSpec, post

@@ -5,8 +5,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.errors import NotFound
 from ledger.bank.values import LedgerItem, NotABankAccount
-from ledger.errors import NotFound
 from ledger.models import Account, AccountType, JournalEntry, Posting
 from ledger.payout_models import Explanation, Match, MatchItem, StatementLine
 

@@ -17,13 +17,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
+from core.errors import Conflict, NotFound
 from ledger.bank import presets as layouts
 from ledger.bank.models import StatementPreset, StatementPreview
 from ledger.bank.parsing import mapping_errors, parse_statement
 from ledger.bank.reading import bank_account
 from ledger.bank.values import FIELDS, ImportResult, ParsedFile, ParsedLine, StatementInvalid
 from ledger.base import utcnow
-from ledger.errors import Conflict, NotFound
 from ledger.payout_models import Statement, StatementLine
 
 PREVIEW_TTL = timedelta(hours=2)

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.errors import Conflict, Invalid
+from core.errors import Conflict, Invalid
 from ledger.payout_models import Statement
 
 FIELDS = (

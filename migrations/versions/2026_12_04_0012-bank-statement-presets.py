@@ -6,7 +6,7 @@ The two accounts are opened only where missing, in HEZUO_CURRENCY (CNY by defaul
 ledger's open_account would; the downgrade removes them only if nothing was posted to them.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-04 23:22:44.312069
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import ledger.base
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
