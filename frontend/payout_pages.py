@@ -264,10 +264,7 @@ def my_income(
 
 
 def install_payout_pages(app: FastAPI) -> None:
-    from frontend.reconciliation_pages import router as reconciliation_router
-
     app.include_router(router)
-    app.include_router(reconciliation_router)
 
 
 __all__ = ["income_chart", "install_payout_pages", "router"]

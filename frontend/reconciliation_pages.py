@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Form, Query, Request, UploadFile
+from fastapi import FastAPI, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import SessionDep, SettingsDep
@@ -482,4 +482,8 @@ def open_account_page(
     )
 
 
-__all__ = ["problem_text", "router"]
+def install_reconciliation_pages(app: FastAPI) -> None:
+    app.include_router(router)
+
+
+__all__ = ["install_reconciliation_pages", "problem_text", "router"]

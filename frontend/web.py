@@ -21,6 +21,7 @@ from frontend.i18n import N_
 from frontend.job_pages import install_job_pages
 from frontend.ledger_pages import install_ledger_pages
 from frontend.payout_pages import install_payout_pages
+from frontend.reconciliation_pages import install_reconciliation_pages
 from frontend.refund_request_pages import install_refund_request_pages
 from frontend.rendering import STATIC_DIR, STATIC_PREFIX, render
 
@@ -98,6 +99,7 @@ def install_frontend(app: FastAPI) -> None:
     install_refund_request_pages(app)
     install_ledger_pages(app)
     install_payout_pages(app)
+    install_reconciliation_pages(app)
     training_pages.install_training_pages(app)
     install_governance_pages(app)
     install_job_pages(app)

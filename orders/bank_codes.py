@@ -4,19 +4,29 @@ The bank matching rules (ledger/bank/rules.py) look for this code in a bank line
 bank transfer or cash deposit that staff recorded (posted to assets:clearing:manual).
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from ledger.bank import CodeResolver, LedgerItem
 from orders.models import Order
 
 
-def payment_codes(session: Session) -> CodeResolver:
+class ClearingPosting(Protocol):
+    """What the resolver reads of a ledger posting (ledger.bank's LedgerItem has it)."""
+
+    @property
+    def posting_id(self) -> int: ...
+
+    @property
+    def metadata(self) -> dict[str, Any]: ...
+
+
+def payment_codes(session: Session) -> Callable[[Sequence[ClearingPosting]], Mapping[int, str]]:
     """A resolver giving each clearing posting of an order payment its order's reference code."""
 
-    def resolve(items: Sequence[LedgerItem]) -> Mapping[int, str]:
+    def resolve(items: Sequence[ClearingPosting]) -> Mapping[int, str]:
         order_ids = {
             int(item.metadata["order_id"])
             for item in items
