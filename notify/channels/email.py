@@ -65,13 +65,13 @@ def build_email(
     email["Subject"] = message.subject
     email["Message-ID"] = msg_id
     email["Date"] = formatdate(localtime=False, usegmt=True)
-    email["Content-Language"] = language
     email["Auto-Submitted"] = "auto-generated"
     if unsubscribe_url:
         email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     email.set_content(message.text())
     email.add_alternative(_html(message, language), subtype="html")
+    email["Content-Language"] = language  # after the bodies: set_content clears Content-* headers
     return email
 
 
