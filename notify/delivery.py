@@ -5,7 +5,8 @@ and on both databases a conditional UPDATE takes each row only if nobody holds a
 on it. Each row is marked in its own short transaction right after it is sent. A worker killed
 between sending and marking leaves a claim that expires after `lease_seconds`; the row is then
 sent again with the same idempotency key (the e-mail Message-ID, the SMS OutId) and counted in
-`reclaims` as a possible duplicate.
+`reclaims` as a possible duplicate (only if its send had started: `sending_at` is committed just
+before each send).
 
 `send_pending(session_factory, config, limit=...)` is what a scheduler or `hezuo notify send` runs.
 """
@@ -44,7 +45,7 @@ class Counts:
     retrying: int = 0
     failed: int = 0
     dead: int = 0
-    reclaimed: int = 0  # rows whose earlier claim expired unmarked: possibly sent twice
+    reclaimed: int = 0  # rows whose earlier send started but was never marked: maybe sent twice
     by_channel: dict[str, int] = field(default_factory=dict)
 
 
@@ -100,7 +101,7 @@ def claim(
     token = secrets.token_hex(16)
     taken: list[Claimed] = []
     for row in session.scalars(query).all():
-        again = row.claim_token is not None  # an earlier claim ended without a mark
+        again = row.sending_at is not None  # a send started but its outcome was never marked
         result = session.execute(
             update(Notification)
             .where(
@@ -111,6 +112,7 @@ def claim(
             .values(
                 claim_token=token,
                 claimed_until=now + timedelta(seconds=lease_seconds),
+                sending_at=None,
                 attempts=Notification.attempts + 1,
                 reclaims=Notification.reclaims + (1 if again else 0),
             )
@@ -139,7 +141,17 @@ def _finish(session: Session, claimed: Claimed, **values: Any) -> bool:
     result = session.execute(
         update(Notification)
         .where(col(Notification.id) == claimed.id, col(Notification.claim_token) == claimed.token)
-        .values(claim_token=None, claimed_until=None, **values)
+        .values(claim_token=None, claimed_until=None, sending_at=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _start(session: Session, claimed: Claimed, at: datetime) -> bool:
+    result = session.execute(
+        update(Notification)
+        .where(col(Notification.id) == claimed.id, col(Notification.claim_token) == claimed.token)
+        .values(sending_at=at)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -251,6 +263,9 @@ def _deliver_one(
     counts: Counts,
     now: Callable[[], datetime],
 ) -> None:
+    with session_factory.begin() as session:
+        if not _start(session, claimed, now()):
+            return  # our claim expired and another worker has the row now
     try:
         senders.send(claimed)
     except PermanentFailure as error:

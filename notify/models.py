@@ -49,13 +49,17 @@ class Notification(SQLModel, table=True):
     status: str = Field(default=Status.pending.value, max_length=8)
     attempts: int = Field(default=0)
     # A crash between sending and marking leaves a claim that expires; the row is then sent again
-    # with the same idempotency key (the e-mail Message-ID, the SMS OutId) and counted here.
+    # with the same idempotency key (the e-mail Message-ID, the SMS OutId) and counted here
+    # (only when that send had started: see sending_at).
     reclaims: int = Field(default=0)
     next_attempt_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
     claim_token: str | None = Field(default=None, max_length=32)
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Set (and committed) just before a send, cleared when the outcome is marked: a row found
+    # with it set was possibly sent by a worker that died before marking it.
+    sending_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     last_error: str = Field(default="", max_length=500)
     idempotency_key: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(

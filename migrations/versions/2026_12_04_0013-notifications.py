@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("next_attempt_at", ledger.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("claim_token", sa.String(length=32), nullable=True),
         sa.Column("claimed_until", ledger.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sending_at", ledger.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.String(length=500), nullable=False),
         sa.Column("idempotency_key", sa.String(length=64), nullable=False),
         sa.Column("created_at", ledger.base.UTCDateTime(timezone=True), nullable=False),

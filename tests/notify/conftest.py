@@ -16,7 +16,11 @@ from tests.orders.stripe_harness import free_port
 
 SMS_KEY_ID = "LTAI-test-key"
 SMS_SECRET = "test-sms-secret"
-PAYEE = {"name": "松江合作社服务中心", "bank": "中国农业银行松江支行", "account": "6228 4800 1234 5678"}
+PAYEE = {
+    "name": "松江合作社服务中心",
+    "bank": "中国农业银行松江支行",
+    "account": "6228 4800 1234 5678",
+}
 
 
 @pytest.fixture

@@ -54,7 +54,9 @@ def test_a_guest_bank_transfer_order_sends_one_email_in_the_buyers_language(
     assert len(mailbox.messages) == 1
 
 
-def test_an_api_order_without_a_language_is_told_in_chinese(world, place, session, deliver, mailbox):
+def test_an_api_order_without_a_language_is_told_in_chinese(
+    world, place, session, deliver, mailbox
+):
     response = place("guest", [(world.honey, 1)])
     assert response.status_code == 201, response.text
     order = _order(session, response.json()["id"])
@@ -123,7 +125,9 @@ def test_a_settlement_tells_each_household_its_share_in_the_inbox_and_by_sms(
         assert f'<a href="/inbox" aria-current="page">{unread}</a>' in page.text
 
 
-def test_the_buyer_hears_of_each_step_once(world, place, client, as_role, session, deliver, mailbox):
+def test_the_buyer_hears_of_each_step_once(
+    world, place, client, as_role, session, deliver, mailbox
+):
     order_id = _settle_a_guest_order(world, place, client, as_role)
     deliver()
     deliver()
