@@ -63,10 +63,12 @@ def test_an_api_order_without_a_language_is_told_in_chinese(
     deliver()
     [mail] = mailbox.to("guest@example.com")
     assert mail["Content-Language"] == "zh-CN"
-    assert order.reference_code in mail["Subject"] and "订单" in mail["Subject"]
+    assert order.reference_code in mail["Subject"]
+    assert "订单" in mail["Subject"]
     text = mail.get_body(("plain",)).get_content()
     assert _money(order.total_amount, "zh_CN") in text
-    assert "收款人" in text and PAYEE["account"] in text
+    assert "收款人" in text
+    assert PAYEE["account"] in text
 
 
 def _settle_a_guest_order(world, place, client, as_role) -> int:
@@ -98,7 +100,8 @@ def test_a_settlement_tells_each_household_its_share_in_the_inbox_and_by_sms(
     session.rollback()
     share_h1 = balance(session, f"liabilities:members:{world.h1.id}:payable").amount
     share_h2 = balance(session, f"liabilities:members:{world.h2.id}:payable").amount
-    assert share_h1 > 0 and share_h2 > 0
+    assert share_h1 > 0
+    assert share_h2 > 0
 
     counts = deliver()
     assert counts.failed == counts.retrying == 0
