@@ -23,7 +23,7 @@ def _tell(factory, user_id: int, key: str, amount: int = 5712) -> int:
             audiences=[outbox.to_user(user_id)],
             payload={"amount": amount, "currency": "CNY"},
         )
-        return row.id if row.channel == "inbox" else 0
+        return (row.id or 0) if row.channel == "inbox" else 0
 
 
 @pytest.fixture
