@@ -67,6 +67,9 @@ def notification_recipients(
         return [_as_recipient(u, phone if i == 0 else None) for i, u in enumerate(members)]
     if audience.kind == "staff":
         return [_as_recipient(u) for u in _active(session, col(User.role).in_(STAFF_ROLES))]
+    if audience.kind == "coop_members":
+        members = _active(session, col(User.role) == Role.farmer, col(User.coop_id) == audience.id)
+        return [_as_recipient(u) for u in members]
     if audience.kind == "managers":
         managers = _active(
             session, col(User.role) == Role.manager, col(User.coop_id) == audience.id

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, SettingsDep
-from api.models import User
+from api.models import STAFF_ROLES, User
 from api.policies import delivery_config
 from api.settings import Settings
 from frontend.csrf import CsrfDep
@@ -43,6 +43,10 @@ KIND_NAMES: dict[str, str] = {
     Kind.refund_decided: N_("Refund"),
     Kind.payout_paid: N_("Payout paid"),
     Kind.payout_failed: N_("Payout failed"),
+    Kind.enrolment_accepted: N_("Training place confirmed"),
+    Kind.hearing_opened: N_("Share-rule hearing opened"),
+    Kind.refund_requested: N_("Refund request waiting"),
+    Kind.alert_raised: N_("Household alert raised"),
 }
 CHANNEL_NAMES = {"inbox": N_("Inbox"), "email": N_("E-mail"), "sms": N_("SMS")}
 STATUS_NAMES = {
@@ -140,7 +144,7 @@ def preferences_page(request: Request, session: SessionDep, user: WebUserDep) ->
 
 def _preferences(request: Request, session: Session, user: User, *, saved: bool) -> Response:
     by_kind: dict[str, list[inbox.Choice]] = {}
-    for choice in inbox.choices(session, user.id or 0):
+    for choice in inbox.choices(session, user.id or 0, staff=user.role in STAFF_ROLES):
         by_kind.setdefault(choice.kind, []).append(choice)
     return render(
         request,

@@ -8,12 +8,12 @@ configured zone.
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, get_currency_precision
 
 from notify.config import Payee
@@ -65,6 +65,9 @@ class Words:
     def time(self, iso: str) -> str:
         moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(self.context.timezone))
         return str(format_datetime(moment, format="medium", locale=self._locale))
+
+    def day(self, iso: str) -> str:
+        return str(format_date(date.fromisoformat(iso), format="medium", locale=self._locale))
 
     def url(self, path: str) -> str:
         return self.context.public_url.rstrip("/") + path if path else ""
@@ -167,6 +170,49 @@ def _payout_failed(_: Words, p: Mapping[str, Any]) -> Message:
     )
 
 
+def _enrolment_accepted(_: Words, p: Mapping[str, Any]) -> Message:
+    title = p.get("title_en") if _.language == "en" and p.get("title_en") else p["title_zh"]
+    return Message(
+        _("Your place in %(programme)s is confirmed", programme=title),
+        [_("Your seat is paid for; see the sessions on your trainings page.")],
+        _.url("/me/training"),
+        _("My trainings"),
+    )
+
+
+def _hearing_opened(_: Words, p: Mapping[str, Any]) -> Message:
+    return Message(
+        _("A change of the share rule is proposed"),
+        [
+            _(
+                "Comments are open until %(day)s; the vote ends on %(end)s.",
+                day=_.day(p["comment_until"]),
+                end=_.day(p["vote_until"]),
+            ),
+        ],
+        _.url(f"/hearings/{p['hearing_id']}"),
+        _("Read and comment"),
+    )
+
+
+def _refund_requested(_: Words, p: Mapping[str, Any]) -> Message:
+    return Message(
+        _("A refund request waits: order %(reference)s", reference=p["reference"]),
+        [_("%(amount)s asked.", amount=_.money(p["amount"], p["currency"]))],
+        _.url("/staff/refund-requests"),
+        _("Refund requests"),
+    )
+
+
+def _alert_raised(_: Words, p: Mapping[str, Any]) -> Message:
+    return Message(
+        _("A household needs attention: %(code)s", code=p["member_code"]),
+        [_("Monitoring raised an alert on %(day)s.", day=_.day(p["as_of"]))],
+        _.url(f"/staff/alerts/{p['alert_id']}"),
+        _("Open the alert"),
+    )
+
+
 RENDERERS: dict[str, Render] = {
     Kind.order_placed: _order_placed,
     Kind.order_paid: _order_paid,
@@ -176,6 +222,10 @@ RENDERERS: dict[str, Render] = {
     Kind.refund_decided: _refund_decided,
     Kind.payout_paid: _payout_paid,
     Kind.payout_failed: _payout_failed,
+    Kind.enrolment_accepted: _enrolment_accepted,
+    Kind.hearing_opened: _hearing_opened,
+    Kind.refund_requested: _refund_requested,
+    Kind.alert_raised: _alert_raised,
 }
 
 

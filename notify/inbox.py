@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from ledger.base import utcnow
 from notify.errors import NotificationNotFound
-from notify.kinds import Kind, can_switch_off, default_enabled
+from notify.kinds import STAFF_ONLY, Kind, can_switch_off, default_enabled
 from notify.models import Channel, Notification, NotificationPreference, Status
 
 PAGE_SIZE = 50
@@ -119,7 +119,7 @@ class Choice:
 CHOOSABLE_CHANNELS = (Channel.inbox, Channel.email, Channel.sms)
 
 
-def choices(session: Session, user_id: int) -> list[Choice]:
+def choices(session: Session, user_id: int, *, staff: bool = False) -> list[Choice]:
     stored = {
         (p.kind, p.channel): p.enabled
         for p in session.scalars(
@@ -128,6 +128,8 @@ def choices(session: Session, user_id: int) -> list[Choice]:
     }
     result = []
     for kind in Kind:
+        if kind in STAFF_ONLY and not staff:
+            continue
         for channel in CHOOSABLE_CHANNELS:
             locked = not can_switch_off(kind, channel)
             enabled = (

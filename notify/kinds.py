@@ -14,8 +14,14 @@ class Kind(StrEnum):
     refund_decided = "refund_decided"
     payout_paid = "payout_paid"
     payout_failed = "payout_failed"
+    enrolment_accepted = "enrolment_accepted"
+    hearing_opened = "hearing_opened"
+    refund_requested = "refund_requested"  # to staff
+    alert_raised = "alert_raised"  # to staff
 
 
+# Messages only staff get.
+STAFF_ONLY = frozenset({Kind.refund_requested, Kind.alert_raised})
 # Messages about the reader's own money: the inbox copy can never be switched off.
 MONEY = frozenset(
     {

@@ -45,6 +45,11 @@ def to_staff() -> Audience:
     return Audience("staff")
 
 
+def to_coop_members(coop_id: int) -> Audience:
+    """The member households' accounts of a cooperative (farmers)."""
+    return Audience("coop_members", coop_id)
+
+
 def to_guest(*, email: str | None, phone: str | None = None, language: str | None) -> Audience:
     return Audience("guest", email=email, phone=phone, language=language)
 

@@ -102,6 +102,17 @@ def shares_credited(
         )
 
 
+def refund_requested(session: Session, order: Order, *, request_id: int, amount: int) -> None:
+    """Staff: a buyer's refund request waits for a decision."""
+    outbox.record(
+        session,
+        kind=Kind.refund_requested,
+        event_key=f"refund-request:{request_id}",
+        audiences=[outbox.to_staff()],
+        payload={"reference": order.reference_code, "amount": amount, "currency": order.currency},
+    )
+
+
 def refund_decided(session: Session, order: Order, *, refund_id: int, amount: int) -> None:
     placed = _placed_notice(session, order)
     language = str(placed["language"]) if placed.get("language") else None

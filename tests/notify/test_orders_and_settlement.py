@@ -148,3 +148,26 @@ def test_the_buyer_hears_of_each_step_once(
         "order_shipped",
     ]
     assert {r.status for r in rows} == {"sent"}
+
+
+def test_a_refund_request_waits_in_every_staff_inbox(world, place, client, as_role, session):
+    staff, admin = world.user("staff"), world.user("admin")
+    placed = place("buyer", [(world.honey, 1)]).json()
+    paid = client.post(
+        f"/api/v1/orders/{placed['id']}/payments/manual",
+        json={"amount": placed["total"]["amount"], "currency": "CNY", "reference": "r"},
+        headers=as_role("staff"),
+    )
+    assert paid.status_code == 201, paid.text
+    asked = client.post(
+        f"/api/v1/orders/{placed['id']}/refund-requests",
+        json={"reason": "The jar arrived broken."},
+        headers=as_role("buyer"),
+    )
+    assert asked.status_code == 201, asked.text
+    session.rollback()
+    rows = session.scalars(
+        select(Notification).where(Notification.kind == "refund_requested")
+    ).all()
+    assert {r.user_id for r in rows if r.channel == "inbox"} == {staff.id, admin.id}
+    assert world.user("buyer").id not in {r.user_id for r in rows}
