@@ -214,3 +214,28 @@ def test_a_wrong_sms_secret_is_refused_by_the_provider_and_retried(
     [call] = sms_endpoint.calls
     assert call["PhoneNumbers"] == "13900000001"
     assert call["OutId"]  # our idempotency key travels with the SMS
+
+
+def test_two_workers_at_once_send_each_message_once(factory, session, smtp, mailbox, deliver):
+    _record_guest_batch(factory, 120)
+    mailbox.delay = 0.005
+    results = []
+
+    def work() -> None:
+        while True:
+            counts = deliver(limit=10)
+            results.append(counts)
+            if counts.claimed == 0:
+                return
+
+    workers = [threading.Thread(target=work) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+
+    assert sum(c.sent for c in results) == 120
+    received = mailbox.by_message_id()
+    assert len(received) == 120
+    assert set(received.values()) == {1}
+    assert _statuses(session) == {"sent": 120}
