@@ -6,6 +6,7 @@ from api.models import Role
 from api.wiring import connect_domains
 from catalog.models import Cooperative
 from catalog.payout_details import confirm_payout_line, fail_payout_line
+from ledger.payout_models import PayoutLine
 from notify.models import Notification
 from tests.payouts.conftest import HouseholdFactory, earn
 from tests.payouts.test_payout_batches import PAID_ON, make_batch
@@ -24,7 +25,9 @@ def test_paid_and_failed_payouts_tell_each_household_once(
     farmer = make_user(Role.farmer, household_id=with_account.id, coop_id=coop.id)
     earn(session, with_account, 8_000)
     earn(session, phone_only, 3_000)
-    lines = {line.household_id: line for line in make_batch(session, coop).lines}
+    lines: dict[int | None, PayoutLine] = {
+        line.household_id: line for line in make_batch(session, coop).lines
+    }
     for _ in range(2):  # a replayed confirmation tells no one twice
         confirm_payout_line(
             session,
