@@ -43,6 +43,7 @@ KIND_NAMES: dict[str, str] = {
     Kind.refund_decided: N_("Refund"),
     Kind.payout_paid: N_("Payout paid"),
     Kind.payout_failed: N_("Payout failed"),
+    Kind.payout_details_changed: N_("Payout details changed"),
     Kind.enrolment_accepted: N_("Training place confirmed"),
     Kind.hearing_opened: N_("Share-rule hearing opened"),
     Kind.refund_requested: N_("Refund request waiting"),

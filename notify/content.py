@@ -213,6 +213,22 @@ def _alert_raised(_: Words, p: Mapping[str, Any]) -> Message:
     )
 
 
+def _payout_details_changed(_: Words, p: Mapping[str, Any]) -> Message:
+    return Message(
+        _("Your payout details were changed"),
+        [
+            _(
+                "From %(time)s your payouts go to the account ending %(tail)s.",
+                time=_.time(p["changed_at"]),
+                tail=p["account_tail"] or "-",
+            ),
+            _("If you did not ask for this, call your cooperative at once."),
+        ],
+        _.url("/me/income"),
+        _("My income"),
+    )
+
+
 RENDERERS: dict[str, Render] = {
     Kind.order_placed: _order_placed,
     Kind.order_paid: _order_paid,
@@ -222,6 +238,7 @@ RENDERERS: dict[str, Render] = {
     Kind.refund_decided: _refund_decided,
     Kind.payout_paid: _payout_paid,
     Kind.payout_failed: _payout_failed,
+    Kind.payout_details_changed: _payout_details_changed,
     Kind.enrolment_accepted: _enrolment_accepted,
     Kind.hearing_opened: _hearing_opened,
     Kind.refund_requested: _refund_requested,

@@ -14,6 +14,7 @@ class Kind(StrEnum):
     refund_decided = "refund_decided"
     payout_paid = "payout_paid"
     payout_failed = "payout_failed"
+    payout_details_changed = "payout_details_changed"
     enrolment_accepted = "enrolment_accepted"
     hearing_opened = "hearing_opened"
     refund_requested = "refund_requested"  # to staff
@@ -31,12 +32,15 @@ MONEY = frozenset(
         Kind.refund_decided,
         Kind.payout_paid,
         Kind.payout_failed,
+        Kind.payout_details_changed,
     }
 )
 # Updates a reader may stop by e-mail with one click (the link in each such e-mail).
 UNSUBSCRIBABLE = frozenset(Kind) - MONEY
 # SMS costs money and reaches farmers without e-mail: by default only for money they receive.
-SMS_BY_DEFAULT = frozenset({Kind.share_credited, Kind.payout_paid, Kind.payout_failed})
+SMS_BY_DEFAULT = frozenset(
+    {Kind.share_credited, Kind.payout_paid, Kind.payout_failed, Kind.payout_details_changed}
+)
 
 
 def default_enabled(kind: str, channel: Channel) -> bool:
