@@ -165,6 +165,8 @@ def me(request: Request, user: WebUserDep) -> Response:
 
 @locale_router.get("/locale")
 def switch_locale(
+    request: Request,
+    session: SessionDep,
     settings: SettingsDep,
     lang: Annotated[str, Query(max_length=10)],
     next_path: Annotated[str, Query(alias="next", max_length=2000)] = "/",
@@ -175,6 +177,11 @@ def switch_locale(
             f"Unknown language {lang!r}; choose one of: {', '.join(SUPPORTED_LOCALES)}.",
             errors=[{"loc": ["query", "lang"], "msg": "unsupported language"}],
         )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    user = service.user_for_web_session(session, cookie) if cookie else None
+    if user is not None and user.language != lang:  # messages follow the language last chosen
+        user.language = lang
+        session.add(user)
     response = RedirectResponse(safe_next(next_path), status_code=303)
     response.set_cookie(
         LOCALE_COOKIE,

@@ -177,3 +177,13 @@ def test_one_click_unsubscribe_stops_that_kind_of_e_mail(
         "email",
         False,
     )
+
+
+def test_choosing_a_page_language_sets_the_language_of_messages(world, browser, factory):
+    buyer = world.user("buyer")
+    assert buyer.language is None
+    order_pages.web_sign_in(browser, buyer)
+    switched = browser.get("/locale?lang=en&next=/", follow_redirects=False)
+    assert switched.status_code == 303
+    with factory() as fresh:
+        assert fresh.get(type(buyer), buyer.id).language == "en"
