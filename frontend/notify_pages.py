@@ -23,7 +23,6 @@ from api.settings import Settings
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, SUPPORTED_LOCALES, translator
 from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, staff_only
-from ledger.errors import Invalid
 from notify import inbox
 from notify.content import Context
 from notify.content import render as render_message
@@ -60,6 +59,7 @@ MSG_SAVED = N_("Your choices are saved.")
 MSG_RETRIED = N_("Notification %(id)s will be sent again.")
 MSG_UNSUBSCRIBED = N_("You will no longer get these e-mails.")
 MSG_BAD_LINK = N_("This unsubscribe link is not valid.")
+MSG_BAD_LANGUAGE = N_("Choose a language from the list.")
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,15 @@ def preferences_page(request: Request, session: SessionDep, user: WebUserDep) ->
     return _preferences(request, session, user, saved=bool(request.query_params.get("saved")))
 
 
-def _preferences(request: Request, session: Session, user: User, *, saved: bool) -> Response:
+def _preferences(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    saved: bool = False,
+    error: str = "",
+    status_code: int = 200,
+) -> Response:
     by_kind: dict[str, list[inbox.Choice]] = {}
     for choice in inbox.choices(session, user.id or 0, staff=user.role in STAFF_ROLES):
         by_kind.setdefault(choice.kind, []).append(choice)
@@ -156,7 +164,9 @@ def _preferences(request: Request, session: Session, user: User, *, saved: bool)
             "channel_names": CHANNEL_NAMES,
             "languages": SUPPORTED_LOCALES,
             "msg": MSG_SAVED if saved else "",
+            "error": error,
         },
+        status_code=status_code,
     )
 
 
@@ -171,11 +181,8 @@ def save_preferences(
 ) -> Response:
     if user is None:
         return sign_in_redirect(request, "/me/notifications")
-    if language and language not in SUPPORTED_LOCALES:
-        raise Invalid(
-            "Choose a language from the list.",
-            errors=[{"loc": ["body", "language"], "msg": "unsupported language"}],
-        )
+    if language and language not in SUPPORTED_LOCALES:  # the form again, nothing stored
+        return _preferences(request, session, user, error=MSG_BAD_LANGUAGE, status_code=422)
     enabled = {tuple(value.split(":", 1)) for value in (on or []) if ":" in value}
     inbox.set_choices(session, user.id or 0, {(k, c) for k, c in enabled})
     if language:

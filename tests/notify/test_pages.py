@@ -141,6 +141,9 @@ def test_choices_switch_off_e_mail_but_money_messages_keep_their_inbox_copy(
         headers=HTML,
     )
     assert bad.status_code == 422
+    assert "请从列表中选择语言。" in bad.text  # in the page's language (zh-CN by default)
+    session.rollback()
+    assert session.get(type(farmer), farmer.id).language == "en"  # unchanged by the bad form
 
 
 def test_one_click_unsubscribe_stops_that_kind_of_e_mail(
