@@ -130,14 +130,26 @@ class SmtpSender:
                 pass
             self._client = None
 
-    def send(self, email: EmailMessage) -> None:
+    def _still_open(self) -> bool:
+        """A reused connection the server closed while idle is replaced before a message is sent."""
         if self._client is None:
+            return False
+        try:
+            return self._client.noop()[0] == 250
+        except (smtplib.SMTPException, OSError):
+            self._client = None
+            return False
+
+    def send(self, email: EmailMessage) -> None:
+        if not self._still_open():
             try:
                 self._client = self._connect()
             except (smtplib.SMTPException, OSError) as error:  # a server or set-up problem
                 raise TemporaryFailure(f"SMTP connect: {error!r}"[:500]) from error
+        client = self._client
+        assert client is not None
         try:
-            self._client.send_message(email)
+            client.send_message(email)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise _classified(min(codes), str(error.recipients)) from error
