@@ -9,13 +9,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_currency, get_currency_precision
 
+from core.money import format_minor
+from core.time import to_reader_zone
 from notify.config import Payee
 from notify.i18n import babel_locale, translations_for
 from notify.kinds import Kind
@@ -59,11 +58,10 @@ class Words:
         return text % values if values else text
 
     def money(self, amount: int, currency: str) -> str:
-        value = Decimal(amount).scaleb(-get_currency_precision(currency))
-        return str(format_currency(value, currency, locale=self._locale))
+        return format_minor(amount, currency, self.language)  # as on the pages
 
     def time(self, iso: str) -> str:
-        moment = datetime.fromisoformat(iso).astimezone(ZoneInfo(self.context.timezone))
+        moment = to_reader_zone(datetime.fromisoformat(iso), self.context.timezone)
         return str(format_datetime(moment, format="medium", locale=self._locale))
 
     def day(self, iso: str) -> str:

@@ -1,6 +1,6 @@
 """Notify's domain errors."""
 
-from ledger.errors import NotFound
+from core.errors import NotFound
 
 
 class NotificationNotFound(NotFound):

@@ -6,9 +6,9 @@ from api.models import Role
 from api.wiring import connect_domains
 from catalog.models import Cooperative
 from catalog.payout_details import confirm_payout_line, fail_payout_line
-from catalog.permissions import Actor
 from catalog.schemas import HouseholdUpdate
 from catalog.service import update_household
+from core.actor import Actor
 from ledger.payout_models import PayoutLine
 from notify.content import Context, render
 from notify.models import Notification
