@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import service
 from api.demo import DEMO_USERS
-from api.deps import SESSION_COOKIE, SessionDep, SettingsDep
+from api.deps import SESSION_COOKIE, SessionDep, SettingsDep, WritesDep
 from api.errors import BadCredentials, TooManyLogins
 from core.errors import Invalid
 from frontend.catalog_pages import featured_products
@@ -163,7 +163,7 @@ def me(request: Request, user: WebUserDep) -> Response:
     return render(request, "me.html", {"role_names": ROLE_NAMES})
 
 
-@locale_router.get("/locale")
+@locale_router.get("/locale", dependencies=[WritesDep])  # stores a signed-in user's language
 def switch_locale(
     request: Request,
     session: SessionDep,
