@@ -279,6 +279,9 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
         f"restored the backup of {manifest['created_at']} (revision {manifest['revision']}) "
         f"into {_safe_url(settings.database_url)}; now run `hezuo ledger verify`"
     )
+    return 0
+
+
 def _notify_send(args: argparse.Namespace, settings: Settings) -> int:
     """`notify send`: deliver due e-mail and SMS notifications (until none is due, or one batch)."""
     from api.database import create_db_engine, create_session_factory

@@ -2,7 +2,7 @@
 
 from api.settings import Settings
 from ledger.share_rules import ShareParts
-from notify.config import DeliveryConfig, Payee, SmsConfig
+from notify.config import DeliveryConfig
 from orders.config import OrderPolicy
 from training.config import TrainingConfig
 
@@ -38,31 +38,4 @@ def training_config(settings: Settings) -> TrainingConfig:
 
 def delivery_config(settings: Settings) -> DeliveryConfig:
     """What the notification delivery job needs from the HEZUO_ settings."""
-    payee = (
-        Payee(
-            name=settings.bank_payee_name,
-            bank=settings.bank_payee_bank,
-            account=settings.bank_payee_account,
-        )
-        if settings.bank_payee_name and settings.bank_payee_account
-        else None
-    )
-    return DeliveryConfig(
-        public_url=settings.public_url,
-        timezone=settings.timezone,
-        secret_key=settings.secret_key,
-        smtp_url=settings.smtp_url,
-        mail_from=settings.mail_from,
-        sms=SmsConfig(
-            provider=settings.sms_provider,
-            sign_name=settings.sms_sign_name,
-            templates=dict(settings.sms_templates),
-            access_key_id=settings.sms_access_key_id,
-            access_key_secret=settings.sms_access_key_secret,
-            endpoint=settings.sms_endpoint,
-        ),
-        payee=payee,
-        max_attempts=settings.notify_max_attempts,
-        retry_base_seconds=settings.notify_retry_base_seconds,
-        lease_seconds=settings.notify_lease_seconds,
-    )
+    return DeliveryConfig.from_settings(settings)

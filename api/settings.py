@@ -182,6 +182,7 @@ class Settings(BaseSettings):
             except ScheduleInvalid as error:
                 raise ValueError(f"HEZUO_JOB_SCHEDULES[{name!r}]: {error}") from error
         return {**DEFAULT_JOB_SCHEDULES, **schedules}
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_scheme(cls, url: str | None) -> str | None:

@@ -1,6 +1,7 @@
 """What delivery needs from the settings (api/policies.py builds it), so notify never imports api."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,31 @@ class DeliveryConfig:
     retry_max_seconds: int = 6 * 3600
     lease_seconds: int = 300
     smtp_timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls, s: Any) -> "DeliveryConfig":
+        """From the HEZUO_ settings object (api.settings.Settings), read by attribute name."""
+        payee = (
+            Payee(name=s.bank_payee_name, bank=s.bank_payee_bank, account=s.bank_payee_account)
+            if s.bank_payee_name and s.bank_payee_account
+            else None
+        )
+        return cls(
+            public_url=s.public_url,
+            timezone=s.timezone,
+            secret_key=s.secret_key,
+            smtp_url=s.smtp_url,
+            mail_from=s.mail_from,
+            sms=SmsConfig(
+                provider=s.sms_provider,
+                sign_name=s.sms_sign_name,
+                templates=dict(s.sms_templates),
+                access_key_id=s.sms_access_key_id,
+                access_key_secret=s.sms_access_key_secret,
+                endpoint=s.sms_endpoint,
+            ),
+            payee=payee,
+            max_attempts=s.notify_max_attempts,
+            retry_base_seconds=s.notify_retry_base_seconds,
+            lease_seconds=s.notify_lease_seconds,
+        )

@@ -228,13 +228,22 @@ def sms_params(claimed: Claimed, message: Message, words: Words) -> dict[str, st
 
 def send_pending(
     session_factory: sessionmaker[Session],
-    config: DeliveryConfig,
+    config: DeliveryConfig | None = None,
     *,
+    settings: Any = None,
     limit: int = 100,
     now: Callable[[], datetime] = utcnow,
     sms: SmsProvider | None = None,
 ) -> Counts:
-    """Send up to `limit` due rows; safe to run in several processes at once."""
+    """Send up to `limit` due rows; safe to run in several processes at once.
+
+    Given the HEZUO_ `settings` (as the jobs scheduler passes them) instead of a `config`, the
+    config is read from them by name (notify never imports api).
+    """
+    if config is None:
+        if settings is None:
+            raise TypeError("send_pending needs a DeliveryConfig or the settings")
+        config = DeliveryConfig.from_settings(settings)
     counts = Counts()
     with session_factory.begin() as session:
         batch = claim(
