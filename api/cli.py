@@ -282,6 +282,45 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _notify_send(args: argparse.Namespace, settings: Settings) -> int:
+    """`notify send`: deliver due e-mail and SMS notifications (until none is due, or one batch)."""
+    from api.database import create_db_engine, create_session_factory
+    from api.wiring import send_notifications
+
+    engine = create_db_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    try:
+        while True:
+            counts = send_notifications(factory, settings, limit=args.limit)
+            print(
+                f"sent {counts.sent}, retrying {counts.retrying}, failed {counts.failed}, "
+                f"dead {counts.dead}, possible duplicates {counts.reclaimed}",
+                flush=True,
+            )
+            if args.once or counts.claimed == 0 or counts.sent == 0:
+                break
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _notify_status(_args: argparse.Namespace, settings: Settings) -> int:
+    """`notify status`: the outbox by status, and sends possibly repeated after a crash."""
+    from api.database import create_db_engine, create_session_factory
+    from notify import inbox
+
+    engine = create_db_engine(settings.database_url, sqlite_immediate=False)
+    try:
+        with create_session_factory(engine)() as session:
+            summary = inbox.outbox_summary(session)
+            duplicates = inbox.possible_duplicates(session)
+    finally:
+        engine.dispose()
+    print(", ".join(f"{status} {n}" for status, n in sorted(summary.items())))
+    print(f"possible duplicates {duplicates}")
+    return 0
+
+
 def _safe_url(url: str) -> str:
     scheme, _, rest = url.partition("://")
     return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
@@ -374,6 +413,14 @@ def build_parser() -> argparse.ArgumentParser:
     run_job = jobs.add_parser("run", help="run one job now, recorded in its run history")
     run_job.add_argument("name", choices=DEFAULT_JOB_SCHEDULES)
     run_job.set_defaults(handler=_jobs_run)
+    notify = commands.add_parser("notify", help="notifications").add_subparsers(
+        dest="notify_command", required=True
+    )
+    send = notify.add_parser("send", help="send due e-mail and SMS notifications")
+    send.add_argument("--limit", type=int, default=100, help="rows per batch")
+    send.add_argument("--once", action="store_true", help="one batch only")
+    send.set_defaults(handler=_notify_send)
+    notify.add_parser("status", help="the outbox by status").set_defaults(handler=_notify_status)
     return parser
 
 

@@ -30,6 +30,8 @@ class User(SQLModel, table=True):
     coop_id: int | None = Field(default=None)
     household_id: int | None = Field(default=None)
     is_active: bool = Field(default=True)
+    # The language messages are written in ("zh-CN" or "en"); None: the site's default.
+    language: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

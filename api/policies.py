@@ -2,6 +2,7 @@
 
 from api.settings import Settings
 from ledger.share_rules import ShareParts
+from notify.config import DeliveryConfig
 from orders.config import OrderPolicy
 from training.config import TrainingConfig
 
@@ -22,6 +23,7 @@ def order_policy(settings: Settings) -> OrderPolicy:
             enterprise=rule.enterprise,
         ),
         default_fee_bearer=settings.default_fee_bearer,
+        link_secret=settings.secret_key,
     )
 
 
@@ -32,3 +34,8 @@ def training_config(settings: Settings) -> TrainingConfig:
         need_lookback_months=settings.training_need_lookback_months,
         public_min_group=settings.training_public_min_group,
     )
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    """What the notification delivery job needs from the HEZUO_ settings."""
+    return DeliveryConfig.from_settings(settings)

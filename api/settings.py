@@ -103,6 +103,21 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     # With S3: 0 streams photos through the app; N > 0 redirects to a URL signed for N seconds.
     media_signed_url_seconds: int = Field(default=0, ge=0, le=7 * 24 * 3600)
+    # Notifications (notify/): e-mail over SMTP, SMS through a provider, the bank-transfer payee.
+    smtp_url: str | None = None
+    mail_from: str = "Hezuo <noreply@localhost>"
+    sms_provider: Literal["none", "log", "aliyun"] = "none"
+    sms_sign_name: str = ""
+    sms_templates: dict[str, str] = Field(default_factory=dict)
+    sms_access_key_id: str = ""
+    sms_access_key_secret: str = ""
+    sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
+    bank_payee_name: str = ""
+    bank_payee_bank: str = ""
+    bank_payee_account: str = ""
+    notify_max_attempts: int = Field(default=8, ge=1, le=50)
+    notify_retry_base_seconds: int = Field(default=60, ge=1)
+    notify_lease_seconds: int = Field(default=300, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -167,6 +182,13 @@ class Settings(BaseSettings):
             except ScheduleInvalid as error:
                 raise ValueError(f"HEZUO_JOB_SCHEDULES[{name!r}]: {error}") from error
         return {**DEFAULT_JOB_SCHEDULES, **schedules}
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("smtp://", "smtps://")):
+            raise ValueError("HEZUO_SMTP_URL must start with smtp:// or smtps://")
+        return url or None
 
     @field_validator("timezone")
     @classmethod

@@ -7,6 +7,7 @@ import governance.models  # noqa: F401
 import ledger.bank.models  # noqa: F401
 import ledger.models  # noqa: F401
 import ledger.payout_models  # noqa: F401
+import notify.models  # noqa: F401
 import orders.models  # noqa: F401
 import orders.refund_request_models  # noqa: F401
 import training.models  # noqa: F401

@@ -1,9 +1,20 @@
 """Cross-domain steps that no domain may call itself (the import rules forbid it), joined here."""
 
-from sqlmodel import Session
+from collections.abc import Sequence
 
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session, col, select
+
+from api.models import STAFF_ROLES, Role, User
+from api.policies import delivery_config
+from api.settings import Settings
+from catalog.models import Household
+from notify import delivery, outbox
 from orders import settlement
 from training import deductions
+
+DEFAULT_LANGUAGE = "zh-CN"
 
 
 def _deduct_tuition(session: Session, settlement_entry_id: int) -> None:
@@ -20,7 +31,62 @@ def _give_back_tuition(session: Session, take_back: settlement.TakeBack) -> None
     )
 
 
+def _as_recipient(user: User, phone: str | None = None) -> outbox.Recipient:
+    return outbox.Recipient(
+        key=f"user:{user.id}",
+        user_id=user.id,
+        email=user.email,
+        phone=phone or None,
+        language=user.language or DEFAULT_LANGUAGE,
+    )
+
+
+def _active(session: Session, *conditions: ColumnElement[bool]) -> list[User]:
+    query = select(User).where(col(User.is_active), *conditions).order_by(col(User.id))
+    return list(session.scalars(query))
+
+
+def notification_recipients(
+    session: Session, audience: outbox.Audience
+) -> Sequence[outbox.Recipient]:
+    """Who an audience is: users by id, a household's members (and its phone), staff, managers."""
+    if audience.kind == "user":
+        user = session.get(User, audience.id)
+        return [_as_recipient(user)] if user is not None and user.is_active else []
+    if audience.kind == "household":
+        household = session.get(Household, audience.id)
+        phone = household.phone if household is not None else ""
+        members = _active(session, col(User.household_id) == audience.id)
+        if not members:  # no account yet: the household is reached by its phone alone
+            return (
+                [outbox.Recipient(f"phone:{phone}", None, None, phone, DEFAULT_LANGUAGE)]
+                if phone
+                else []
+            )
+        # The household's phone gets one SMS, through its first member's account.
+        return [_as_recipient(u, phone if i == 0 else None) for i, u in enumerate(members)]
+    if audience.kind == "staff":
+        return [_as_recipient(u) for u in _active(session, col(User.role).in_(STAFF_ROLES))]
+    if audience.kind == "coop_members":
+        members = _active(session, col(User.role) == Role.farmer, col(User.coop_id) == audience.id)
+        return [_as_recipient(u) for u in members]
+    if audience.kind == "managers":
+        managers = _active(
+            session, col(User.role) == Role.manager, col(User.coop_id) == audience.id
+        )
+        return [_as_recipient(u) for u in managers]
+    return []
+
+
+def send_notifications(
+    session_factory: sessionmaker[Session], settings: Settings, *, limit: int = 100
+) -> delivery.Counts:
+    """The delivery job for a scheduler or `hezuo notify send`: due e-mail and SMS rows."""
+    return delivery.send_pending(session_factory, delivery_config(settings), limit=limit)
+
+
 def connect_domains() -> None:
     """Idempotent: safe to call from the app factory, the CLI and tests."""
     settlement.on_settled(_deduct_tuition)
     settlement.on_unsettling(_give_back_tuition)
+    outbox.use_directory(notification_recipients)

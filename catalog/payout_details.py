@@ -19,6 +19,8 @@ from core.actor import Actor
 from core.errors import Conflict, NotFound
 from ledger import payouts, reports
 from ledger.payout_models import PayoutBatch, PayoutLine
+from notify import outbox
+from notify.kinds import Kind
 
 
 class HouseholdLeft(Conflict):
@@ -104,13 +106,15 @@ def confirm_payout_line(
     line = payouts.get_line(session, line_id)
     if line.status == "pending":
         _require_still_member(session, line.household_id)
-    return payouts.confirm_line(
+    paid = payouts.confirm_line(
         session,
         line_id=line_id,
         bank_reference=bank_reference,
         paid_on=paid_on,
         decided_by=decided_by,
     )
+    _tell_household(session, paid)
+    return paid
 
 
 def confirm_payout_batch(
@@ -124,12 +128,37 @@ def confirm_payout_batch(
     for line in payouts.batch_lines(session, batch_id):
         if line.status == "pending":
             _require_still_member(session, line.household_id)
-    return payouts.confirm_batch(
+    lines = payouts.confirm_batch(
         session,
         batch_id=batch_id,
         bank_reference=bank_reference,
         paid_on=paid_on,
         decided_by=decided_by,
+    )
+    for line in lines:
+        _tell_household(session, line)
+    return lines
+
+
+def fail_payout_line(
+    session: Session, *, line_id: int, reason: str, decided_by: str | None
+) -> PayoutLine:
+    line = payouts.fail_line(session, line_id=line_id, reason=reason, decided_by=decided_by)
+    _tell_household(session, line)
+    return line
+
+
+def _tell_household(session: Session, line: PayoutLine) -> None:
+    """The household hears that its payout was paid or failed (once per line and outcome)."""
+    kind = {"paid": Kind.payout_paid, "failed": Kind.payout_failed}.get(line.status)
+    if kind is None:
+        return
+    outbox.record(
+        session,
+        kind=kind,
+        event_key=f"payout-line:{line.id}:{line.status}",
+        audiences=[outbox.to_household(line.household_id)],
+        payload={"amount": line.amount, "currency": line.currency, "line_id": line.id},
     )
 
 

@@ -23,7 +23,10 @@ from catalog.schemas import (
 )
 from core.actor import Actor
 from ledger import service as ledger_service
+from ledger.base import utcnow
 from ledger.models import AccountLimit, AccountType
+from notify import outbox
+from notify.kinds import Kind
 
 
 def payable_account_key(household_id: int) -> str:
@@ -207,6 +210,7 @@ def update_household(
 ) -> Household:
     household = get_household(session, actor=actor, household_id=household_id)
     require_coop_manager(actor, household.coop_id)
+    paid_to = (household.payout_method, household.payout_account)
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is None and name not in ("payout_method",):
             continue
@@ -215,7 +219,25 @@ def update_household(
         setattr(household, name, value)
     session.add(household)
     session.flush()
+    if (household.payout_method, household.payout_account) != paid_to:
+        _tell_payout_details_changed(session, household)
     return household
+
+
+def _tell_payout_details_changed(session: Session, household: Household) -> None:
+    """The household hears at once (inbox, SMS, e-mail) that its money now goes elsewhere."""
+    changed_at = utcnow()
+    outbox.record(
+        session,
+        kind=Kind.payout_details_changed,
+        event_key=f"household:{household.id}:payout-details:{changed_at.isoformat()}",
+        audiences=[outbox.to_household(household.id or 0)],
+        payload={
+            "method": household.payout_method or "",
+            "account_tail": household.payout_account[-4:],
+            "changed_at": changed_at.isoformat(),
+        },
+    )
 
 
 def household_read(household: Household) -> HouseholdRead:

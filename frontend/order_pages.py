@@ -316,6 +316,7 @@ async def checkout_submit(
             idempotency_key=values["idempotency_key"] or None,
             policy=order_policy(settings),
             stripe_enabled=gateway is not None,
+            language=translator(request).locale,
         )
     except DomainError as error:
         session.rollback()  # nothing half stored: this answer is a page, not an exception

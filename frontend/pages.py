@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import service
 from api.demo import DEMO_USERS
-from api.deps import SESSION_COOKIE, SessionDep, SettingsDep
+from api.deps import SESSION_COOKIE, SessionDep, SettingsDep, WritesDep
 from api.errors import BadCredentials, TooManyLogins
 from core.errors import Invalid
 from frontend.catalog_pages import featured_products
@@ -163,8 +163,10 @@ def me(request: Request, user: WebUserDep) -> Response:
     return render(request, "me.html", {"role_names": ROLE_NAMES})
 
 
-@locale_router.get("/locale")
+@locale_router.get("/locale", dependencies=[WritesDep])  # stores a signed-in user's language
 def switch_locale(
+    request: Request,
+    session: SessionDep,
     settings: SettingsDep,
     lang: Annotated[str, Query(max_length=10)],
     next_path: Annotated[str, Query(alias="next", max_length=2000)] = "/",
@@ -175,6 +177,11 @@ def switch_locale(
             f"Unknown language {lang!r}; choose one of: {', '.join(SUPPORTED_LOCALES)}.",
             errors=[{"loc": ["query", "lang"], "msg": "unsupported language"}],
         )
+    cookie = request.cookies.get(SESSION_COOKIE)
+    user = service.user_for_web_session(session, cookie) if cookie else None
+    if user is not None and user.language != lang:  # messages follow the language last chosen
+        user.language = lang
+        session.add(user)
     response = RedirectResponse(safe_next(next_path), status_code=303)
     response.set_cookie(
         LOCALE_COOKIE,

@@ -157,7 +157,9 @@ def decide_line(
                 decided_by=f"user:{user.id}",
             )
         else:
-            payouts.fail_line(session, line_id=line_id, reason=reason, decided_by=f"user:{user.id}")
+            payout_details.fail_payout_line(
+                session, line_id=line_id, reason=reason, decided_by=f"user:{user.id}"
+            )
     except ValueError:
         return _back(here, error=t(MSG_PAID_ON))
     except DomainError as error:

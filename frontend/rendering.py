@@ -57,6 +57,7 @@ from core.errors import Forbidden
 from core.text import in_locale
 from frontend.csrf import csrf_token_for, set_csrf_cookie
 from frontend.i18n import Translator, translator
+from notify import inbox
 
 FRONTEND_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = FRONTEND_DIR / "templates"
@@ -91,6 +92,7 @@ def load_web_user(request: Request, session: SessionDep) -> User | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     user = user_for_web_session(session, cookie) if cookie else None
     request.state.web_user = user
+    request.state.unread_count = inbox.unread_count(session, user.id or 0) if user else 0
     return user
 
 
@@ -211,6 +213,7 @@ def page_context(request: Request, user: User | None) -> dict[str, Any]:
         "static_url": static_url,
         "current_path": request.url.path + (f"?{query}" if query else ""),
         "env": request.app.state.settings.env,
+        "unread_count": getattr(request.state, "unread_count", 0),
     }
 
 

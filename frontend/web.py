@@ -20,6 +20,7 @@ from frontend.governance_pages import install_governance_pages
 from frontend.i18n import N_
 from frontend.job_pages import install_job_pages
 from frontend.ledger_pages import install_ledger_pages
+from frontend.notify_pages import install_notify_pages
 from frontend.payout_pages import install_payout_pages
 from frontend.reconciliation_pages import install_reconciliation_pages
 from frontend.refund_request_pages import install_refund_request_pages
@@ -103,4 +104,5 @@ def install_frontend(app: FastAPI) -> None:
     training_pages.install_training_pages(app)
     install_governance_pages(app)
     install_job_pages(app)
+    install_notify_pages(app)
     app.state.render_error_page = render_error_page

@@ -31,6 +31,8 @@ from governance.errors import (
 from governance.models import Hearing, HearingComment, HearingStatus, HearingVote, VoteChoice
 from ledger.base import utcnow
 from ledger.share_rules import ShareParts, check_producers_floor
+from notify import outbox
+from notify.kinds import Kind
 from orders.config import FEE_BEARERS, OrderPolicy
 from orders.share_rules import set_share_rule
 
@@ -112,6 +114,17 @@ def propose(
     )
     session.add(hearing)
     session.flush()
+    outbox.record(
+        session,
+        kind=Kind.hearing_opened,
+        event_key=f"hearing:{hearing.id}:opened",
+        audiences=[outbox.to_coop_members(coop_id)],
+        payload={
+            "hearing_id": hearing.id,
+            "comment_until": comment_until,
+            "vote_until": vote_until,
+        },
+    )
     return hearing
 
 

@@ -36,6 +36,8 @@ from governance.models import (
     OffPlatformIncome,
 )
 from ledger.base import utcnow
+from notify import outbox
+from notify.kinds import Kind
 from training.income import add_months, per_capita, rounded, settled_income
 from training.models import Eligibility, Programme, ProgrammeCoop, ProgrammeStatus
 
@@ -284,6 +286,13 @@ def _raise(
     session.add(alert)
     session.flush()
     result.opened.append(alert.id or 0)
+    outbox.record(
+        session,
+        kind=Kind.alert_raised,
+        event_key=f"alert:{alert.id}",
+        audiences=[outbox.to_staff()],
+        payload={"alert_id": alert.id, "member_code": household.member_code, "as_of": as_of},
+    )
 
 
 # --- Alerts and case notes -------------------------------------------------------------------

@@ -12,6 +12,7 @@ from catalog import stock
 from catalog.models import Product, ProductStatus
 from core.actor import Actor
 from ledger.base import utcnow
+from orders import notices
 from orders.access import new_nonce
 from orders.config import OrderPolicy
 from orders.errors import IdempotencyKeyReused, OrderInvalid, OutOfStock, StripeDisabled
@@ -48,6 +49,7 @@ def place_order(
     idempotency_key: str | None,
     policy: OrderPolicy,
     stripe_enabled: bool,
+    language: str | None = None,
 ) -> tuple[Order, bool]:
     """The order (new, or the original for a replayed key) and whether it was created now."""
     key = check_idempotency_key(idempotency_key)
@@ -113,6 +115,7 @@ def place_order(
         )
     )
     session.flush()
+    notices.order_placed(session, order, language=language, link_secret=policy.link_secret)
     return order, True
 
 

@@ -26,6 +26,8 @@ class OrderPolicy:
     producers_floor_bp: int = 6000
     default_share_rule: ShareParts = field(default_factory=_default_rule)
     default_fee_bearer: str = "enterprise"
+    # Signs the guest's order link in the order confirmation (HEZUO_SECRET_KEY; "" = no link token).
+    link_secret: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in (

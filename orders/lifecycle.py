@@ -3,6 +3,7 @@
 from sqlmodel import Session, col, select
 
 from ledger.base import utcnow
+from orders import notices
 from orders.errors import IllegalTransition, OrderNotFound
 from orders.models import (
     LotReservation,
@@ -53,6 +54,7 @@ def transition(
     if to == S.delivered:
         order.delivered_at = now
     session.add(order)
+    notices.status_changed(session, order, to)
 
 
 def _verb(to: OrderStatus) -> str:

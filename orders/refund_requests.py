@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from core.errors import Conflict, NotFound
-from orders import refunds
+from orders import notices, refunds
 from orders.access import require_buyer, require_staff
 from orders.errors import OrderInvalid, RefundRefused
 from orders.lifecycle import get_order, lines_of, payments_of
@@ -161,6 +161,7 @@ def request_refund(
         if raced is None:
             raise
         raise _already_open(raced) from None
+    notices.refund_requested(session, order, request_id=request.id or 0, amount=asked)
     return request
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from ledger.allocation import allocate
-from orders import stock
+from orders import notices, stock
 from orders.access import require_buyer, require_staff
 from orders.checkout import check_idempotency_key
 from orders.errors import IdempotencyKeyReused, IllegalTransition, OrderInvalid, RefundRefused
@@ -192,6 +192,7 @@ def _refund(
     )
     session.add(refund)
     session.flush()
+    notices.refund_decided(session, order, refund_id=refund.id or 0, amount=amount)
     if refund.after_settlement:
         unsettle_for_refund(
             session, order=order, refund_id=refund.id or 0, per_line=per_line, actor=actor

@@ -43,6 +43,7 @@ from ledger.share_rules import (
     sale_shares,
     training_fund_key,
 )
+from orders import notices
 from orders.errors import IllegalTransition, RefundRefused
 from orders.lifecycle import lines_of, reservations_of, transition
 from orders.models import LotReservation, Order, OrderLine, OrderStatus
@@ -181,6 +182,7 @@ def settle_order(session: Session, order: Order, *, actor: str) -> None:
             created_by=actor,
             on=date.today(),
         )
+        notices.shares_credited(session, order, credits, order.settlement_entry_id)
         for hook in _after_settlement:
             hook(session, order.settlement_entry_id)
     transition(session, order, OrderStatus.settled, actor=actor)

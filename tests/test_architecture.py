@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = "core"
-DOMAINS = ("ledger", "catalog", "orders", "training", "governance")
+DOMAINS = ("ledger", "notify", "catalog", "orders", "training", "governance")
 EDGES = ("api", "frontend")
 COMPOSITION_ROOT = {"api/app.py", "api/cli.py"}
 
@@ -27,10 +27,12 @@ COMPOSITION_ROOT = {"api/app.py", "api/cli.py"}
 LAYERS: dict[str, set[str]] = {
     "core": set(),
     "ledger": {"core"},
-    "catalog": {"core", "ledger"},
-    "orders": {"core", "ledger", "catalog"},
-    "training": {"core", "ledger", "catalog"},
-    "governance": {"core", "ledger", "catalog", "orders", "training"},
+    # Notifications: domains record into its outbox; it knows people only by opaque keys.
+    "notify": {"core", "ledger"},
+    "catalog": {"core", "ledger", "notify"},
+    "orders": {"core", "ledger", "catalog", "notify"},
+    "training": {"core", "ledger", "catalog", "notify"},
+    "governance": {"core", "ledger", "catalog", "orders", "training", "notify"},
     "api": {"core", *DOMAINS},
     "frontend": {"core", "api", *DOMAINS},
 }
@@ -69,6 +71,8 @@ FACADES: dict[str, set[str]] = {
         "orders.share_rules",
     },
     "training": {"training", "training.models", "training.income"},
+    # Recording a notification (outbox, kinds) and finding an earlier one (models).
+    "notify": {"notify", "notify.outbox", "notify.kinds", "notify.models"},
     "governance": {"governance"},
 }
 WEB_FRAMEWORKS = {"fastapi", "starlette", "jinja2"}

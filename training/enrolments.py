@@ -19,6 +19,8 @@ from catalog.permissions import manages_coop
 from catalog.schemas import LocalizedName, MoneyRead
 from core.actor import Actor
 from ledger.base import utcnow
+from notify import outbox
+from notify.kinds import Kind
 from training import financing
 from training.access import actor_label, require_household, require_staff
 from training.deductions import repaid as repaid  # re-exported: callers read it here
@@ -269,6 +271,16 @@ def accept(
     enrolment.financing_entry_id = entry_id
     enrolment.accepted_at = utcnow()
     _record(session, enrolment, to=S.accepted, actor=actor)
+    outbox.record(
+        session,
+        kind=Kind.enrolment_accepted,
+        event_key=f"enrolment:{enrolment_id}:accepted",
+        audiences=[outbox.to_household(enrolment.household_id)],
+        payload={
+            "title_zh": programme.title_zh,
+            "title_en": programme.title_en,
+        },
+    )
     session.refresh(programme)
     return enrolment
 

@@ -262,7 +262,7 @@ def confirm_line(line_id: int, body: Confirm, staff: StaffDep, session: SessionD
 )
 def fail_line(line_id: int, body: Fail, staff: StaffDep, session: SessionDep) -> LineStatus:
     """The transfer failed: the money goes back to the member's payable."""
-    line = payouts.fail_line(
+    line = payout_details.fail_payout_line(
         session, line_id=line_id, reason=body.reason, decided_by=f"user:{staff.id}"
     )
     return _line_status(line)
