@@ -1,7 +1,7 @@
 """notifications: the transactional outbox (and in-app inbox), users' channel choices, users' language.
 
 Revision ID: 0013
-Revises: 0014
+Revises: 0012
 Create Date: 2026-12-04 23:30:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import ledger.base
 
 revision: str = "0013"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
