@@ -373,6 +373,7 @@ def _order_context(
         and not shipped_any
         and order.status in ("pending_payment", "paid", "partially_refunded"),
         "can_confirm": is_buyer
+        and body.payment["amount_due"]["amount"] == 0
         and (
             order.status == "shipped"
             or (
@@ -727,8 +728,28 @@ def _queue_context(
         if coop is not None
         else []
     )
+    cash = (
+        [
+            {
+                "order": order,
+                "due": due,
+                "due_major": to_major(due, order.currency),
+                "idempotency_key": uuid.uuid4().hex,
+            }
+            for order, due in fulfilment.cash_to_record(session, coop_id=coop, actor=actor_of(user))
+        ]
+        if coop is not None
+        else []
+    )
     names = {c.id: by_locale(request, c.name_zh, c.name_en) for c in coops}
-    return {"queue": queue, "coop_id": coop, "coop_names": names, "coops": coops}
+    return {
+        "queue": queue,
+        "cash": cash,
+        "coop_id": coop,
+        "coop_names": names,
+        "coops": coops,
+        "method_names": METHOD_NAMES,
+    }
 
 
 @router.get("/manage/fulfilment", response_class=HTMLResponse)
@@ -796,6 +817,45 @@ def ship_submit(
         return render(request, "orders/fulfilment.html", context, status_code=error.status_code)
     suffix = f"?coop_id={coop}" if user.role != "manager" and coop else ""
     return RedirectResponse(f"/manage/fulfilment{suffix}", status_code=303)
+
+
+@router.post("/manage/fulfilment/{order_id}/cash", response_class=HTMLResponse)
+def cash_submit(
+    order_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    amount: Annotated[str, Form(max_length=20)],
+    idempotency_key: Annotated[str, Form(min_length=1, max_length=255)],
+    reference: Annotated[str, Form(max_length=100)] = "",
+    coop_id: Annotated[int | None, Form(gt=0)] = None,
+) -> Response:
+    """The cash the courier collected on delivery, recorded by the manager (or staff)."""
+    if user is None:
+        return sign_in_redirect(request)
+    coop = _fulfilment_coop(user, coop_id)
+    order = get_order(session, order_id)
+    minor = to_minor(amount, order.currency)
+    try:
+        if minor is None:
+            raise OrderInvalid(translator(request).gettext(MSG_BAD_AMOUNT), loc=["form", "amount"])
+        payments.record_manual_payment(
+            session,
+            order_id=order_id,
+            amount=minor,
+            currency=order.currency,
+            reference=reference.strip(),
+            actor=actor_of(user),
+            idempotency_key=idempotency_key,
+        )
+    except DomainError as error:
+        session.rollback()
+        context = _queue_context(request, session, user, coop)
+        context["problem"] = problem_message(request, error)
+        return render(request, "orders/fulfilment.html", context, status_code=error.status_code)
+    suffix = f"?coop_id={coop}" if user.role != "manager" and coop else ""
+    return RedirectResponse(f"/manage/fulfilment{suffix}#cash", status_code=303)
 
 
 # Staff: confirm manual payments
