@@ -40,6 +40,7 @@ from frontend.rendering import (
 )
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
+from orders.bank_transfer import transfer_account
 from orders.errors import OrderInvalid, OrderNeedsSignIn, PaymentProviderError
 from orders.lifecycle import get_order, lines_of, payments_of
 from orders.models import Order, OrderStatus
@@ -385,6 +386,7 @@ def _order_context(
         and order.status == "pending_payment"
         and settings.stripe_enabled,
         "is_staff": actor.is_staff,
+        "transfer_to": transfer_account(session, order, marketplace=settings.bank_transfer_to),
         "refundable": refundable,
         "refundable_major": to_major(refundable, order.currency),
         "idempotency_key": uuid.uuid4().hex,

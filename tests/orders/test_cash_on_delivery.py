@@ -2,11 +2,8 @@
 ships, the manager records the courier's cash, and delivery settles it like any other order."""
 
 import re
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from catalog.models import Lot
@@ -14,24 +11,7 @@ from ledger.base import utcnow
 from orders.fulfilment import auto_deliver, expire_orders
 from orders.models import Order
 from tests.frontend.helpers import HTML
-from tests.orders.test_pages import post_form, web_sign_in
-
-
-@pytest.fixture
-def browser_for(app, world) -> Iterator[Callable[[str], TestClient]]:
-    """A signed-in page client per role (each with its own cookies)."""
-    clients: list[TestClient] = []
-
-    def make(role: str) -> TestClient:
-        client = TestClient(app, raise_server_exceptions=False)
-        client.__enter__()
-        clients.append(client)
-        web_sign_in(client, world.user(role))
-        return client
-
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+from tests.orders.test_pages import post_form
 
 
 def _order(session, order_id: int) -> Order:
