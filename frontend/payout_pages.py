@@ -24,7 +24,7 @@ from catalog.models import Cooperative, Household
 from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
-from frontend.rendering import WebUserDep, page_router, render, staff_only
+from frontend.rendering import WebUserDep, page_router, render, staff_only, to_major, to_minor
 from ledger import bank, payouts, reconciliation
 
 router = page_router()
@@ -44,6 +44,7 @@ MSG_BOOKED = N_("Booked and matched.")
 MSG_EXPLAINED = N_("Explained.")
 MSG_CLOSED = N_("%(period)s is closed.")
 MSG_CHOOSE_ITEMS = N_("Choose the items this action needs.")
+MSG_BAD_MINIMUM = N_("Enter the minimum in yuan, e.g. 10 or 10.50.")
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
@@ -82,7 +83,7 @@ def batches_page(
             "coops": coops,
             "coop_names": {c.id: c.name_zh for c in coops},
             "currency": settings.currency,
-            "default_minimum": settings.payout_minimum,
+            "default_minimum": to_major(settings.payout_minimum, settings.currency),
             "this_month": date.today().strftime("%Y-%m"),
             "msg": request.query_params.get("msg", ""),
             "error": request.query_params.get("error", ""),
@@ -99,18 +100,21 @@ def create_batch(
     settings: SettingsDep,
     coop_id: Annotated[int, Form()],
     period: Annotated[str, Form()],
-    minimum: Annotated[int | None, Form()] = None,
+    minimum: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
     assert user is not None
+    least = to_minor(minimum, settings.currency) if minimum.strip() else settings.payout_minimum
+    if least is None:
+        return _back("/staff/payouts", error=translator(request).gettext(MSG_BAD_MINIMUM))
     try:
         result = payout_details.create_coop_batch(
             session,
             coop_id=coop_id,
             period=period,
             currency=settings.currency,
-            minimum=minimum or settings.payout_minimum,
+            minimum=least,
             effective_date=date.today(),
             created_by=f"user:{user.id}",
         )

@@ -34,7 +34,6 @@ guess, because opening a second session inside a request would wait on SQLite's 
 """
 
 import hashlib
-import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
@@ -53,6 +52,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from api.deps import SESSION_COOKIE, SessionDep
 from api.models import STAFF_ROLES, User
 from api.service import user_for_web_session
+from catalog.prices import parse_major
 from core.errors import Forbidden
 from core.text import in_locale
 from frontend.csrf import csrf_token_for, set_csrf_cookie
@@ -97,17 +97,9 @@ def load_web_user(request: Request, session: SessionDep) -> User | None:
 WebUserDep = Annotated[User | None, Depends(load_web_user)]
 
 
-# An amount typed in a form: whole units with at most two decimals, e.g. "68" or "68.50".
-AMOUNT_TEXT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
-
-
 def to_minor(text: str, currency: str) -> int | None:
-    """'68.50' yuan → 6850 fen, exactly (never through a float); None when it is not an amount."""
-    text = text.strip()
-    if not AMOUNT_TEXT.fullmatch(text):
-        return None
-    value = Decimal(text).scaleb(get_currency_precision(currency))
-    return int(value) if value == value.to_integral_value() and value > 0 else None
+    """'68.50' yuan (or '¥1,280', full-width digits) → fen, exactly; None when not an amount."""
+    return parse_major(text, currency)
 
 
 def to_major(amount: int, currency: str) -> str:
