@@ -27,11 +27,14 @@ from catalog.models import Cooperative, Product, ProductStatus
 from catalog.products import stock_by_product
 from core.actor import Actor
 from core.errors import DomainError, Forbidden
+from frontend.confirmations import ConfirmedForm, confirm_page
+from frontend.confirmations import confirmed as is_confirmed
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import (
     WebUserDep,
+    money_formatter,
     page_router,
     render,
     sign_in_redirect,
@@ -44,6 +47,7 @@ from orders.bank_transfer import transfer_account
 from orders.errors import OrderInvalid, OrderNeedsSignIn, PaymentProviderError
 from orders.lifecycle import get_order, lines_of, payments_of
 from orders.models import Order, OrderStatus
+from orders.previews import cancellable, deliverable, settlement_preview
 from orders.receipts import receipt
 from orders.schemas import OrderCreate
 from orders.stripe_gateway import StripeGateway
@@ -90,6 +94,12 @@ FIELD_NAMES = {
     "note": N_("Note for the cooperative"),
     "email": N_("Email"),
     "payment_method": N_("Payment"),
+}
+SETTLEMENT_PARTS = {
+    "producers": N_("The member households who produced it"),
+    "collective_fund": N_("The cooperative's collective fund"),
+    "training_fund": N_("The cooperative's training fund"),
+    "enterprise": N_("The social enterprise's service fee"),
 }
 MSG_CART_EMPTY = N_("Your cart is empty.")
 MSG_BAD_AMOUNT = N_("Enter an amount in yuan, e.g. 68 or 68.50.")
@@ -530,9 +540,12 @@ def order_cancel(
     session: SessionDep,
     settings: SettingsDep,
     token: TokenForm = None,
+    confirmed: ConfirmedForm = "",
 ) -> Response:
     try:
-        _order, token_ok = viewable_order(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
+        if not is_confirmed(confirmed) and cancellable(session, order):
+            return _confirm_cancel(request, session, order, token)
         refunds.cancel_order(
             session,
             order_id=order_id,
@@ -554,9 +567,12 @@ def order_deliver(
     session: SessionDep,
     settings: SettingsDep,
     token: TokenForm = None,
+    confirmed: ConfirmedForm = "",
 ) -> Response:
     try:
-        _order, token_ok = viewable_order(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
+        if not is_confirmed(confirmed) and deliverable(session, order):
+            return _confirm_delivery(request, session, order, token)
         fulfilment.deliver(session, order_id=order_id, actor=actor_of(user), token_ok=token_ok)
     except DomainError as error:
         return _after_action(request, session, settings, order_id, token, error)
@@ -575,6 +591,7 @@ def order_refund(
     idempotency_key: Annotated[str, Form(min_length=1, max_length=255)],
     reason: Annotated[str, Form(max_length=500)] = "",
     reference: Annotated[str, Form(max_length=100)] = "",
+    confirmed: ConfirmedForm = "",
 ) -> Response:
     """Staff refund (full or partial, spread over the lines) from the order page."""
     if user is None:
@@ -592,6 +609,19 @@ def order_refund(
             problem=translator(request).gettext(MSG_BAD_AMOUNT),
             status_code=422,
         )
+    if not is_confirmed(confirmed) and minor <= refunds.refundable(payments_of(session, order_id)):
+        return _confirm_refund(
+            request,
+            session,
+            order,
+            amount=minor,
+            fields={
+                "amount": amount,
+                "idempotency_key": idempotency_key,
+                "reason": reason,
+                "reference": reference,
+            },
+        )
     try:
         refunds.refund_order(
             session,
@@ -608,6 +638,111 @@ def order_refund(
     except DomainError as error:
         return _after_action(request, session, settings, order_id, None, error)
     return _back_to_order(order_id, None)
+
+
+# Confirmation steps: what the irreversible action does with the money, before it is done
+
+
+def _confirm_delivery(
+    request: Request, session: Session, order: Order, token: str | None
+) -> Response:
+    gettext = translator(request).gettext
+    money = money_formatter(translator(request))
+    preview = settlement_preview(session, order)
+    consequences = [
+        gettext("You confirm that the goods of order %(number)s arrived.", number=order.id),
+        gettext(
+            "The %(total)s held for this order is then shared out at once:",
+            total=money(preview.total, order.currency),
+        ),
+    ]
+    for part, label in SETTLEMENT_PARTS.items():
+        if preview.parts[part]:
+            consequences.append(f"· {gettext(label)}: {money(preview.parts[part], order.currency)}")
+    consequences.append(
+        gettext("After that, a refund needs staff to take the shares back. Check the goods first.")
+    )
+    return confirm_page(
+        request,
+        title=gettext("I received the goods"),
+        consequences=consequences,
+        action=f"/orders/{order.id}/deliver",
+        fields={"token": token},
+        button=gettext("Yes, I received them: share out the money"),
+        back=_order_url(order, token=token),
+    )
+
+
+def _confirm_cancel(
+    request: Request, session: Session, order: Order, token: str | None
+) -> Response:
+    gettext = translator(request).gettext
+    money = money_formatter(translator(request))
+    back_amount = refunds.refundable(payments_of(session, order.id or 0))
+    consequences = [
+        gettext("Order %(number)s is cancelled and its goods go back on sale.", number=order.id)
+    ]
+    if back_amount:
+        consequences.append(
+            gettext(
+                "The %(amount)s you paid is refunded: a card payment goes back to the card; "
+                "for a bank transfer, staff send the money back to you.",
+                amount=money(back_amount, order.currency),
+            )
+        )
+    else:
+        consequences.append(gettext("Nothing has been paid, so no money moves."))
+    return confirm_page(
+        request,
+        title=gettext("Cancel the order"),
+        consequences=consequences,
+        action=f"/orders/{order.id}/cancel",
+        fields={"token": token},
+        button=gettext("Yes, cancel the order"),
+        back=_order_url(order, token=token),
+    )
+
+
+def _confirm_refund(
+    request: Request,
+    session: Session,
+    order: Order,
+    *,
+    amount: int,
+    fields: dict[str, str | None],
+) -> Response:
+    gettext = translator(request).gettext
+    money = money_formatter(translator(request))
+    still = refunds.refundable(payments_of(session, order.id or 0))
+    consequences = [
+        gettext(
+            "%(amount)s of order %(number)s goes back to the buyer (%(left)s can still be "
+            "refunded).",
+            amount=money(amount, order.currency),
+            number=order.id,
+            left=money(still, order.currency),
+        ),
+        gettext(
+            "A card payment is refunded through the card provider; for a bank transfer or cash, "
+            "send the money yourself and give its bank reference."
+        ),
+    ]
+    if order.settlement_entry_id is not None:
+        consequences.append(
+            gettext(
+                "The order is already settled: the households', funds' and enterprise's shares "
+                "are taken back in proportion."
+            )
+        )
+    return confirm_page(
+        request,
+        title=gettext("Refund"),
+        consequences=consequences,
+        action=f"/orders/{order.id}/refund",
+        fields=fields,
+        button=gettext("Yes, refund %(amount)s", amount=money(amount, order.currency)),
+        back=f"/orders/{order.id}",
+    )
 
 
 # Card payment (only when Stripe is configured)
