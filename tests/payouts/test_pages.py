@@ -84,7 +84,7 @@ def test_staff_create_a_batch_and_mark_a_line_paid_from_the_page(
         headers=HTML,
     )
     assert "B1" in done.text
-    assert "paid" in done.text
+    assert "已付款" in done.text  # the line's status as a word, not the code
     assert f"打款明细 {line_form} 已确认到账。" in done.text  # the notice, in the reader's language
 
 
