@@ -60,7 +60,8 @@ def _page(request: Request, template: str, context: dict[str, Any]) -> HTMLRespo
 
 
 def chart(report: dict[str, Any]) -> dict[str, Any]:
-    """Bars of the split, as numbers for an inline SVG (width in per-mille of the largest)."""
+    """Bars of the split, as numbers for an inline SVG 360 units wide (a phone's width, so its
+    13-unit labels stay about 12 px): each part's label above its bar, the amount after it."""
     parts = report["sales"]["parts"]
     largest = max([abs(v) for v in parts.values()] + [1])
     bars = []
@@ -69,12 +70,12 @@ def chart(report: dict[str, Any]) -> dict[str, Any]:
             {
                 "key": key,
                 "amount": amount,
-                "y": 10 + index * 34,
-                "width": max(0, round(600 * abs(amount) / largest)),
+                "y": 4 + index * 46,
+                "width": max(0, round(220 * abs(amount) / largest)),
                 "colour": PART_COLOURS.get(key, "#444"),
             }
         )
-    return {"bars": bars, "height": 20 + len(bars) * 34}
+    return {"bars": bars, "height": 8 + len(bars) * 46}
 
 
 # --- Disclosures -----------------------------------------------------------------------------

@@ -422,7 +422,8 @@ def income_chart(months: list[tuple[str, int]], currency: str, last: int = 12) -
                 height=height,
             )
         )
-    width = gap + max(1, len(shown)) * (bar_width + gap)
+    # Always room for `last` months: one month is one bar, not a bar as wide as the phone.
+    width = gap + max(last, len(shown)) * (bar_width + gap)
     return Chart(width, plot_height + 40, bar_width, bars, currency, maximum)
 
 
