@@ -3,7 +3,7 @@
 outcome report lists the enrolment."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from playwright.sync_api import Browser, ViewportSize, expect
