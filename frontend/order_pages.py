@@ -41,6 +41,7 @@ from frontend.rendering import (
     to_major,
     to_minor,
 )
+from governance import feedback
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
 from orders.bank_transfer import transfer_account
@@ -397,6 +398,7 @@ def _order_context(
         and settings.stripe_enabled,
         "is_staff": actor.is_staff,
         "transfer_to": transfer_account(session, order, marketplace=settings.bank_transfer_to),
+        "rateable": feedback.rateable_line_ids(session, order, actor.user_id),
         "refundable": refundable,
         "refundable_major": to_major(refundable, order.currency),
         "idempotency_key": uuid.uuid4().hex,
@@ -470,6 +472,20 @@ def _order_page(
     context = _order_context(request, session, settings, order, token_ok=token_ok)
     context["problem"] = problem
     return render(request, "orders/order.html", context, status_code=status_code)
+
+
+def order_page_with_problem(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    order_id: int,
+    problem: str,
+    status_code: int,
+) -> Response:
+    """The (signed-in reader's) order page again, leading with a refusal."""
+    return _order_page(
+        request, session, settings, order_id, None, problem=problem, status_code=status_code
+    )
 
 
 TokenQuery = Annotated[str | None, Query(max_length=100)]
