@@ -5,7 +5,9 @@ Labels go through gettext (`_()` in the templates, `N_()` tables here); stored b
 through `T(value)` / `by_locale` (core/text.py).
 """
 
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -259,6 +261,27 @@ def staff_alerts(
         {
             "alerts": [monitoring.alert_read(session, a, full=False) for a in found],
             "status": status,
+            "ran": None,
+        },
+    )
+
+
+@router.post("/staff/alerts/run", response_class=HTMLResponse)
+def staff_run_monitoring(
+    request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep
+) -> Response:
+    """Recompute every household's income against the line now (the API's monitoring run)."""
+    actor = _staff(user)
+    today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    result = monitoring.run_monitor(session, as_of=today)
+    found = monitoring.list_alerts(session, actor=actor, status="open")
+    return _page(
+        request,
+        "governance/alerts.html",
+        {
+            "alerts": [monitoring.alert_read(session, a, full=False) for a in found],
+            "status": "open",
+            "ran": result,
         },
     )
 
