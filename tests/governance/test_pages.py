@@ -79,7 +79,7 @@ def test_the_staff_pages_are_for_staff_only(client, world, session, role, expect
         assert 'href="/staff/alerts"' in dashboard
         assert 'href="/staff/payments"' in dashboard
         # every tile leads to the page where the work is done, and each of those pages opens
-        for link in re.findall(r'<li class="tile"><a href="([^"]+)"', dashboard):
+        for link in re.findall(r'<li class="tile[^"]*"><a href="([^"]+)"', dashboard):
             assert client.get(link, headers=HTML).status_code == 200, link
         assert 'href="/staff/refund-requests"' in dashboard
 
@@ -322,3 +322,15 @@ def test_staff_run_the_monitoring_from_the_alerts_page(client, world, session):
     assert 'href="/staff/alerts/1"' in ran.text
     again = client.post("/staff/alerts/run", data={"csrf_token": token}, headers=HTML)
     assert again.text.count('href="/staff/alerts/') == ran.text.count('href="/staff/alerts/')
+
+
+def test_the_staff_dashboard_maps_every_staff_page_and_each_opens(client, world, session):
+    _web_login(client, world.user("staff"))
+    dashboard = client.get("/staff", headers=HTML).text
+    work = dashboard[dashboard.index('class="work-map"') :]
+    links = re.findall(r'<a href="(/[^"]+)"', work)
+    for expected in ("/staff/ledger", "/staff/reports", "/staff/coops", "/staff/payouts"):
+        assert expected in links
+    for link in links:
+        assert client.get(link, headers=HTML).status_code == 200, link
+    assert "工作台" in dashboard
