@@ -15,11 +15,13 @@ from sqlmodel import Session
 
 from api.deps import SessionDep, actor_of
 from api.models import User
-from catalog.models import Cooperative
+from catalog.models import Cooperative, Product
+from catalog.permissions import manages_coop
 from core.actor import Actor
 from core.errors import DomainError, Unauthorized
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, by_locale, translator
+from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from governance import dashboard, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden, GovernanceNotFound
@@ -217,15 +219,66 @@ def hearing_vote(
 # --- Reviews ---------------------------------------------------------------------------------
 
 
+def _reviews(
+    request: Request,
+    session: Session,
+    user: User | None,
+    product_id: int,
+    *,
+    problem: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    product = session.get(Product, product_id)
+    may_hide = product is not None and manages_coop(actor_of(user), product.coop_id)
+    return render(
+        request,
+        "governance/reviews.html",
+        {
+            **_helpers(request),
+            "ratings": feedback.product_ratings(session, product_id),
+            "product_id": product_id,
+            "may_hide": may_hide,
+            "problem": problem,
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/products/{product_id}/reviews", response_class=HTMLResponse)
 def product_reviews(
     product_id: int, request: Request, user: WebUserDep, session: SessionDep
 ) -> Response:
-    return _page(
-        request,
-        "governance/reviews.html",
-        {"ratings": feedback.product_ratings(session, product_id), "product_id": product_id},
-    )
+    return _reviews(request, session, user, product_id)
+
+
+@router.post("/products/{product_id}/reviews/{rating_id}/hide", response_class=HTMLResponse)
+def hide_review(
+    product_id: int,
+    rating_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The cooperative's manager or staff hide a comment (the API's rules), saying why."""
+    if user is None:
+        raise Unauthorized("Sign in first.")
+    try:
+        feedback.hide_comment(session, actor=actor_of(user), rating_id=rating_id, reason=reason)
+    except DomainError as error:
+        if isinstance(error, GovernanceForbidden):
+            raise
+        session.rollback()
+        return _reviews(
+            request,
+            session,
+            user,
+            product_id,
+            problem=problem_message(request, error),
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/products/{product_id}/reviews", status_code=303)
 
 
 # --- Staff -----------------------------------------------------------------------------------

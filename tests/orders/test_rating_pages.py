@@ -60,9 +60,45 @@ def test_nobody_else_rates_the_buyers_order(world, client, place, as_role, brows
     from orders.lifecycle import lines_of
 
     line_id = lines_of(session, order_id)[0].id
+    session.rollback()
     action = f"/orders/{order_id}/lines/{line_id}/rating"
     for role, status in (("other_buyer", 403), ("manager_a", 403), ("staff", 403)):
         other = browser_for(role)
         refused = post_form(other, action, {"stars": "1"}, page="/products")
         assert refused.status_code == status, role
     assert _ratings(session) == []
+
+
+def test_the_cooperatives_manager_hides_a_comment_saying_why(
+    world, client, place, as_role, browser_for, session
+):
+    order_id = _delivered_order(client, place, as_role, world)
+    client.post(f"/api/v1/orders/{order_id}/deliver", headers=as_role("buyer"))
+    session.rollback()
+    from orders.lifecycle import lines_of
+
+    line_id = lines_of(session, order_id)[0].id
+    session.rollback()  # end the read: the session writes users after the app wrote
+    rated = client.post(
+        f"/api/v1/orders/{order_id}/lines/{line_id}/rating",
+        json={"stars": 1, "comment": "广告 加微信"},
+        headers=as_role("buyer"),
+    )
+    assert rated.status_code == 201, rated.text
+    rating_id = rated.json()["id"]
+    reviews = f"/products/{world.honey.id}/reviews"
+    action = f"{reviews}/{rating_id}/hide"
+    for role in ("manager_b", "buyer"):
+        other = browser_for(role)
+        assert "hide-comment" not in other.get(reviews, headers=HTML).text
+        refused = post_form(other, action, {"reason": "x"}, page=reviews)
+        assert refused.status_code == 403, role
+    manager = browser_for("manager_a")
+    assert "hide-comment" in manager.get(reviews, headers=HTML).text
+    blank = post_form(manager, action, {"reason": " "}, page=reviews)
+    assert blank.status_code == 422
+    done = post_form(manager, action, {"reason": "广告"}, page=reviews)
+    assert done.status_code == 303
+    public = client.get(reviews, headers=HTML).text
+    assert "加微信" not in public
+    assert "广告" in public
