@@ -7,8 +7,9 @@ from sqlmodel import Session
 
 from catalog.errors import CatalogInvalid
 from catalog.models import Cooperative
-from catalog.permissions import Actor, require_staff
+from catalog.permissions import require_staff
 from catalog.service import get_coop
+from core.actor import Actor
 
 # Digits in groups, as banks print them: "6228 4800 1234 5678 901" or "6228-4800-…".
 ACCOUNT_NUMBER = re.compile(r"^[0-9][0-9 -]{5,48}[0-9]$")

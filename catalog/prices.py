@@ -6,21 +6,13 @@ live: above an absolute ceiling per unit, or far from what the cooperative alrea
 same kind of product in the same unit.
 """
 
-import re
 import statistics
-import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal
 
-from babel.numbers import get_currency_precision
 from sqlmodel import Session, col, select
 
 from catalog.models import Product
-
-# Whole units with at most two decimals, after the symbols, spaces and group commas are gone.
-_AMOUNT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")  # 1,280.50: commas only between thousands
-_NOISE = re.compile(r"\s|^(cny|rmb)|(cny|rmb)$|^[¥￥]|元$|块$|[¥￥]$", re.IGNORECASE)
+from core.money import InvalidAmount, parse_money
 
 # ¥10,000 per unit: nothing a cooperative sells by the 斤, box or bottle costs more.
 CEILING_MINOR = 1_000_000
@@ -29,20 +21,13 @@ FAR_FACTOR = 5
 
 
 def parse_major(text: str, currency: str) -> int | None:
-    """'¥1,280.50' (full-width digits too) → 128050 minor units; None unless a positive amount."""
-    cleaned = unicodedata.normalize("NFKC", text).strip()
-    cleaned = cleaned.replace("。", ".")
-    previous = None
-    while previous != cleaned:
-        previous, cleaned = cleaned, _NOISE.sub("", cleaned)
-    if "," in cleaned:
-        if not _GROUPED.fullmatch(cleaned):
-            return None
-        cleaned = cleaned.replace(",", "")
-    if not _AMOUNT.fullmatch(cleaned):
+    """'¥1,280.50' (full-width digits too) → 128050 minor units; None unless a positive amount.
+    The reading itself is core.money's (one parser for every typed amount)."""
+    try:
+        amount = parse_money(text, currency).amount
+    except InvalidAmount:
         return None
-    value = Decimal(cleaned).scaleb(get_currency_precision(currency))
-    return int(value) if value == value.to_integral_value() and value > 0 else None
+    return amount if amount > 0 else None
 
 
 @dataclass(frozen=True)

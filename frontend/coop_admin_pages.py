@@ -10,11 +10,11 @@ from api.deps import SessionDep, SettingsDep, actor_of
 from catalog.bank_accounts import set_coop_bank_account
 from catalog.models import Cooperative
 from catalog.service import get_coop
+from core.errors import DomainError
 from frontend.csrf import CsrfDep
 from frontend.i18n import by_locale
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render, staff_only
-from ledger.errors import DomainError
 
 router = page_router()
 REFUSAL = "Only staff may change a cooperative's bank account."

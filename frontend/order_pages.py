@@ -42,6 +42,7 @@ from frontend.rendering import (
     to_minor,
 )
 from governance import feedback
+from governance.errors import GovernanceForbidden
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
 from orders.bank_transfer import transfer_account
@@ -759,6 +760,50 @@ def _confirm_refund(
         button=gettext("Yes, refund %(amount)s", amount=money(amount, order.currency)),
         back=f"/orders/{order.id}",
     )
+
+
+# A buyer rates what they bought, once it has arrived (the API's rules: only the order's own
+# buyer, a delivered order, each line once, 1 to 5 stars).
+
+MSG_STARS = N_("Choose from 1 to 5 stars.")
+
+
+@router.post("/orders/{order_id}/lines/{line_id}/rating")
+def rate_submit(
+    order_id: int,
+    line_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    stars: Annotated[str, Form(max_length=2)] = "",
+    comment: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request, f"/orders/{order_id}")
+    if user.role != "buyer":
+        raise GovernanceForbidden("Only buyers rate what they bought.")
+    try:
+        if not stars.isdigit() or not 1 <= int(stars) <= 5:
+            problem = translator(request).gettext(MSG_STARS)
+            return order_page_with_problem(request, session, settings, order_id, problem, 422)
+        feedback.rate_line(
+            session,
+            actor=actor_of(user),
+            order_id=order_id,
+            line_id=line_id,
+            stars=int(stars),
+            comment=comment,
+        )
+    except DomainError as error:
+        if isinstance(error, GovernanceForbidden):
+            raise
+        session.rollback()
+        return order_page_with_problem(
+            request, session, settings, order_id, problem_message(request, error), error.status_code
+        )
+    return RedirectResponse(f"/orders/{order_id}#rate", status_code=303)
 
 
 # Card payment (only when Stripe is configured)

@@ -22,7 +22,6 @@ from frontend.i18n import N_
 from frontend.job_pages import install_job_pages
 from frontend.ledger_pages import install_ledger_pages
 from frontend.payout_pages import install_payout_pages
-from frontend.rating_pages import install_rating_pages
 from frontend.refund_request_pages import install_refund_request_pages
 from frontend.rendering import STATIC_DIR, STATIC_PREFIX, render
 
@@ -104,5 +103,4 @@ def install_frontend(app: FastAPI) -> None:
     install_governance_pages(app)
     install_job_pages(app)
     install_coop_admin_pages(app)
-    install_rating_pages(app)
     app.state.render_error_page = render_error_page
