@@ -3,7 +3,7 @@
 Existing cooperatives get empty values (they use the marketplace's account from the settings).
 
 Revision ID: 0016
-Revises: 0009
+Revises: 0014
 Create Date: 2026-12-04 23:40:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
