@@ -8,6 +8,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 import api.tables  # noqa: F401  (registers every table)
 from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
+from api.docs import install_api_docs
 from api.jobs.scheduler import build_scheduler
 from api.logs import configure_logging
 from api.media import media_store
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Cooperative marketplace and double-entry ledger",
         lifespan=lifespan,
+        docs_url=None,  # served by install_api_docs from our own files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.order_policy = order_policy(settings)  # a bad orders setting fails at start
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.media_store = media_store(settings)
     install_problem_handlers(app)
+    install_api_docs(app)
     app.add_middleware(WriteIntentMiddleware)
     app.add_middleware(RequestIdMiddleware)
     # HTML, CSS and JSON compressed for slow phones (images and small answers are left alone).

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from catalog.bank_accounts import BankAccount
+
 DEVELOPMENT_SECRET = "dev-insecure-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
 # Payment methods Hezuo can offer through Stripe (Stripe's payment_method_types values).
@@ -103,7 +105,8 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     # With S3: 0 streams photos through the app; N > 0 redirects to a URL signed for N seconds.
     media_signed_url_seconds: int = Field(default=0, ge=0, le=7 * 24 * 3600)
-    # Notifications (notify/): e-mail over SMTP, SMS through a provider, the bank-transfer payee.
+    # Notifications (notify/): e-mail over SMTP, SMS through a provider (the payee in bank-transfer
+    # e-mails is HEZUO_BANK_TRANSFER_*, below).
     smtp_url: str | None = None
     mail_from: str = "Hezuo <noreply@localhost>"
     sms_provider: Literal["none", "log", "aliyun"] = "none"
@@ -112,12 +115,13 @@ class Settings(BaseSettings):
     sms_access_key_id: str = ""
     sms_access_key_secret: str = ""
     sms_endpoint: str = "https://dysmsapi.aliyuncs.com"
-    bank_payee_name: str = ""
-    bank_payee_bank: str = ""
-    bank_payee_account: str = ""
     notify_max_attempts: int = Field(default=8, ge=1, le=50)
     notify_retry_base_seconds: int = Field(default=60, ge=1)
     notify_lease_seconds: int = Field(default=300, ge=1)
+    # Where buyers send a bank transfer (a cooperative's own account, set by staff, wins).
+    bank_transfer_payee: str = Field(default="", max_length=100)
+    bank_transfer_bank: str = Field(default="", max_length=100)
+    bank_transfer_account: str = Field(default="", max_length=50)
 
     @field_validator("database_url")
     @classmethod
@@ -225,6 +229,17 @@ class Settings(BaseSettings):
         if self.jobs_in_process is not None:
             return self.jobs_in_process
         return self.is_sqlite and self.env != "test"
+
+    @property
+    def bank_transfer_to(self) -> BankAccount | None:
+        """The marketplace's account for bank transfers, when configured."""
+        if not (self.bank_transfer_payee and self.bank_transfer_account):
+            return None
+        return BankAccount(
+            payee=self.bank_transfer_payee,
+            bank=self.bank_transfer_bank,
+            account=self.bank_transfer_account,
+        )
 
     @property
     def stripe_enabled(self) -> bool:

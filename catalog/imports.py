@@ -9,6 +9,7 @@ import csv
 import io
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
@@ -18,6 +19,7 @@ from sqlmodel import Session, col
 
 from catalog.errors import RowErrors
 from catalog.models import Brand, Household
+from catalog.prices import parse_major, price_doubt
 from catalog.products import create_lot, create_product
 from catalog.schemas import ImportResult, LotCreate, ProductCreate
 from catalog.service import require_coop_manager_of
@@ -27,34 +29,74 @@ from core.errors import DomainError
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 
-COLUMNS: dict[str, str] = {
-    "name_zh": "产品名称（中文），必填 / product name in Chinese, required",
-    "name_en": "product name in English",
-    "description_zh": "描述（中文）",
-    "description_en": "description in English",
-    "category": "honey, tea, rice, grain, mushrooms, fruit, vegetables, nuts, oil, eggs, meat, handicraft, other",
-    "unit": "kg, jin (斤 = 500 g), box, bottle, piece",
-    "price_amount": "price in minor units (fen): 68.00 yuan = 6800",
-    "currency": "ISO 4217 code, e.g. CNY",
-    "status": "draft or active",
-    "member_code": "the household that owns the product, e.g. SJ-0001 (empty: the cooperative)",
-    "brand": "brand name (Chinese) of this cooperative, optional",
-    "lot_code": "traceability code of the lot, optional (generated when empty)",
-    "harvested_on": "harvest or production date YYYY-MM-DD (empty: no lot on this row)",
-    "lot_quantity": "units in the lot, a whole number",
-    "expires_on": "best-before date YYYY-MM-DD, optional",
-    "contributions": "who supplied the lot: SJ-0001:30; SJ-0002:20 (empty: the member_code household, all of it)",
+# column code → (the template's Chinese header, what to write in it, in Chinese and English)
+COLUMNS: dict[str, tuple[str, str]] = {
+    "name_zh": ("产品名称", "产品名称（中文），必填 / product name in Chinese, required"),
+    "name_en": ("英文名称", "英文名称，可不填 / product name in English, optional"),
+    "description_zh": ("描述", "描述（中文） / description in Chinese"),
+    "description_en": ("英文描述", "英文描述 / description in English"),
+    "category": (
+        "类别",
+        "蜂蜜 茶叶 大米 杂粮 菌菇 水果 蔬菜 坚果 食用油 禽蛋 肉类 手工艺品 其他 / "
+        "honey, tea, rice, grain, mushrooms, fruit, vegetables, nuts, oil, eggs, meat, "
+        "handicraft, other",
+    ),
+    "unit": ("单位", "公斤 斤 盒 瓶 件 / kg, jin (500 g), box, bottle, piece"),
+    "price": (
+        "单价（元）",
+        "每个单位的价格，单位是元：68 或 ¥68.50 / price per unit in yuan: 68 or ¥68.50",
+    ),
+    "currency": ("币种", "可不填，默认 CNY / ISO 4217 code, CNY when empty"),
+    "status": ("状态", "草稿 或 上架 / draft or active (draft when empty)"),
+    "member_code": (
+        "社员编号",
+        "产品所属农户，如 SJ-0001（不填：合作社） / the household that owns the product "
+        "(empty: the cooperative)",
+    ),
+    "brand": ("品牌", "本合作社的品牌名称，可不填 / brand name (Chinese), optional"),
+    "lot_code": ("批次编号", "溯源批次编号，可不填（自动生成） / lot code, optional"),
+    "harvested_on": (
+        "采收日期",
+        "YYYY-MM-DD（不填：本行没有批次） / harvest date (empty: no lot on this row)",
+    ),
+    "lot_quantity": ("批次数量", "批次的单位数，整数 / units in the lot, a whole number"),
+    "expires_on": ("保质期至", "YYYY-MM-DD，可不填 / best-before date, optional"),
+    "contributions": (
+        "供货农户",
+        "SJ-0001:30; SJ-0002:20（不填：社员编号那一户全部） / who supplied the lot "
+        "(empty: the member_code household, all of it)",
+    ),
 }
+REQUIRED = ("name_zh", "category", "unit", "price")
+# Chinese words a manager may type for the codes.
+CATEGORY_WORDS = {
+    "蜂蜜": "honey",
+    "茶叶": "tea",
+    "茶": "tea",
+    "大米": "rice",
+    "杂粮": "grain",
+    "菌菇": "mushrooms",
+    "水果": "fruit",
+    "蔬菜": "vegetables",
+    "坚果": "nuts",
+    "食用油": "oil",
+    "禽蛋": "eggs",
+    "肉类": "meat",
+    "手工艺品": "handicraft",
+    "其他": "other",
+}
+UNIT_WORDS = {"公斤": "kg", "千克": "kg", "斤": "jin", "盒": "box", "瓶": "bottle", "件": "piece"}
+STATUS_WORDS = {"草稿": "draft", "上架": "active", "在售": "active"}
 EXAMPLE = {
     "name_zh": "松江土蜂蜜",
     "name_en": "Songjiang wild honey",
     "description_zh": "山里的百花蜜",
     "description_en": "Wildflower honey from the hills",
-    "category": "honey",
-    "unit": "bottle",
-    "price_amount": "6800",
+    "category": "蜂蜜",
+    "unit": "瓶",
+    "price": "68.00",
     "currency": "CNY",
-    "status": "draft",
+    "status": "草稿",
     "member_code": "",
     "brand": "",
     "lot_code": "",
@@ -70,11 +112,16 @@ def too_large_message() -> str:
     return f"The spreadsheet must be at most {MAX_IMPORT_BYTES // 1024 // 1024} MB."
 
 
+def header_of(column: str) -> str:
+    """The template's header cell: Chinese first, the column code after a slash."""
+    return f"{COLUMNS[column][0]} / {column}"
+
+
 def template_csv() -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
-    writer.writeheader()
-    writer.writerow(EXAMPLE)
+    writer = csv.writer(out)
+    writer.writerow([header_of(c) for c in COLUMNS])
+    writer.writerow([EXAMPLE[c] for c in COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
 
 
@@ -83,15 +130,27 @@ def template_xlsx() -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "products"
-    sheet.append(list(COLUMNS))
+    sheet.append([header_of(c) for c in COLUMNS])
     sheet.append([EXAMPLE[c] for c in COLUMNS])
     help_sheet = book.create_sheet("help")
-    help_sheet.append(["column", "meaning"])
-    for column, meaning in COLUMNS.items():
-        help_sheet.append([column, meaning])
+    help_sheet.append(["列 / column", "填写说明 / meaning"])
+    for column, (_label, meaning) in COLUMNS.items():
+        help_sheet.append([header_of(column), meaning])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def column_of(header: str) -> str:
+    """'单价（元） / price', '单价（元）' or 'price' → 'price'; anything else as it is."""
+    text = header.strip()
+    code = text.rsplit("/", 1)[-1].strip()
+    if code in COLUMNS or code == "price_amount":
+        return code
+    for column, (label, _meaning) in COLUMNS.items():
+        if text == label:
+            return column
+    return text
 
 
 # Reading
@@ -119,9 +178,14 @@ def read_rows(data: bytes, filename: str) -> list[dict[str, str]]:
         raise RowErrors(
             [{"loc": ["file"], "row": None, "column": None, "msg": "Save the CSV as UTF-8."}]
         ) from None
-    reader = csv.DictReader(io.StringIO(text))
-    _check_header(reader.fieldnames or [])
-    return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+    reader = csv.reader(io.StringIO(text))
+    header = [column_of(cell) for cell in next(reader, [])]
+    _check_header(header)
+    rows = []
+    for cells in reader:
+        if any(cell.strip() for cell in cells):
+            rows.append(dict(zip(header, (cell.strip() for cell in cells), strict=False)))
+    return rows
 
 
 def _read_xlsx(data: bytes) -> list[dict[str, str]]:
@@ -133,7 +197,7 @@ def _read_xlsx(data: bytes) -> list[dict[str, str]]:
         ) from None
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
-    header = [_cell(v) for v in next(rows, ())]
+    header = [column_of(_cell(v)) for v in next(rows, ())]
     _check_header(header)
     found = []
     for values in rows:
@@ -145,21 +209,21 @@ def _read_xlsx(data: bytes) -> list[dict[str, str]]:
 
 
 def _check_header(header: Sequence[str]) -> None:
-    missing = [
-        c for c in ("name_zh", "category", "unit", "price_amount", "currency") if c not in header
-    ]
-    if missing:
+    if "price_amount" in header:
+        # The old template took fen: 25 meant ¥0.25. Refuse it rather than guess.
         raise RowErrors(
             [
-                {
-                    "loc": ["row", 1, c],
-                    "row": 1,
-                    "column": c,
-                    "msg": "column missing from the header",
-                }
-                for c in missing
+                _error(
+                    1,
+                    "price_amount",
+                    "price_amount (in fen) is no longer read: download the new template and "
+                    "give prices in yuan in the column 单价（元） / price",
+                )
             ]
         )
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise RowErrors([_error(1, c, "column missing from the header") for c in missing])
 
 
 # Validating and importing
@@ -177,6 +241,10 @@ def _pydantic_errors(
         field = str(item["loc"][0]) if item["loc"] else ""
         found.append(_error(row, columns.get(field, field), item["msg"]))
     return found
+
+
+def _word(text: str, words: dict[str, str]) -> str:
+    return words.get(text.strip(), text.strip().lower())
 
 
 def _int_or_text(text: str) -> int | str:
@@ -219,25 +287,29 @@ def _validate_row(
         brand = brands.get(row["brand"])
         if brand is None:
             errors.append(_error(row_number, "brand", "no brand of this cooperative has this name"))
+    currency = (row.get("currency") or "CNY").upper()
+    price = parse_major(row.get("price", ""), currency) if len(currency) == 3 else None
+    if price is None:
+        errors.append(
+            _error(row_number, "price", "enter the price per unit in yuan, e.g. 68 or ¥68.50")
+        )
+        price = 1  # keeps the other columns checked; the row is refused above
     product_fields = {
         "coop_id": coop_id,
         "household_id": household.id if household else None,
         "brand_id": brand.id if brand else None,
         "name": {"zh": row.get("name_zh", ""), "en": row.get("name_en", "")},
         "description": {"zh": row.get("description_zh", ""), "en": row.get("description_en", "")},
-        "category": row.get("category", ""),
-        "unit": row.get("unit", ""),
-        "price": {
-            "amount": _int_or_text(row.get("price_amount", "")),
-            "currency": row.get("currency", ""),
-        },
-        "status": row.get("status") or "draft",
+        "category": _word(row.get("category", ""), CATEGORY_WORDS),
+        "unit": _word(row.get("unit", ""), UNIT_WORDS),
+        "price": {"amount": price, "currency": currency},
+        "status": _word(row.get("status") or "draft", STATUS_WORDS),
     }
     product: ProductCreate | None = None
     try:
         product = ProductCreate.model_validate(product_fields)
     except ValidationError as error:
-        names = {"name": "name_zh", "description": "description_zh", "price": "price_amount"}
+        names = {"name": "name_zh", "description": "description_zh", "price": "price"}
         errors.extend(_pydantic_errors(row_number, error, names))
     lot: LotCreate | None = None
     if any(row.get(c) for c in LOT_COLUMNS):
@@ -259,8 +331,16 @@ def _validate_row(
 
 
 def import_file(
-    session: Session, *, actor: Actor, coop_id: int, data: bytes, filename: str
+    session: Session,
+    *,
+    actor: Actor,
+    coop_id: int,
+    data: bytes,
+    filename: str,
+    confirm_prices: bool = False,
 ) -> ImportResult:
+    """All rows or none. A doubtful price (`catalog.prices.price_doubt`) is a row error unless
+    the manager confirmed the file's prices (`confirm_prices`)."""
     require_coop_manager_of(session, actor, coop_id)
     rows = read_rows(data, filename)
     if not rows:
@@ -280,6 +360,8 @@ def import_file(
         product, lot, row_errors = _validate_row(index + 2, row, coop_id, households, brands)
         errors.extend(row_errors)
         validated.append((index + 2, product, lot))
+    if not errors and not confirm_prices:
+        errors = _doubtful_prices(session, coop_id, validated)
     if errors:
         raise RowErrors(errors)
     product_ids: list[int] = []
@@ -299,6 +381,38 @@ def import_file(
     if errors:
         raise RowErrors(errors)
     return ImportResult(products=len(product_ids), lots=lots, product_ids=product_ids)
+
+
+DOUBTS = {
+    "too_large": "more than ¥10,000 per unit",
+    "far_above": "far above this cooperative's usual price for this kind of product",
+    "far_below": "far below this cooperative's usual price for this kind of product",
+}
+
+
+def _doubtful_prices(
+    session: Session, coop_id: int, rows: list[tuple[int, ProductCreate | None, LotCreate | None]]
+) -> list[dict[str, Any]]:
+    found = []
+    for row_number, product, _lot in rows:
+        assert product is not None
+        doubt = price_doubt(
+            session,
+            coop_id=coop_id,
+            category=product.category,
+            unit=product.unit,
+            amount=product.price.amount,
+        )
+        if doubt is not None:
+            found.append(
+                _error(
+                    row_number,
+                    "price",
+                    f"{Decimal(product.price.amount).scaleb(-2)} yuan is {DOUBTS[doubt.kind]}: check that "
+                    "it is in yuan, or confirm the prices and import again",
+                )
+            )
+    return found
 
 
 def _column_of(error: DomainError, default: str) -> str:

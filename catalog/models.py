@@ -83,6 +83,10 @@ class Cooperative(SQLModel, table=True):
     story_en: str = Field(default="", sa_column=Column(Text(), nullable=False, default=""))
     contact: str = Field(default="", max_length=200)
     logo_path: str | None = Field(default=None, max_length=300)
+    # A cooperative that receives bank transfers directly (else the marketplace's account).
+    bank_payee: str = Field(default="", max_length=100)
+    bank_name: str = Field(default="", max_length=100)
+    bank_account: str = Field(default="", max_length=50)
     created_at: datetime = Field(
         default_factory=_created, sa_column=Column(UTCDateTime(), nullable=False)
     )

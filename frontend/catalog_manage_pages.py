@@ -198,10 +198,12 @@ async def import_spreadsheet(
     declared = request.headers.get("content-length", "")
     problem = ""
     data, filename = b"", ""
+    confirm_prices = False
     if declared.isdigit() and int(declared) > imports.MAX_IMPORT_BYTES + MULTIPART_OVERHEAD:
         problem = imports.too_large_message()
     else:
-        form = await request.form(max_files=1, max_fields=4)
+        form = await request.form(max_files=1, max_fields=5)
+        confirm_prices = form.get("confirm_prices") == "yes"
         upload = form.get("file")
         if isinstance(upload, UploadFile) and upload.filename:
             data = await upload.read(imports.MAX_IMPORT_BYTES + 1)
@@ -215,7 +217,13 @@ async def import_spreadsheet(
     actor = actor_of(user)
     try:
         result = await run_in_threadpool(
-            imports.import_file, session, actor=actor, coop_id=coop.id, data=data, filename=filename
+            imports.import_file,
+            session,
+            actor=actor,
+            coop_id=coop.id,
+            data=data,
+            filename=filename,
+            confirm_prices=confirm_prices,
         )
     except RowErrors as error:
         session.rollback()  # nothing of the file is kept

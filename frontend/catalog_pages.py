@@ -5,10 +5,8 @@ Labels go through gettext (`_()` in the templates, `N_()` tables here); stored b
 (names, stories) through `T(value)` (see frontend/rendering.py and core/text.py).
 """
 
-import re
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
@@ -24,14 +22,16 @@ from api.policies import order_policy
 from catalog import photos, products, provenance, service
 from catalog.models import Category, CertificationKind, ProductStatus, Unit
 from catalog.permissions import may_edit_product
+from catalog.prices import parse_major, price_doubt
 from catalog.schemas import LotCreate, ProductCreate
 from catalog.search import ProductQuery, search_products
 from core.actor import Actor
 from core.errors import DomainError, Forbidden, Unauthorized
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
+from frontend.price_checks import doubt_message
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render
+from frontend.rendering import WebUserDep, money_formatter, page_router, render
 from governance import feedback
 from orders import share_rules
 
@@ -69,7 +69,6 @@ PRODUCT_STATUS_NAMES = {
     "active": N_("Active"),
     "archived": N_("Archived"),
 }
-PRICE_PATTERN = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 
 
 def named(request: Request, table: dict[str, str]) -> Callable[[str], str]:
@@ -238,12 +237,22 @@ def _require_farmer(user: User | None) -> Actor:
 
 
 def _sell_form(
-    request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200
+    request: Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+    *,
+    confirm: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     return _page(
         request,
         "catalog/sell.html",
-        {"values": values, "errors": errors, "today": date.today().isoformat()},
+        {
+            "values": values,
+            "errors": errors,
+            "today": date.today().isoformat(),
+            "confirm": confirm,
+        },
         status_code,
     )
 
@@ -253,21 +262,13 @@ def sell_form(request: Request, user: WebUserDep) -> Response:
     if user is None:
         return RedirectResponse("/login?next=/sell", status_code=303)
     _require_farmer(user)
-    return _sell_form(
-        request, {"category": "honey", "unit": "kg", "harvested_on": date.today().isoformat()}, {}
-    )
+    # No category or unit chosen in advance: walnuts must not go live as honey by default.
+    return _sell_form(request, {"harvested_on": date.today().isoformat()}, {})
 
 
 def price_in_fen(text: str) -> int | None:
-    """'68' or '68.5' yuan → 6800 / 6850 fen; None when it is not a positive amount."""
-    cleaned = text.strip().replace("¥", "").replace("元", "").replace(",", "")
-    if not PRICE_PATTERN.fullmatch(cleaned):
-        return None
-    try:
-        fen = int(Decimal(cleaned) * 100)
-    except InvalidOperation:
-        return None
-    return fen if fen > 0 else None
+    """'68', '68.5', '¥1,280' or full-width digits, in yuan → fen; None unless a positive amount."""
+    return parse_major(text, "CNY")
 
 
 def _form_values(form: FormData) -> dict[str, str]:
@@ -349,6 +350,11 @@ async def sell_submit(
         errors["price"] = translator(request).gettext(N_("Enter a price in yuan, e.g. 68 or 68.50"))
     if not values["quantity"].isdigit() or int(values["quantity"]) <= 0:
         errors["quantity"] = translator(request).gettext(N_("Enter a whole number"))
+    gettext = translator(request).gettext
+    if values["category"] not in CATEGORY_NAMES:
+        errors["category"] = gettext("Choose what kind of product this is.")
+    if values["unit"] not in UNIT_NAMES:
+        errors["unit"] = gettext("Choose the unit it is sold by.")
     upload = form.get("photo")
     photo: bytes | None = None
     if isinstance(upload, UploadFile) and upload.filename:
@@ -356,6 +362,25 @@ async def sell_submit(
     if errors:
         return _sell_form(request, values, errors, 422)
     assert fen is not None
+    doubt = price_doubt(
+        session,
+        coop_id=actor.coop_id or 0,
+        category=values["category"],
+        unit=values["unit"],
+        amount=fen,
+    )
+    if doubt is not None and str(form.get("price_confirmed") or "") != str(fen):
+        unit = gettext(UNIT_NAMES[values["unit"]])
+        confirm = {
+            "message": doubt_message(
+                request, doubt, amount=fen, currency=settings.currency, unit=unit
+            ),
+            "fen": fen,
+            "price": money_formatter(translator(request))(fen, settings.currency),
+            "unit": unit,
+            "had_photo": photo is not None,
+        }
+        return _sell_form(request, values, {}, 200, confirm=confirm)
     try:
         product_id = await run_in_threadpool(
             _create_listing,

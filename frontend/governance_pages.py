@@ -5,7 +5,9 @@ Labels go through gettext (`_()` in the templates, `N_()` tables here); stored b
 through `T(value)` / `by_locale` (core/text.py).
 """
 
+from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -13,11 +15,13 @@ from sqlmodel import Session
 
 from api.deps import SessionDep, actor_of
 from api.models import User
-from catalog.models import Cooperative
+from catalog.models import Cooperative, Product
+from catalog.permissions import manages_coop
 from core.actor import Actor
 from core.errors import DomainError, Unauthorized
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, by_locale, translator
+from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from governance import dashboard, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden, GovernanceNotFound
@@ -60,7 +64,8 @@ def _page(request: Request, template: str, context: dict[str, Any]) -> HTMLRespo
 
 
 def chart(report: dict[str, Any]) -> dict[str, Any]:
-    """Bars of the split, as numbers for an inline SVG (width in per-mille of the largest)."""
+    """Bars of the split, as numbers for an inline SVG 360 units wide (a phone's width, so its
+    13-unit labels stay about 12 px): each part's label above its bar, the amount after it."""
     parts = report["sales"]["parts"]
     largest = max([abs(v) for v in parts.values()] + [1])
     bars = []
@@ -69,12 +74,12 @@ def chart(report: dict[str, Any]) -> dict[str, Any]:
             {
                 "key": key,
                 "amount": amount,
-                "y": 10 + index * 34,
-                "width": max(0, round(600 * abs(amount) / largest)),
+                "y": 4 + index * 46,
+                "width": max(0, round(220 * abs(amount) / largest)),
                 "colour": PART_COLOURS.get(key, "#444"),
             }
         )
-    return {"bars": bars, "height": 20 + len(bars) * 34}
+    return {"bars": bars, "height": 8 + len(bars) * 46}
 
 
 # --- Disclosures -----------------------------------------------------------------------------
@@ -214,15 +219,66 @@ def hearing_vote(
 # --- Reviews ---------------------------------------------------------------------------------
 
 
+def _reviews(
+    request: Request,
+    session: Session,
+    user: User | None,
+    product_id: int,
+    *,
+    problem: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    product = session.get(Product, product_id)
+    may_hide = product is not None and manages_coop(actor_of(user), product.coop_id)
+    return render(
+        request,
+        "governance/reviews.html",
+        {
+            **_helpers(request),
+            "ratings": feedback.product_ratings(session, product_id),
+            "product_id": product_id,
+            "may_hide": may_hide,
+            "problem": problem,
+        },
+        status_code=status_code,
+    )
+
+
 @router.get("/products/{product_id}/reviews", response_class=HTMLResponse)
 def product_reviews(
     product_id: int, request: Request, user: WebUserDep, session: SessionDep
 ) -> Response:
-    return _page(
-        request,
-        "governance/reviews.html",
-        {"ratings": feedback.product_ratings(session, product_id), "product_id": product_id},
-    )
+    return _reviews(request, session, user, product_id)
+
+
+@router.post("/products/{product_id}/reviews/{rating_id}/hide", response_class=HTMLResponse)
+def hide_review(
+    product_id: int,
+    rating_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The cooperative's manager or staff hide a comment (the API's rules), saying why."""
+    if user is None:
+        raise Unauthorized("Sign in first.")
+    try:
+        feedback.hide_comment(session, actor=actor_of(user), rating_id=rating_id, reason=reason)
+    except DomainError as error:
+        if isinstance(error, GovernanceForbidden):
+            raise
+        session.rollback()
+        return _reviews(
+            request,
+            session,
+            user,
+            product_id,
+            problem=problem_message(request, error),
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/products/{product_id}/reviews", status_code=303)
 
 
 # --- Staff -----------------------------------------------------------------------------------
@@ -258,6 +314,27 @@ def staff_alerts(
         {
             "alerts": [monitoring.alert_read(session, a, full=False) for a in found],
             "status": status,
+            "ran": None,
+        },
+    )
+
+
+@router.post("/staff/alerts/run", response_class=HTMLResponse)
+def staff_run_monitoring(
+    request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep
+) -> Response:
+    """Recompute every household's income against the line now (the API's monitoring run)."""
+    actor = _staff(user)
+    today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
+    result = monitoring.run_monitor(session, as_of=today)
+    found = monitoring.list_alerts(session, actor=actor, status="open")
+    return _page(
+        request,
+        "governance/alerts.html",
+        {
+            "alerts": [monitoring.alert_read(session, a, full=False) for a in found],
+            "status": "open",
+            "ran": result,
         },
     )
 

@@ -27,22 +27,29 @@ from catalog.models import Cooperative, Product, ProductStatus
 from catalog.products import stock_by_product
 from core.actor import Actor
 from core.errors import DomainError, Forbidden
+from frontend.confirmations import ConfirmedForm, confirm_page
+from frontend.confirmations import confirmed as is_confirmed
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import (
     WebUserDep,
+    money_formatter,
     page_router,
     render,
     sign_in_redirect,
     to_major,
     to_minor,
 )
+from governance import feedback
+from governance.errors import GovernanceForbidden
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
+from orders.bank_transfer import transfer_account
 from orders.errors import OrderInvalid, OrderNeedsSignIn, PaymentProviderError
 from orders.lifecycle import get_order, lines_of, payments_of
 from orders.models import Order, OrderStatus
+from orders.previews import cancellable, deliverable, settlement_preview
 from orders.receipts import receipt
 from orders.schemas import OrderCreate
 from orders.stripe_gateway import StripeGateway
@@ -89,6 +96,12 @@ FIELD_NAMES = {
     "note": N_("Note for the cooperative"),
     "email": N_("Email"),
     "payment_method": N_("Payment"),
+}
+SETTLEMENT_PARTS = {
+    "producers": N_("The member households who produced it"),
+    "collective_fund": N_("The cooperative's collective fund"),
+    "training_fund": N_("The cooperative's training fund"),
+    "enterprise": N_("The social enterprise's service fee"),
 }
 MSG_CART_EMPTY = N_("Your cart is empty.")
 MSG_BAD_AMOUNT = N_("Enter an amount in yuan, e.g. 68 or 68.50.")
@@ -374,6 +387,7 @@ def _order_context(
         and not shipped_any
         and order.status in ("pending_payment", "paid", "partially_refunded"),
         "can_confirm": is_buyer
+        and body.payment["amount_due"]["amount"] == 0
         and (
             order.status == "shipped"
             or (
@@ -385,6 +399,8 @@ def _order_context(
         and order.status == "pending_payment"
         and settings.stripe_enabled,
         "is_staff": actor.is_staff,
+        "transfer_to": transfer_account(session, order, marketplace=settings.bank_transfer_to),
+        "rateable": feedback.rateable_line_ids(session, order, actor.user_id),
         "refundable": refundable,
         "refundable_major": to_major(refundable, order.currency),
         "idempotency_key": uuid.uuid4().hex,
@@ -460,6 +476,20 @@ def _order_page(
     return render(request, "orders/order.html", context, status_code=status_code)
 
 
+def order_page_with_problem(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    order_id: int,
+    problem: str,
+    status_code: int,
+) -> Response:
+    """The (signed-in reader's) order page again, leading with a refusal."""
+    return _order_page(
+        request, session, settings, order_id, None, problem=problem, status_code=status_code
+    )
+
+
 TokenQuery = Annotated[str | None, Query(max_length=100)]
 TokenForm = Annotated[str | None, Form(max_length=100)]
 
@@ -528,9 +558,12 @@ def order_cancel(
     session: SessionDep,
     settings: SettingsDep,
     token: TokenForm = None,
+    confirmed: ConfirmedForm = "",
 ) -> Response:
     try:
-        _order, token_ok = viewable_order(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
+        if not is_confirmed(confirmed) and cancellable(session, order):
+            return _confirm_cancel(request, session, order, token)
         refunds.cancel_order(
             session,
             order_id=order_id,
@@ -552,9 +585,12 @@ def order_deliver(
     session: SessionDep,
     settings: SettingsDep,
     token: TokenForm = None,
+    confirmed: ConfirmedForm = "",
 ) -> Response:
     try:
-        _order, token_ok = viewable_order(request, session, settings, order_id, token)
+        order, token_ok = viewable_order(request, session, settings, order_id, token)
+        if not is_confirmed(confirmed) and deliverable(session, order):
+            return _confirm_delivery(request, session, order, token)
         fulfilment.deliver(session, order_id=order_id, actor=actor_of(user), token_ok=token_ok)
     except DomainError as error:
         return _after_action(request, session, settings, order_id, token, error)
@@ -573,6 +609,7 @@ def order_refund(
     idempotency_key: Annotated[str, Form(min_length=1, max_length=255)],
     reason: Annotated[str, Form(max_length=500)] = "",
     reference: Annotated[str, Form(max_length=100)] = "",
+    confirmed: ConfirmedForm = "",
 ) -> Response:
     """Staff refund (full or partial, spread over the lines) from the order page."""
     if user is None:
@@ -590,6 +627,19 @@ def order_refund(
             problem=translator(request).gettext(MSG_BAD_AMOUNT),
             status_code=422,
         )
+    if not is_confirmed(confirmed) and minor <= refunds.refundable(payments_of(session, order_id)):
+        return _confirm_refund(
+            request,
+            session,
+            order,
+            amount=minor,
+            fields={
+                "amount": amount,
+                "idempotency_key": idempotency_key,
+                "reason": reason,
+                "reference": reference,
+            },
+        )
     try:
         refunds.refund_order(
             session,
@@ -606,6 +656,155 @@ def order_refund(
     except DomainError as error:
         return _after_action(request, session, settings, order_id, None, error)
     return _back_to_order(order_id, None)
+
+
+# Confirmation steps: what the irreversible action does with the money, before it is done
+
+
+def _confirm_delivery(
+    request: Request, session: Session, order: Order, token: str | None
+) -> Response:
+    gettext = translator(request).gettext
+    money = money_formatter(translator(request))
+    preview = settlement_preview(session, order)
+    consequences = [
+        gettext("You confirm that the goods of order %(number)s arrived.", number=order.id),
+        gettext(
+            "The %(total)s held for this order is then shared out at once:",
+            total=money(preview.total, order.currency),
+        ),
+    ]
+    for part, label in SETTLEMENT_PARTS.items():
+        if preview.parts[part]:
+            consequences.append(f"· {gettext(label)}: {money(preview.parts[part], order.currency)}")
+    consequences.append(
+        gettext("After that, a refund needs staff to take the shares back. Check the goods first.")
+    )
+    return confirm_page(
+        request,
+        title=gettext("I received the goods"),
+        consequences=consequences,
+        action=f"/orders/{order.id}/deliver",
+        fields={"token": token},
+        button=gettext("Yes, I received them: share out the money"),
+        back=_order_url(order, token=token),
+    )
+
+
+def _confirm_cancel(
+    request: Request, session: Session, order: Order, token: str | None
+) -> Response:
+    gettext = translator(request).gettext
+    money = money_formatter(translator(request))
+    back_amount = refunds.refundable(payments_of(session, order.id or 0))
+    consequences = [
+        gettext("Order %(number)s is cancelled and its goods go back on sale.", number=order.id)
+    ]
+    if back_amount:
+        consequences.append(
+            gettext(
+                "The %(amount)s you paid is refunded: a card payment goes back to the card; "
+                "for a bank transfer, staff send the money back to you.",
+                amount=money(back_amount, order.currency),
+            )
+        )
+    else:
+        consequences.append(gettext("Nothing has been paid, so no money moves."))
+    return confirm_page(
+        request,
+        title=gettext("Cancel the order"),
+        consequences=consequences,
+        action=f"/orders/{order.id}/cancel",
+        fields={"token": token},
+        button=gettext("Yes, cancel the order"),
+        back=_order_url(order, token=token),
+    )
+
+
+def _confirm_refund(
+    request: Request,
+    session: Session,
+    order: Order,
+    *,
+    amount: int,
+    fields: dict[str, str | None],
+) -> Response:
+    gettext = translator(request).gettext
+    money = money_formatter(translator(request))
+    still = refunds.refundable(payments_of(session, order.id or 0))
+    consequences = [
+        gettext(
+            "%(amount)s of order %(number)s goes back to the buyer (%(left)s can still be "
+            "refunded).",
+            amount=money(amount, order.currency),
+            number=order.id,
+            left=money(still, order.currency),
+        ),
+        gettext(
+            "A card payment is refunded through the card provider; for a bank transfer or cash, "
+            "send the money yourself and give its bank reference."
+        ),
+    ]
+    if order.settlement_entry_id is not None:
+        consequences.append(
+            gettext(
+                "The order is already settled: the households', funds' and enterprise's shares "
+                "are taken back in proportion."
+            )
+        )
+    return confirm_page(
+        request,
+        title=gettext("Refund"),
+        consequences=consequences,
+        action=f"/orders/{order.id}/refund",
+        fields=fields,
+        button=gettext("Yes, refund %(amount)s", amount=money(amount, order.currency)),
+        back=f"/orders/{order.id}",
+    )
+
+
+# A buyer rates what they bought, once it has arrived (the API's rules: only the order's own
+# buyer, a delivered order, each line once, 1 to 5 stars).
+
+MSG_STARS = N_("Choose from 1 to 5 stars.")
+
+
+@router.post("/orders/{order_id}/lines/{line_id}/rating")
+def rate_submit(
+    order_id: int,
+    line_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    stars: Annotated[str, Form(max_length=2)] = "",
+    comment: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request, f"/orders/{order_id}")
+    if user.role != "buyer":
+        raise GovernanceForbidden("Only buyers rate what they bought.")
+    try:
+        if not stars.isdigit() or not 1 <= int(stars) <= 5:
+            problem = translator(request).gettext(MSG_STARS)
+            return order_page_with_problem(request, session, settings, order_id, problem, 422)
+        feedback.rate_line(
+            session,
+            actor=actor_of(user),
+            order_id=order_id,
+            line_id=line_id,
+            stars=int(stars),
+            comment=comment,
+        )
+    except DomainError as error:
+        if isinstance(error, GovernanceForbidden):
+            raise
+        session.rollback()
+        return order_page_with_problem(
+            request, session, settings, order_id, problem_message(request, error), error.status_code
+        )
+    return RedirectResponse(f"/orders/{order_id}#rate", status_code=303)
 
 
 # Card payment (only when Stripe is configured)
@@ -728,8 +927,28 @@ def _queue_context(
         if coop is not None
         else []
     )
+    cash = (
+        [
+            {
+                "order": order,
+                "due": due,
+                "due_major": to_major(due, order.currency),
+                "idempotency_key": uuid.uuid4().hex,
+            }
+            for order, due in fulfilment.cash_to_record(session, coop_id=coop, actor=actor_of(user))
+        ]
+        if coop is not None
+        else []
+    )
     names = {c.id: by_locale(request, c.name_zh, c.name_en) for c in coops}
-    return {"queue": queue, "coop_id": coop, "coop_names": names, "coops": coops}
+    return {
+        "queue": queue,
+        "cash": cash,
+        "coop_id": coop,
+        "coop_names": names,
+        "coops": coops,
+        "method_names": METHOD_NAMES,
+    }
 
 
 @router.get("/manage/fulfilment", response_class=HTMLResponse)
@@ -797,6 +1016,45 @@ def ship_submit(
         return render(request, "orders/fulfilment.html", context, status_code=error.status_code)
     suffix = f"?coop_id={coop}" if user.role != "manager" and coop else ""
     return RedirectResponse(f"/manage/fulfilment{suffix}", status_code=303)
+
+
+@router.post("/manage/fulfilment/{order_id}/cash", response_class=HTMLResponse)
+def cash_submit(
+    order_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    amount: Annotated[str, Form(max_length=20)],
+    idempotency_key: Annotated[str, Form(min_length=1, max_length=255)],
+    reference: Annotated[str, Form(max_length=100)] = "",
+    coop_id: Annotated[int | None, Form(gt=0)] = None,
+) -> Response:
+    """The cash the courier collected on delivery, recorded by the manager (or staff)."""
+    if user is None:
+        return sign_in_redirect(request)
+    coop = _fulfilment_coop(user, coop_id)
+    order = get_order(session, order_id)
+    minor = to_minor(amount, order.currency)
+    try:
+        if minor is None:
+            raise OrderInvalid(translator(request).gettext(MSG_BAD_AMOUNT), loc=["form", "amount"])
+        payments.record_manual_payment(
+            session,
+            order_id=order_id,
+            amount=minor,
+            currency=order.currency,
+            reference=reference.strip(),
+            actor=actor_of(user),
+            idempotency_key=idempotency_key,
+        )
+    except DomainError as error:
+        session.rollback()
+        context = _queue_context(request, session, user, coop)
+        context["problem"] = problem_message(request, error)
+        return render(request, "orders/fulfilment.html", context, status_code=error.status_code)
+    suffix = f"?coop_id={coop}" if user.role != "manager" and coop else ""
+    return RedirectResponse(f"/manage/fulfilment{suffix}#cash", status_code=303)
 
 
 # Staff: confirm manual payments

@@ -24,7 +24,7 @@ from catalog.models import Cooperative, Household
 from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
-from frontend.rendering import WebUserDep, page_router, render, staff_only
+from frontend.rendering import WebUserDep, page_router, render, staff_only, to_major, to_minor
 from ledger import payouts
 
 router = page_router()
@@ -33,6 +33,7 @@ router = page_router()
 MSG_PAID_ON = N_("Paid on: write the date as YYYY-MM-DD.")
 MSG_LINE_CONFIRMED = N_("Payout line %(line)s is confirmed as paid.")
 MSG_LINE_FAILED = N_("Payout line %(line)s is marked as failed; its money is owed again.")
+MSG_BAD_MINIMUM = N_("Enter the minimum in yuan, e.g. 10 or 10.50.")
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
@@ -71,7 +72,7 @@ def batches_page(
             "coops": coops,
             "coop_names": {c.id: c.name_zh for c in coops},
             "currency": settings.currency,
-            "default_minimum": settings.payout_minimum,
+            "default_minimum": to_major(settings.payout_minimum, settings.currency),
             "this_month": date.today().strftime("%Y-%m"),
             "msg": request.query_params.get("msg", ""),
             "error": request.query_params.get("error", ""),
@@ -88,18 +89,21 @@ def create_batch(
     settings: SettingsDep,
     coop_id: Annotated[int, Form()],
     period: Annotated[str, Form()],
-    minimum: Annotated[int | None, Form()] = None,
+    minimum: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
     assert user is not None
+    least = to_minor(minimum, settings.currency) if minimum.strip() else settings.payout_minimum
+    if least is None:
+        return _back("/staff/payouts", error=translator(request).gettext(MSG_BAD_MINIMUM))
     try:
         result = payout_details.create_coop_batch(
             session,
             coop_id=coop_id,
             period=period,
             currency=settings.currency,
-            minimum=minimum or settings.payout_minimum,
+            minimum=least,
             effective_date=date.today(),
             created_by=f"user:{user.id}",
         )
@@ -239,7 +243,8 @@ def income_chart(months: list[tuple[str, int]], currency: str, last: int = 12) -
                 height=height,
             )
         )
-    width = gap + max(1, len(shown)) * (bar_width + gap)
+    # Always room for `last` months: one month is one bar, not a bar as wide as the phone.
+    width = gap + max(last, len(shown)) * (bar_width + gap)
     return Chart(width, plot_height + 40, bar_width, bars, currency, maximum)
 
 

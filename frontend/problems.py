@@ -19,6 +19,7 @@ SUMMARIES = {
     "idempotency-key-reused": N_(
         "This form was already sent with other content; reload the page and try again."
     ),
+    "cash-not-recorded": N_("The cash collected on delivery has not been recorded yet."),
     "payment-refused": N_("The payment cannot be taken now."),
     "payment-declined": N_("The payment was declined."),
     "payment-provider-error": N_("The payment service did not answer; try again in a moment."),

@@ -16,12 +16,15 @@ from api.deps import SessionDep, SettingsDep, actor_of
 from api.routers.orders import gateway_or_none
 from api.settings import Settings
 from core.errors import DomainError
+from frontend.confirmations import ConfirmedForm, confirm_page
+from frontend.confirmations import confirmed as is_confirmed
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.order_pages import viewable_order
 from frontend.problems import problem_message
 from frontend.rendering import (
     WebUserDep,
+    money_formatter,
     page_router,
     render,
     sign_in_redirect,
@@ -32,7 +35,7 @@ from frontend.rendering import (
 from orders import refund_requests
 from orders.access import access_token, is_buyer
 from orders.errors import OrderInvalid, OrderNeedsSignIn
-from orders.lifecycle import lines_of
+from orders.lifecycle import get_order, lines_of
 from orders.models import Order, OrderLine
 from orders.refund_request_models import REASON_MAX, RefundRequestStatus
 
@@ -311,10 +314,13 @@ def staff_approve(
     session: SessionDep,
     settings: SettingsDep,
     reference: Annotated[str, Form(max_length=100)] = "",
+    confirmed: ConfirmedForm = "",
 ) -> Response:
     refused = staff_only(request, user, "This page is for staff.")
     if refused is not None:
         return refused
+    if not is_confirmed(confirmed) and _still_open(session, request_id):
+        return _confirm_approval(request, session, request_id, reference)
     try:
         refund_requests.approve_request(
             session,
@@ -326,6 +332,49 @@ def staff_approve(
     except DomainError as error:
         return _after_decision(request, session, error)
     return _after_decision(request, session, None)
+
+
+def _still_open(session: Session, request_id: int) -> bool:
+    return refund_requests.get_request(session, request_id).status == RefundRequestStatus.open
+
+
+def _confirm_approval(
+    request: Request, session: Session, request_id: int, reference: str
+) -> Response:
+    """What approving does with the money, before it is done."""
+    translate = translator(request)
+    money = money_formatter(translate)
+    asked = refund_requests.get_request(session, request_id)
+    order = get_order(session, asked.order_id)
+    consequences = [
+        translate.gettext(
+            "%(amount)s of order %(number)s goes back to the buyer now.",
+            amount=money(asked.amount, asked.currency),
+            number=order.id,
+        ),
+        translate.gettext(
+            "A card payment is refunded through the card provider; for a bank transfer or cash, "
+            "send the money yourself and give its bank reference."
+        ),
+    ]
+    if order.settlement_entry_id is not None:
+        consequences.append(
+            translate.gettext(
+                "The order is already settled: the households', funds' and enterprise's shares "
+                "are taken back in proportion."
+            )
+        )
+    return confirm_page(
+        request,
+        title=translate.gettext("Approve and refund"),
+        consequences=consequences,
+        action=f"/staff/refund-requests/{request_id}/approve",
+        fields={"reference": reference},
+        button=translate.gettext(
+            "Yes, refund %(amount)s", amount=money(asked.amount, asked.currency)
+        ),
+        back=f"/staff/refund-requests#request-{request_id}",
+    )
 
 
 @router.post("/staff/refund-requests/{request_id}/decline", response_class=HTMLResponse)

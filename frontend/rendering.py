@@ -26,6 +26,9 @@ gets:
   write source strings in English and run ``pybabel extract/update`` (README, Translations);
 - ``csrf_token`` for the hidden ``csrf_token`` field of every form;
 - ``format_money(amount_minor, currency)`` (Babel, e.g. ¥12.50), ``format_date(value)``,
+  ``format_datetime(moment)`` (or the filter ``{{ moment | localtime }}``: in settings.timezone,
+  never "UTC"), ``word(kind, code)`` and ``memo_words(memo)`` (codes and ledger memos as words,
+  frontend/words.py),
   ``format_number(n)``, and ``static_url("css/site.css")`` (a cache-busted URL).
 
 The user is looked up through the request's own database session (SessionDep) by the router's
@@ -34,29 +37,38 @@ guess, because opening a second session inside a request would wait on SQLite's 
 """
 
 import hashlib
-import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    pass_context,
+    select_autoescape,
+)
+from jinja2.runtime import Context
 
 from api.deps import SESSION_COOKIE, SessionDep
 from api.models import STAFF_ROLES, User
 from api.service import user_for_web_session
+from catalog.prices import parse_major
 from core.errors import Forbidden
 from core.text import in_locale
 from frontend.csrf import csrf_token_for, set_csrf_cookie
 from frontend.i18n import Translator, translator
+from frontend.words import memo_words, word_lookup
 from notify import inbox
 
 FRONTEND_DIR = Path(__file__).resolve().parent
@@ -99,17 +111,9 @@ def load_web_user(request: Request, session: SessionDep) -> User | None:
 WebUserDep = Annotated[User | None, Depends(load_web_user)]
 
 
-# An amount typed in a form: whole units with at most two decimals, e.g. "68" or "68.50".
-AMOUNT_TEXT = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
-
-
 def to_minor(text: str, currency: str) -> int | None:
-    """'68.50' yuan → 6850 fen, exactly (never through a float); None when it is not an amount."""
-    text = text.strip()
-    if not AMOUNT_TEXT.fullmatch(text):
-        return None
-    value = Decimal(text).scaleb(get_currency_precision(currency))
-    return int(value) if value == value.to_integral_value() and value > 0 else None
+    """'68.50' yuan (or '¥1,280', full-width digits) → fen, exactly; None when not an amount."""
+    return parse_major(text, currency)
 
 
 def to_major(amount: int, currency: str) -> str:
@@ -174,14 +178,45 @@ def money_formatter(translate: Translator) -> Callable[[int, str], str]:
     return format_money
 
 
-def date_formatter(translate: Translator) -> Callable[..., str]:
+def date_formatter(translate: Translator, zone: str = "Asia/Shanghai") -> Callable[..., str]:
     locale = translate.babel_locale
+    tzinfo = ZoneInfo(zone)
 
     def format_date(value: date | datetime, format: str = "medium") -> str:
-        day = value.date() if isinstance(value, datetime) else value
+        """A date, or a stored (UTC) moment's date in the reader's zone."""
+        day = local(value, tzinfo).date() if isinstance(value, datetime) else value
         return str(babel_format_date(day, format=format, locale=locale))
 
     return format_date
+
+
+def local(moment: datetime, tzinfo: ZoneInfo) -> datetime:
+    """A stored moment in `tzinfo`; a naive one is taken as UTC (how Hezuo stores them)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(tzinfo)
+
+
+def datetime_formatter(translate: Translator, zone: str = "Asia/Shanghai") -> Callable[..., str]:
+    """Moments in the reader's zone (settings.timezone), never "UTC": 2026年12月5日 08:30."""
+    locale = translate.babel_locale
+    tzinfo = ZoneInfo(zone)
+
+    def format_datetime(value: datetime, seconds: bool = False) -> str:
+        moment = local(value, tzinfo)
+        day = babel_format_date(moment.date(), format="medium", locale=locale)
+        return f"{day} {moment.strftime('%H:%M:%S' if seconds else '%H:%M')}"
+
+    return format_datetime
+
+
+@pass_context
+def localtime_filter(context: Context, value: datetime, seconds: bool = False) -> str:
+    """``{{ event.at | localtime }}``: the same as ``format_datetime(event.at)``."""
+    return str(context["format_datetime"](value, seconds))
+
+
+_environment.filters["localtime"] = localtime_filter
 
 
 def number_formatter(translate: Translator) -> Callable[[int | Decimal], str]:
@@ -197,6 +232,7 @@ def page_context(request: Request, user: User | None) -> dict[str, Any]:
     """The variables every template gets (see the module docstring)."""
     translate = translator(request)
     query = request.url.query
+    zone = request.app.state.settings.timezone
     return {
         "request": request,
         "user": user,
@@ -208,7 +244,10 @@ def page_context(request: Request, user: User | None) -> dict[str, Any]:
         "T": lambda value: in_locale(value, translate.locale),
         "csrf_token": csrf_token_for(request),
         "format_money": money_formatter(translate),
-        "format_date": date_formatter(translate),
+        "format_date": date_formatter(translate, zone),
+        "format_datetime": datetime_formatter(translate, zone),
+        "word": word_lookup(translate),
+        "memo_words": memo_words(translate),
         "format_number": number_formatter(translate),
         "static_url": static_url,
         "current_path": request.url.path + (f"?{query}" if query else ""),

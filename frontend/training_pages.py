@@ -5,7 +5,9 @@ Labels go through gettext (`_()`, `N_()` tables here); programme titles through 
 seats, a fund too small, a missing attendance) are shown on the same page with their detail.
 """
 
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,8 +18,10 @@ from api.models import User
 from api.policies import training_config
 from core.actor import Actor
 from core.errors import DomainError, Forbidden, Unauthorized
+from frontend.confirmations import ConfirmedForm, confirm_page
+from frontend.confirmations import confirmed as is_confirmed
 from frontend.csrf import CsrfDep
-from frontend.i18n import N_, translator
+from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from ledger import service as ledger
@@ -58,6 +62,11 @@ def _page(
     request: Request, template: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     return render(request, template, {**_helpers(request), **context}, status_code=status_code)
+
+
+def _today(request: Request) -> date:
+    """Today where the reader is (settings.timezone), not where the server's clock is."""
+    return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
 
 def _config(request: Request) -> TrainingConfig:
@@ -103,17 +112,33 @@ def _detail(
     actor = actor_of(user)
     programme = service.visible_programme(session, actor=actor, programme_id=programme_id)
     read = service.programme_read(session, programme, actor=actor)
+    mine = _own_enrolment(session, actor, programme_id)
+    # One enrolment per household and programme: once applied (even if withdrawn since), the
+    # page shows where it stands instead of an Apply button that could only answer 409.
     can_apply = (
         actor.role == "farmer"
         and actor.household_id is not None
         and programme.status == ProgrammeStatus.open
+        and mine is None
     )
     return _page(
         request,
         "training/detail.html",
-        {"p": read, "can_apply": can_apply, "error": error},
+        {"p": read, "can_apply": can_apply, "mine": mine, "error": error},
         status_code,
     )
+
+
+def _own_enrolment(session: Session, actor: Actor, programme_id: int) -> Any:
+    """The signed-in farmer's household's enrolment in this programme, if any (its read)."""
+    if actor.role != "farmer" or actor.household_id is None:
+        return None
+    for enrolment in service.list_for_household(
+        session, actor=actor, household_id=actor.household_id, limit=200
+    ):
+        if enrolment.programme_id == programme_id:
+            return service.enrolment_read(session, enrolment)
+    return None
 
 
 @router.get("/training/{programme_id}", response_class=HTMLResponse)
@@ -171,10 +196,40 @@ def my_training(request: Request, user: WebUserDep, session: SessionDep) -> Resp
     return _page(request, "training/mine.html", {"items": items})
 
 
-@router.post("/me/training/{enrolment_id}/drop")
-def my_drop(enrolment_id: int, _csrf: CsrfDep, user: WebUserDep, session: SessionDep) -> Response:
+@router.post("/me/training/{enrolment_id}/drop", response_class=HTMLResponse)
+def my_drop(
+    enrolment_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    confirmed: ConfirmedForm = "",
+) -> Response:
+    """Give up an application or a seat, after a confirmation saying it is for good."""
     actor = _signed_in(user)
-    service.get_visible(session, actor=actor, enrolment_id=enrolment_id)
+    enrolment = service.get_visible(session, actor=actor, enrolment_id=enrolment_id)
+    if not is_confirmed(confirmed) and enrolment.status in (
+        EnrolmentStatus.applied,
+        EnrolmentStatus.accepted,
+    ):
+        gettext = translator(request).gettext
+        read = service.enrolment_read(session, enrolment)
+        title = by_locale(request, read.programme_title.zh, read.programme_title.en)
+        consequences = [
+            gettext("You give up your place in %(programme)s.", programme=title),
+            gettext("You cannot apply to this programme again afterwards."),
+        ]
+        if enrolment.status == EnrolmentStatus.accepted:
+            consequences.append(gettext("The seat's cost goes back to the fund that paid for it."))
+        return confirm_page(
+            request,
+            title=gettext("Give up this training"),
+            consequences=consequences,
+            action=f"/me/training/{enrolment_id}/drop",
+            fields={},
+            button=gettext("Yes, give up my place"),
+            back="/me/training",
+        )
     service.drop(session, actor=actor, enrolment_id=enrolment_id, reason="withdrawn by the member")
     return RedirectResponse("/me/training", status_code=303)
 
@@ -238,6 +293,7 @@ def _manage(
             "priority": priority,
             "enrolled": enrolled,
             "funds": unique_funds,
+            "today": _today(request),
             "error": error,
         },
         status_code,
@@ -278,6 +334,7 @@ async def manage_step(
                 enrolment_id=enrolment_id,
                 session_id=int(raw),
                 present=form.get("present", "1") == "1",
+                today=_today(request),
             )
         elif step == "complete":
             number = str(form.get("certificate_number") or "").strip()

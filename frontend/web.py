@@ -15,6 +15,7 @@ from api.models import User
 from api.service import user_for_web_session
 from frontend import order_pages, pages, training_pages
 from frontend.catalog_pages import install_catalog_pages
+from frontend.coop_admin_pages import install_coop_admin_pages
 from frontend.csrf import CsrfRefused
 from frontend.governance_pages import install_governance_pages
 from frontend.i18n import N_
@@ -105,4 +106,5 @@ def install_frontend(app: FastAPI) -> None:
     install_governance_pages(app)
     install_job_pages(app)
     install_notify_pages(app)
+    install_coop_admin_pages(app)
     app.state.render_error_page = render_error_page

@@ -75,6 +75,19 @@ def rate_line(
     return rating
 
 
+def rateable_line_ids(session: Session, order: Order, user_id: int | None) -> list[int]:
+    """The order's lines its own buyer may still rate: delivered, and not rated yet."""
+    if user_id is None or order.buyer_user_id != user_id or order.delivered_at is None:
+        return []
+    rated = set(
+        session.scalars(select(col(Rating.order_line_id)).where(col(Rating.order_id) == order.id))
+    )
+    lines = session.scalars(
+        select(OrderLine).where(col(OrderLine.order_id) == order.id).order_by(col(OrderLine.id))
+    )
+    return [line.id for line in lines if line.id is not None and line.id not in rated]
+
+
 def hide_comment(session: Session, *, actor: Actor, rating_id: int, reason: str) -> Rating:
     rating = session.get(Rating, rating_id)
     if rating is None:

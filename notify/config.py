@@ -44,8 +44,12 @@ class DeliveryConfig:
     def from_settings(cls, s: Any) -> "DeliveryConfig":
         """From the HEZUO_ settings object (api.settings.Settings), read by attribute name."""
         payee = (
-            Payee(name=s.bank_payee_name, bank=s.bank_payee_bank, account=s.bank_payee_account)
-            if s.bank_payee_name and s.bank_payee_account
+            Payee(
+                name=s.bank_transfer_payee,
+                bank=s.bank_transfer_bank,
+                account=s.bank_transfer_account,
+            )
+            if s.bank_transfer_payee and s.bank_transfer_account
             else None
         )
         return cls(

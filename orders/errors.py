@@ -59,6 +59,19 @@ class IllegalTransition(Conflict):
         self.current = current
 
 
+class CashNotRecorded(Conflict):
+    """A cash-on-delivery order is delivered (and settled) only once its cash is recorded."""
+
+    type_slug = "cash-not-recorded"
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(
+            f"Order {order_id} is paid on delivery and its cash has not been recorded yet: "
+            "the cooperative's manager or staff record it first, then the order is settled.",
+            errors=[{"loc": ["order", "payment"], "msg": "cash not recorded"}],
+        )
+
+
 class IdempotencyKeyReused(Conflict):
     type_slug = "idempotency-key-reused"
 

@@ -2,19 +2,33 @@
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from ledger.base import utcnow
 from orders import stock
 from orders.access import refuse, require_buyer
-from orders.errors import IllegalTransition, OrderInvalid
+from orders.errors import CashNotRecorded, IllegalTransition, OrderInvalid
 from orders.lifecycle import get_order, lines_of, payments_of, reservations_of, transition
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 from orders.payments import outstanding
 from orders.settlement import settle_order
 
 SHIPPABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.partially_refunded)
+
+
+def pays_on_delivery(order: Order) -> bool:
+    """Cash on delivery: the courier collects the money, so the goods leave before it is paid."""
+    return order.payment_method == PaymentMethod.cash_on_delivery.value
+
+
+def may_ship(session: Session, order: Order) -> bool:
+    if pays_on_delivery(order) and order.status in (OrderStatus.pending_payment, *SHIPPABLE):
+        return True
+    return (
+        order.status in SHIPPABLE and outstanding(order, payments_of(session, order.id or 0)) == 0
+    )
 
 
 def ship_lines(
@@ -30,13 +44,15 @@ def ship_lines(
     lines = lines_of(session, order_id)
     coops = {line.coop_id for line in lines}
     coop = _shipping_coop(actor, coops, coop_id)
-    if order.status not in SHIPPABLE or outstanding(order, payments_of(session, order_id)) > 0:
+    if not may_ship(session, order):
         raise IllegalTransition(order_id, order.status, "shipped")
     mine = [
         line for line in lines if line.coop_id == coop and line.refunded_amount < line.line_total
     ]
     if not mine or all(line.shipped_at is not None for line in mine):
         raise IllegalTransition(order_id, order.status, f"shipped by cooperative {coop} again")
+    if order.status == OrderStatus.pending_payment:
+        _hold_for_delivery(session, order, lines)
     now = utcnow()
     for line in mine:
         line.carrier, line.tracking_number, line.shipped_at = carrier, tracking_number, now
@@ -52,6 +68,17 @@ def ship_lines(
             note=f"{carrier} {tracking_number}",
         )
     return order
+
+
+def _hold_for_delivery(session: Session, order: Order, lines: list[OrderLine]) -> None:
+    """An unpaid cash-on-delivery order leaves the warehouse: its units are sold (no longer held
+    until a deadline, so `expire_orders` leaves it alone) while the courier collects the cash."""
+    for reservation in sorted(
+        reservations_of(session, [line.id or 0 for line in lines]), key=lambda r: r.lot_id
+    ):
+        stock.consume(session, reservation)
+    order.reserved_until = None
+    session.add(order)
 
 
 def _shipping_coop(actor: Actor, coops: set[int], coop_id: int | None) -> int:
@@ -88,6 +115,8 @@ def _deliver(session: Session, order: Order, *, actor: str, note: str = "") -> O
     )
     if not shipped:
         raise IllegalTransition(order.id or 0, order.status, "marked delivered")
+    if outstanding(order, payments_of(session, order.id or 0)) > 0:
+        raise CashNotRecorded(order.id or 0)
     transition(session, order, OrderStatus.delivered, actor=actor, note=note)
     settle_order(session, order, actor=actor)
     return order
@@ -104,11 +133,12 @@ def auto_deliver(session: Session, *, days: int, now: datetime | None = None) ->
     done = []
     for order in orders:
         locked = get_order(session, order.id or 0, for_update=True)
-        if locked.status == OrderStatus.shipped:
-            _deliver(
-                session, locked, actor="system", note=f"delivered automatically after {days} days"
-            )
-            done.append(locked.id or 0)
+        if locked.status != OrderStatus.shipped:
+            continue
+        if outstanding(locked, payments_of(session, locked.id or 0)) > 0:
+            continue  # cash on delivery not yet recorded: settling would share out no money
+        _deliver(session, locked, actor="system", note=f"delivered automatically after {days} days")
+        done.append(locked.id or 0)
     return done
 
 
@@ -138,7 +168,8 @@ def expire_orders(session: Session, *, now: datetime | None = None) -> list[int]
 def fulfilment_queue(
     session: Session, *, coop_id: int, actor: Actor
 ) -> list[tuple[Order, list[OrderLine]]]:
-    """Paid orders with this cooperative's lines still to ship, oldest first."""
+    """Orders with this cooperative's lines still to ship, oldest first: paid ones, and cash on
+    delivery ones before payment (the courier collects the cash)."""
     if not (actor.is_staff or (actor.role == "manager" and actor.coop_id == coop_id)):
         refuse(actor, f"see cooperative {coop_id}'s fulfilment queue")
     rows = session.scalars(
@@ -147,7 +178,15 @@ def fulfilment_queue(
         .where(
             col(OrderLine.coop_id) == coop_id,
             col(OrderLine.shipped_at).is_(None),
-            col(Order.status).in_([OrderStatus.paid.value, OrderStatus.partially_refunded.value]),
+            or_(
+                col(Order.status).in_(
+                    [OrderStatus.paid.value, OrderStatus.partially_refunded.value]
+                ),
+                and_(
+                    col(Order.status) == OrderStatus.pending_payment.value,
+                    col(Order.payment_method) == PaymentMethod.cash_on_delivery.value,
+                ),
+            ),
         )
         .order_by(col(OrderLine.order_id), col(OrderLine.id))
     ).all()
@@ -156,3 +195,25 @@ def fulfilment_queue(
         if line.refunded_amount < line.line_total:
             by_order.setdefault(line.order_id, []).append(line)
     return [(get_order(session, order_id), lines) for order_id, lines in by_order.items()]
+
+
+def cash_to_record(session: Session, *, coop_id: int, actor: Actor) -> list[tuple[Order, int]]:
+    """Cash-on-delivery orders this cooperative has shipped whose cash is not yet recorded, with
+    what is still due, oldest first."""
+    if not (actor.is_staff or (actor.role == "manager" and actor.coop_id == coop_id)):
+        refuse(actor, f"see cooperative {coop_id}'s cash on delivery")
+    orders = session.scalars(
+        select(Order)
+        .where(
+            col(Order.payment_method) == PaymentMethod.cash_on_delivery.value,
+            col(Order.status).in_([OrderStatus.pending_payment.value, OrderStatus.shipped.value]),
+            col(Order.id).in_(
+                select(OrderLine.order_id).where(
+                    col(OrderLine.coop_id) == coop_id, col(OrderLine.shipped_at).is_not(None)
+                )
+            ),
+        )
+        .order_by(col(Order.id))
+    ).all()
+    due = [(order, outstanding(order, payments_of(session, order.id or 0))) for order in orders]
+    return [(order, amount) for order, amount in due if amount > 0]

@@ -17,7 +17,8 @@ from orders.models import (
 
 S = OrderStatus
 ALLOWED: dict[str, frozenset[str]] = {
-    S.pending_payment: frozenset({S.paid, S.expired, S.cancelled}),
+    # Cash on delivery ships before it is paid (fulfilment.may_ship says when).
+    S.pending_payment: frozenset({S.paid, S.expired, S.cancelled, S.shipped}),
     # A late payment revives an expired order when its stock is still there, else it is refunded.
     S.expired: frozenset({S.paid, S.refunded}),
     S.paid: frozenset({S.shipped, S.cancelled, S.refunded, S.partially_refunded}),

@@ -23,6 +23,7 @@ from orders.models import (
     Order,
     OrderStatus,
     Payment,
+    PaymentMethod,
     PaymentStatus,
     Provider,
     ReservationState,
@@ -67,7 +68,7 @@ def record_manual_payment(
         replay = _manual_replay(session, order_id, key, digest)
         if replay is not None:
             return replay, False
-    if order.status not in PAYABLE:
+    if order.status not in PAYABLE and not _collected_on_delivery(order):
         raise IllegalTransition(order_id, order.status, "paid")
     if currency != order.currency:
         raise OrderInvalid(
@@ -109,6 +110,14 @@ def record_manual_payment(
         return winner, False
     _money_received(session, order, payment, actor=who)
     return payment, True
+
+
+def _collected_on_delivery(order: Order) -> bool:
+    """Cash on delivery shipped before payment: the courier's cash is recorded after shipping."""
+    return (
+        order.payment_method == PaymentMethod.cash_on_delivery.value
+        and order.status == OrderStatus.shipped
+    )
 
 
 def manual_request_hash(amount: int, currency: str, reference: str) -> str:
@@ -237,6 +246,8 @@ def _money_received(
     session.add(payment)
     if outstanding(order, payments_of(session, order.id or 0)) > 0:
         return
+    if _collected_on_delivery(order):
+        return  # already on its way; delivery settles it
     if order.status == OrderStatus.pending_payment:
         mark_paid(session, order, actor=actor)
     elif order.status == OrderStatus.expired and _sell_again(session, order):

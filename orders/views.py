@@ -1,5 +1,6 @@
 """Orders as the API and pages show them, and the reads with their authorization."""
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
@@ -194,8 +195,14 @@ def awaiting_manual_payment(session: Session, *, search: str = "", limit: int = 
     gone). `search` is an order number or a transfer reference code.
     """
     query = select(Order).where(
-        col(Order.status).in_(["pending_payment", "expired"]),
-        col(Order.payment_method).in_(["bank_transfer", "cash_on_delivery"]),
+        or_(
+            and_(
+                col(Order.status).in_(["pending_payment", "expired"]),
+                col(Order.payment_method).in_(["bank_transfer", "cash_on_delivery"]),
+            ),
+            # Cash on delivery shipped before payment, its cash not yet recorded.
+            and_(col(Order.status) == "shipped", col(Order.payment_method) == "cash_on_delivery"),
+        )
     )
     term = search.strip().upper()
     if term:
@@ -203,7 +210,13 @@ def awaiting_manual_payment(session: Session, *, search: str = "", limit: int = 
             query = query.where(col(Order.id) == int(term))
         else:
             query = query.where(col(Order.reference_code) == term)
-    return list(session.scalars(query.order_by(col(Order.id).desc()).limit(limit)))
+    found = session.scalars(query.order_by(col(Order.id).desc()).limit(limit))
+    return [
+        order
+        for order in found
+        if order.status != "shipped"
+        or captured(payments_of(session, order.id or 0)) < order.total_amount
+    ]
 
 
 def flagged_orders(session: Session, *, limit: int = 50) -> list[Order]:

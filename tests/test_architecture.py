@@ -60,6 +60,7 @@ FACADES: dict[str, set[str]] = {
         "catalog.schemas",  # LocalizedName/LocalizedText, Currency, MoneyRead
         "catalog.errors",
         "catalog.permissions",  # manages_coop
+        "catalog.bank_accounts",  # where a cooperative receiving transfers directly is paid
         "catalog.stock",
         "catalog.demo",
     },

@@ -289,8 +289,15 @@ def accept(
 
 
 def mark_attendance(
-    session: Session, *, actor: Actor, enrolment_id: int, session_id: int, present: bool
+    session: Session,
+    *,
+    actor: Actor,
+    enrolment_id: int,
+    session_id: int,
+    present: bool,
+    today: date | None = None,
 ) -> Enrolment:
+    """Mark one session attended (or not); a session still to come cannot be marked."""
     require_staff(actor)
     enrolment = _locked(session, enrolment_id)
     _require_state(enrolment, ATTENDABLE, "marked for attendance")
@@ -298,6 +305,12 @@ def mark_attendance(
     if held is None or held.programme_id != enrolment.programme_id:
         raise TrainingInvalid(
             f"Session {session_id} is not a session of programme {enrolment.programme_id}.",
+            field="session_id",
+        )
+    if held.held_on > (today or date.today()):
+        raise TrainingInvalid(
+            f"Session {session_id} is on {held.held_on.isoformat()}, still to come: "
+            "attendance is marked on the day or after.",
             field="session_id",
         )
     row = session.scalars(

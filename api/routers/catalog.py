@@ -392,7 +392,13 @@ def import_template(fmt: str) -> Response:
     openapi_extra=_multipart_body("CSV (UTF-8) or XLSX in the template's columns"),
 )
 async def import_products(
-    coop_id: int, request: Request, user: CurrentUserDep, session: SessionDep
+    coop_id: int,
+    request: Request,
+    user: CurrentUserDep,
+    session: SessionDep,
+    confirm_prices: Annotated[
+        bool, Query(description="import prices that look doubtful (above ¥10,000 or far off)")
+    ] = False,
 ) -> ImportResult:
     actor = actor_of(user)
     await run_in_threadpool(service.require_coop_manager_of, session, actor, coop_id)
@@ -400,7 +406,13 @@ async def import_products(
         request, imports.MAX_IMPORT_BYTES, imports.too_large_message()
     )
     return await run_in_threadpool(
-        imports.import_file, session, actor=actor, coop_id=coop_id, data=data, filename=filename
+        imports.import_file,
+        session,
+        actor=actor,
+        coop_id=coop_id,
+        data=data,
+        filename=filename,
+        confirm_prices=confirm_prices,
     )
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from catalog.models import Lot, Product
 
-HEADER = "name_zh,name_en,category,unit,price_amount,currency,status,member_code,lot_code,harvested_on,lot_quantity,contributions\n"
+HEADER = "name_zh,name_en,category,unit,price,currency,status,member_code,lot_code,harvested_on,lot_quantity,contributions\n"
 
 
 def post(client, world, headers, data: bytes, name: str = "p.csv"):
@@ -27,10 +27,12 @@ def counts(session):
 def test_template_downloads(client):
     csv_template = client.get("/api/v1/imports/products-template.csv")
     assert csv_template.status_code == 200
-    assert csv_template.content.decode("utf-8-sig").startswith("name_zh,name_en,")
+    assert csv_template.content.decode("utf-8-sig").startswith(
+        "产品名称 / name_zh,英文名称 / name_en,"
+    )
     xlsx = client.get("/api/v1/imports/products-template.xlsx")
     book = load_workbook(io.BytesIO(xlsx.content))
-    assert book.worksheets[0]["A1"].value == "name_zh"
+    assert book.worksheets[0]["A1"].value == "产品名称 / name_zh"
     assert client.get("/api/v1/imports/products-template.pdf").status_code == 404
 
 
@@ -52,8 +54,8 @@ def test_csv_with_products_and_lots(client, world, as_role, session):
     a, a2 = world.household_a.member_code, world.household_a2.member_code
     data = (
         HEADER
-        + f"核桃,Walnuts,nuts,kg,3000,CNY,active,{a},WAL-1,2026-10-01,20,{a}:15; {a2}:5\n"
-        + "菜籽油,Rapeseed oil,oil,bottle,5800,CNY,draft,,,,,\n"
+        + f"核桃,Walnuts,nuts,kg,30,CNY,active,{a},WAL-1,2026-10-01,20,{a}:15; {a2}:5\n"
+        + "菜籽油,Rapeseed oil,oil,bottle,58,CNY,draft,,,,,\n"
     ).encode()
     response = post(client, world, as_role("manager_a"), data)
     assert response.status_code == 201, response.text
@@ -66,16 +68,16 @@ def test_any_bad_row_imports_nothing_and_names_row_and_column(client, world, as_
     before = counts(session)
     data = (
         HEADER
-        + "核桃,Walnuts,nuts,kg,3000,CNY,active,,,,,\n"
-        + "坏价,Bad price,nuts,kg,30.5,CNY,active,,,,,\n"
-        + "坏单位,Bad unit,nuts,ton,3000,CNY,active,,,,,\n"
-        + f"坏批次,Bad lot,nuts,kg,3000,CNY,active,{world.household_a.member_code},X-1,2026-10-01,10,{world.household_a.member_code}:9\n"
-        + "无户,No member,nuts,kg,3000,CNY,active,SJ-9999,,,,\n"
+        + "核桃,Walnuts,nuts,kg,30,CNY,active,,,,,\n"
+        + "坏价,Bad price,nuts,kg,30.555,CNY,active,,,,,\n"
+        + "坏单位,Bad unit,nuts,ton,30,CNY,active,,,,,\n"
+        + f"坏批次,Bad lot,nuts,kg,30,CNY,active,{world.household_a.member_code},X-1,2026-10-01,10,{world.household_a.member_code}:9\n"
+        + "无户,No member,nuts,kg,30,CNY,active,SJ-9999,,,,\n"
     ).encode()
     response = post(client, world, as_role("manager_a"), data)
     assert response.status_code == 422, response.text
     found = {(e["row"], e["column"]) for e in response.json()["errors"]}
-    assert (3, "price_amount") in found
+    assert (3, "price") in found
     assert (4, "unit") in found
     assert (6, "member_code") in found
     assert not any(row == 2 for row, _ in found)
@@ -86,9 +88,9 @@ def test_service_refusals_are_row_errors_too(client, world, as_role, session):
     before = counts(session)
     data = (
         HEADER
-        + f"甲,A,nuts,kg,3000,CNY,active,{world.household_a.member_code},DUP-1,2026-10-01,5,\n"
-        + f"乙,B,nuts,kg,3000,CNY,active,{world.household_a.member_code},DUP-1,2026-10-01,5,\n"
-        + "丙,C,nuts,kg,3000,CNY,active,,,2026-10-01,5,\n"
+        + f"甲,A,nuts,kg,30,CNY,active,{world.household_a.member_code},DUP-1,2026-10-01,5,\n"
+        + f"乙,B,nuts,kg,30,CNY,active,{world.household_a.member_code},DUP-1,2026-10-01,5,\n"
+        + "丙,C,nuts,kg,30,CNY,active,,,2026-10-01,5,\n"
     ).encode()
     response = post(client, world, as_role("manager_a"), data)
     assert response.status_code == 422, response.text
@@ -117,7 +119,7 @@ def test_xlsx_numbers_and_dates(client, world, as_role):
             "Shiitake",
             "mushrooms",
             "jin",
-            4500.0,
+            45.0,
             "CNY",
             "active",
             world.household_a.member_code,
@@ -131,3 +133,53 @@ def test_xlsx_numbers_and_dates(client, world, as_role):
     book.save(out)
     response = post(client, world, as_role("manager_a"), out.getvalue(), "m.xlsx")
     assert response.status_code == 201, response.text
+
+
+CHINESE_HEADER = "产品名称,类别,单位,单价（元）,状态\n"
+
+
+def test_prices_are_in_yuan_with_symbols_commas_full_width_digits_and_chinese_words(
+    client, world, as_role, session
+):
+    data = (
+        CHINESE_HEADER
+        + "核桃,坚果,斤,¥25,上架\n"
+        + '山茶油,食用油,瓶,"1,280.50",草稿\n'
+        + "木耳,菌菇,公斤,１２８．５０元,上架\n"
+    ).encode()
+    response = post(client, world, as_role("manager_a"), data)
+    assert response.status_code == 201, response.text
+    session.rollback()
+    made = [session.get(Product, pid) for pid in response.json()["product_ids"]]
+    assert [(p.category, p.unit, p.price_amount, p.currency, p.status) for p in made] == [
+        ("nuts", "jin", 2500, "CNY", "active"),
+        ("oil", "bottle", 128050, "CNY", "draft"),
+        ("mushrooms", "kg", 12850, "CNY", "active"),
+    ]
+
+
+def test_the_old_fen_column_is_refused_rather_than_read_as_yuan(client, world, as_role, session):
+    before = counts(session)
+    data = (
+        b"name_zh,category,unit,price_amount,currency\n\xe6\xa0\xb8\xe6\xa1\x83,nuts,jin,25,CNY\n"
+    )
+    response = post(client, world, as_role("manager_a"), data)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["column"] == "price_amount"
+    assert counts(session) == before
+
+
+def test_a_doubtful_price_is_imported_only_when_confirmed(client, world, as_role, session):
+    before = counts(session)
+    data = (CHINESE_HEADER + "核桃,坚果,斤,25,上架\n" + "贵核桃,坚果,斤,99999,上架\n").encode()
+    refused = post(client, world, as_role("manager_a"), data)
+    assert refused.status_code == 422
+    assert [(e["row"], e["column"]) for e in refused.json()["errors"]] == [(3, "price")]
+    assert counts(session) == before
+    confirmed = client.post(
+        f"/api/v1/coops/{world.coop_a.id}/imports?confirm_prices=true",
+        files={"file": ("p.csv", data)},
+        headers=as_role("manager_a"),
+    )
+    assert confirmed.status_code == 201, confirmed.text
+    assert counts(session)[0] == before[0] + 2

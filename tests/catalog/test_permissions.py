@@ -23,8 +23,7 @@ COOP_A_EDITORS = frozenset({"manager_a", "staff", "admin"})
 HOUSEHOLD_A_EDITORS = COOP_A_EDITORS | {"farmer_a"}
 
 IMPORT_CSV = (
-    "name_zh,name_en,category,unit,price_amount,currency,status\n"
-    "核桃,Walnuts,nuts,kg,3000,CNY,active\n"
+    "name_zh,name_en,category,unit,price,currency,status\n核桃,Walnuts,nuts,kg,30,CNY,active\n"
 ).encode()
 
 

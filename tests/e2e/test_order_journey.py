@@ -145,6 +145,9 @@ def test_guest_orders_from_two_coops_and_the_receipt_sums_to_the_payment(
     guest.goto(order_url)
     expect(guest.locator(".status")).to_have_text("已发货")
     guest.get_by_role("button", name="我已收到货").click()
+    # a confirmation first, saying how the money will be shared out
+    expect(guest.locator("#confirm")).to_contain_text("此操作无法撤销")
+    guest.get_by_role("button", name="是的，我已收到：分配货款").click()
     expect(guest.locator(".status")).to_contain_text("已结算")
     receipt = guest.locator("#receipt")
     expect(receipt.get_by_role("heading")).to_have_text("您的钱去了哪里")
@@ -177,3 +180,46 @@ def test_guest_orders_from_two_coops_and_the_receipt_sums_to_the_payment(
             assert total["debits"] == total["credits"]
     guest_context.close()
     staff.context.close()
+
+
+@pytest.mark.e2e
+def test_cash_on_delivery_ships_before_payment_and_the_manager_records_the_cash(
+    browser: Browser, live_server: str, shop: Shop
+):
+    guest_context = browser.new_context(base_url=live_server, locale="zh-CN", viewport=PHONE)
+    guest = guest_context.new_page()
+    add_to_cart(guest, guest_context, shop.songjiang_product, 1)
+    guest.goto("/checkout")
+    guest.locator("#f-recipient").fill("王强")
+    guest.locator("#f-phone").fill("13812345678")
+    guest.locator("#f-province").fill("上海市")
+    guest.locator("#f-city").fill("上海市")
+    guest.locator("#f-district").fill("松江区")
+    guest.locator("#f-street").fill("人民路 8 号")
+    guest.locator("#f-email").fill("wq@example.com")
+    guest.locator("input[name=payment_method][value=cash_on_delivery]").check()
+    guest.get_by_role("button", name="提交订单").click()
+    expect(guest).to_have_url(re.compile(r"/orders/\d+\?token="))
+    order_url = guest.url
+    order_id = int(re.search(r"/orders/(\d+)", order_url).group(1))  # type: ignore[union-attr]
+    expect(guest.locator(".pay-box")).to_contain_text("货到付款")
+
+    manager = sign_in(browser, live_server, MANAGER.email, MANAGER.password, "/manage/fulfilment")
+    parcel = manager.locator(f"#order-{order_id}")
+    expect(parcel).to_contain_text("货到付款：尚未付款")
+    parcel.locator("input[name=carrier]").fill("顺丰速运")
+    parcel.locator("input[name=tracking_number]").fill(f"SF-COD-{order_id}")
+    parcel.get_by_role("button", name="标记为已发货").click()
+    cash = manager.locator(f"#cash-{order_id}")
+    expect(cash).to_be_visible()
+    cash.locator("input[name=reference]").fill("COD-0001")
+    cash.get_by_role("button", name="登记现金").click()
+    expect(manager.locator(f"#cash-{order_id}")).to_have_count(0)
+    assert manager.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    guest.goto(order_url)
+    expect(guest.locator(".status")).to_have_text("已发货")
+    guest.get_by_role("button", name="我已收到货").click()
+    guest.get_by_role("button", name="是的，我已收到：分配货款").click()
+    expect(guest.locator(".status")).to_contain_text("已结算")
+    expect(guest.locator("#receipt")).to_be_visible()

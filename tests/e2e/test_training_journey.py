@@ -3,7 +3,7 @@
 outcome report lists the enrolment."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from playwright.sync_api import Browser, ViewportSize, expect
@@ -55,7 +55,7 @@ def _seed(settings: Settings) -> tuple[int, int]:
         provider = service.create_provider(
             session, actor=STAFF, data=ProviderCreate(name="县职业技术学校")
         )
-        start = date.today() + timedelta(days=14)
+        start = date.today()  # held today: attendance can be marked (not for days to come)
         programme = service.create_programme(
             session,
             actor=STAFF,

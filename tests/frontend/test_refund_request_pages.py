@@ -241,9 +241,13 @@ def test_staff_approve_and_decline_from_their_list(
     for request_id in ids:
         assert f'id="request-{request_id}" data-status="open"' in listing.text
     page = "/staff/refund-requests"
-    approved = _post(browser, f"{page}/{ids[0]}/approve", {"reference": "ICBC-7"}, page=page)
+    approved = _post(
+        browser, f"{page}/{ids[0]}/approve", {"reference": "ICBC-7", "confirmed": "yes"}, page=page
+    )
     assert approved.status_code == 303, approved.text
-    twice = _post(browser, f"{page}/{ids[0]}/approve", {"reference": "ICBC-7"}, page=page)
+    twice = _post(
+        browser, f"{page}/{ids[0]}/approve", {"reference": "ICBC-7", "confirmed": "yes"}, page=page
+    )
     assert twice.status_code == 303  # idempotent: still one refund
     blank = _post(browser, f"{page}/{ids[1]}/decline", {"reason": " "}, page=page)
     assert blank.status_code == 422

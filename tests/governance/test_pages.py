@@ -79,7 +79,7 @@ def test_the_staff_pages_are_for_staff_only(client, world, session, role, expect
         assert 'href="/staff/alerts"' in dashboard
         assert 'href="/staff/payments"' in dashboard
         # every tile leads to the page where the work is done, and each of those pages opens
-        for link in re.findall(r'<li class="tile"><a href="([^"]+)"', dashboard):
+        for link in re.findall(r'<li class="tile[^"]*"><a href="([^"]+)"', dashboard):
             assert client.get(link, headers=HTML).status_code == 200, link
         assert 'href="/staff/refund-requests"' in dashboard
 
@@ -287,3 +287,50 @@ def test_no_public_page_or_api_answer_reveals_private_household_data(
     # the hearing's comments are public, under member codes
     hearing_page = client.get(f"/hearings/{h_id}", headers=HTML).text
     assert world.h2.member_code in hearing_page
+
+
+@pytest.mark.parametrize("role", ["buyer", "farmer", "manager_a"])
+def test_only_staff_run_the_monitoring_from_the_page(client, world, session, role):
+    from sqlmodel import func, select
+
+    from governance.models import Alert
+
+    _web_login(client, world.user(role))
+    token = csrf_token(client, "/")
+    refused = client.post("/staff/alerts/run", data={"csrf_token": token}, headers=HTML)
+    assert refused.status_code == 403
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_staff_run_the_monitoring_from_the_alerts_page(client, world, session):
+    post_sale(
+        session,
+        coop_id=world.coop_a.id,
+        on=add_months(date.today(), -18),
+        shares={world.h2.id: 9000},
+    )
+    session.commit()
+    _web_login(client, world.user("staff"))
+    page = client.get("/staff/alerts", headers=HTML).text
+    assert 'action="/staff/alerts/run"' in page
+    assert "/staff/alerts/1" not in page  # nothing checked yet
+    token = csrf_token(client, "/staff/alerts")
+    ran = client.post("/staff/alerts/run", data={"csrf_token": token}, headers=HTML)
+    assert ran.status_code == 200
+    assert 'id="monitoring-result"' in ran.text
+    assert 'href="/staff/alerts/1"' in ran.text
+    again = client.post("/staff/alerts/run", data={"csrf_token": token}, headers=HTML)
+    assert again.text.count('href="/staff/alerts/') == ran.text.count('href="/staff/alerts/')
+
+
+def test_the_staff_dashboard_maps_every_staff_page_and_each_opens(client, world, session):
+    _web_login(client, world.user("staff"))
+    dashboard = client.get("/staff", headers=HTML).text
+    work = dashboard[dashboard.index('class="work-map"') :]
+    links = re.findall(r'<a href="(/[^"]+)"', work)
+    for expected in ("/staff/ledger", "/staff/reports", "/staff/coops", "/staff/payouts"):
+        assert expected in links
+    for link in links:
+        assert client.get(link, headers=HTML).status_code == 200, link
+    assert "工作台" in dashboard

@@ -60,9 +60,9 @@ def settings(database_url: str, tmp_path, smtp: SmtpServer, sms_endpoint: SmsEnd
         sms_access_key_secret=SMS_SECRET,
         sms_sign_name="合作社",
         sms_templates={"share_credited": "SMS_100001", "payout_paid": "SMS_100002"},
-        bank_payee_name=PAYEE["name"],
-        bank_payee_bank=PAYEE["bank"],
-        bank_payee_account=PAYEE["account"],
+        bank_transfer_payee=PAYEE["name"],
+        bank_transfer_bank=PAYEE["bank"],
+        bank_transfer_account=PAYEE["account"],
         notify_retry_base_seconds=1,
     )
 

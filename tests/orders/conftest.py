@@ -188,3 +188,22 @@ def place(client: TestClient, as_role) -> Callable[..., httpx.Response]:
         return client.post("/api/v1/orders", json=body, headers=headers)
 
     return do
+
+
+@pytest.fixture
+def browser_for(app: FastAPI, world: World) -> Iterator[Callable[[str], TestClient]]:
+    """A signed-in page client per role (each with its own cookies)."""
+    clients: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        from tests.orders.test_pages import web_sign_in
+
+        web_sign_in(client, world.user(role))
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

@@ -196,7 +196,7 @@ def test_the_whole_journey_through_pages_and_the_receipt_sums_to_the_payment(
     delivered = post_form(
         shopper,
         f"/orders/{order_id}/deliver",
-        {"token": token},
+        {"token": token, "confirmed": "yes"},
         page=f"/orders/{order_id}?token={token}",
     )
     assert delivered.status_code == 303, delivered.text
@@ -220,7 +220,7 @@ def test_a_signed_in_buyer_sees_their_orders_and_cancels_one(world, shopper, app
     assert "token" not in order_path
     mine = shopper.get("/me/orders", headers=HTML)
     assert order_path in mine.text
-    cancelled = post_form(shopper, f"{order_path}/cancel", {}, page=order_path)
+    cancelled = post_form(shopper, f"{order_path}/cancel", {"confirmed": "yes"}, page=order_path)
     assert cancelled.status_code == 303
     assert "已取消" in shopper.get(order_path, headers=HTML).text
     with TestClient(app, raise_server_exceptions=False) as other:
@@ -257,7 +257,7 @@ def test_staff_refund_from_the_order_page(world, shopper, app, client, as_role):
         done = post_form(
             staff,
             f"/orders/{order_id}/refund",
-            {"amount": "45", "reason": "破损", "idempotency_key": key},
+            {"amount": "45", "reason": "破损", "idempotency_key": key, "confirmed": "yes"},
             page=f"/orders/{order_id}",
         )
         assert done.status_code == 303, done.text

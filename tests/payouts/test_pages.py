@@ -64,7 +64,7 @@ def test_staff_create_a_batch_and_mark_a_line_paid_from_the_page(
     assert refused.status_code == 403  # no CSRF token
     created = client.post(
         "/staff/payouts",
-        data={"coop_id": coop.id, "period": "2026-11", "minimum": 100, "csrf_token": token},
+        data={"coop_id": coop.id, "period": "2026-11", "minimum": "1", "csrf_token": token},
         headers=HTML,
         follow_redirects=False,
     )
@@ -84,7 +84,7 @@ def test_staff_create_a_batch_and_mark_a_line_paid_from_the_page(
         headers=HTML,
     )
     assert "B1" in done.text
-    assert "paid" in done.text
+    assert "已付款" in done.text  # the line's status as a word, not the code
     assert f"打款明细 {line_form} 已确认到账。" in done.text  # the notice, in the reader's language
 
 
@@ -144,3 +144,36 @@ def test_income_chart_scales_bars_to_the_best_month() -> None:
     chart = income_chart([("2026-10", 5_000), ("2026-11", 10_000), ("2026-12", -200)], "CNY")
     assert [bar.height for bar in chart.bars] == [60, 120, 0]
     assert chart.bars[1].y == 20
+
+
+# The payout minimum is typed in 元 like every other amount on the pages.
+
+
+def _create(client: TestClient, coop: Cooperative, minimum: str, period: str = "2026-11"):
+    token = csrf_token(client, "/staff/payouts")
+    return client.post(
+        "/staff/payouts",
+        data={"coop_id": coop.id, "period": period, "minimum": minimum, "csrf_token": token},
+        headers=HTML,
+        follow_redirects=False,
+    )
+
+
+def test_the_form_shows_and_reads_the_minimum_in_yuan(
+    client: TestClient,
+    people: dict[str, Any],
+    coop: Cooperative,
+) -> None:
+    enter(client, people["staff"])
+    page = client.get("/staff/payouts", headers=HTML).text
+    assert "最低金额（元）" in page
+    assert 'value="10.00"' in page  # HEZUO_PAYOUT_MINIMUM 1000 fen, shown as yuan
+    # ¥150 is more than the household's ¥140: nobody is paid
+    high = _create(client, coop, "¥150")
+    shown = client.get(high.headers["location"], headers=HTML).text
+    assert "¥140.00" not in shown
+    bad = _create(client, coop, "ten")
+    assert "error=" in bad.headers["location"]
+    assert "请以元为单位填写最低金额" in client.get(bad.headers["location"], headers=HTML).text
+    low = _create(client, coop, "１００", period="2026-12")  # full-width digits, ¥100
+    assert low.status_code == 303

@@ -114,8 +114,8 @@ class World:
         return self.users[role]
 
     def programme(self, **overrides: Any) -> Programme:
-        """An open, coop-fund-financed programme (sessions a month ahead) unless told otherwise."""
-        start = overrides.pop("start", TODAY + timedelta(days=30))
+        """An open, coop-fund-financed programme (sessions 8 and 1 days ago) unless told otherwise."""
+        start = overrides.pop("start", TODAY - timedelta(days=8))
         data: dict[str, Any] = {
             "provider_id": self.provider.id,
             "title": {"zh": "电商销售培训", "en": "E-commerce selling"},

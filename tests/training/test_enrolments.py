@@ -198,7 +198,7 @@ def test_attendance_for_another_programmes_session_is_422(client, world, as_role
 
 
 def test_dropping_before_the_start_returns_the_seat_cost(client, world, as_role):
-    programme = world.programme(capacity=1)
+    programme = world.programme(capacity=1, start=TODAY + timedelta(days=30))
     enrolment = _apply(client, as_role("farmer_a"), programme.id).json()
     accepted = client.post(f"{API}/enrolments/{enrolment['id']}/accept", headers=as_role("staff"))
     assert _fund(world, world.coop_a) == 70_000

@@ -198,3 +198,62 @@ def test_outcome_page_public_has_no_member_detail(world, browser_for):
     assert public_page.status_code == 200
     assert world.household_a.member_code not in public_page.text
     assert "双重差分" in public_page.text
+
+
+# Giving up a place, applying once, and attendance only for sessions held
+
+
+def test_giving_up_a_place_is_confirmed_and_the_page_then_says_so(world, browser_for):
+    from datetime import timedelta
+
+    from tests.training.conftest import TODAY
+
+    programme = world.programme(start=TODAY + timedelta(days=30))
+    farmer = browser_for("farmer_a")
+    detail = farmer.get(f"/training/{programme.id}", headers=HTML)
+    assert 'action="/training/' in detail.text  # may apply
+    applied = _post(farmer, f"/training/{programme.id}/apply", f"/training/{programme.id}")
+    assert applied.status_code == 303
+    detail = farmer.get(f"/training/{programme.id}", headers=HTML)
+    assert f'action="/training/{programme.id}/apply"' not in detail.text  # no second Apply
+    assert 'id="my-enrolment"' in detail.text
+    mine = farmer.get("/me/training", headers=HTML).text
+    assert "退出" not in mine.split("<main", 1)[1]  # not the sign-out word
+    enrolment_id = int(re.search(r'action="/me/training/(\d+)/drop"', mine).group(1))
+    asked = _post(farmer, f"/me/training/{enrolment_id}/drop", "/me/training")
+    assert asked.status_code == 200
+    assert "不能再报名" in asked.text
+    assert "已报名" in farmer.get("/me/training", headers=HTML).text  # nothing changed yet
+    done = _post(farmer, f"/me/training/{enrolment_id}/drop", "/me/training", confirmed="yes")
+    assert done.status_code == 303
+    detail = farmer.get(f"/training/{programme.id}", headers=HTML)
+    assert "已退出" in detail.text
+    assert f'action="/training/{programme.id}/apply"' not in detail.text
+
+
+def test_attendance_cannot_be_ticked_for_a_session_still_to_come(world, browser_for, client):
+    from datetime import timedelta
+
+    from tests.training.conftest import TODAY
+
+    programme = world.programme(start=TODAY - timedelta(days=2))  # sessions 2 days ago, in 5 days
+    farmer = browser_for("farmer_a")
+    _post(farmer, f"/training/{programme.id}/apply", f"/training/{programme.id}")
+    world.session.rollback()
+    enrolment = world.session.scalars(select(Enrolment)).one()
+    staff = browser_for("staff")
+    path = f"/staff/training/{programme.id}/enrolments/{enrolment.id}"
+    assert _post(staff, f"{path}/accept", f"/staff/training/{programme.id}").status_code == 303
+    page = staff.get(f"/staff/training/{programme.id}", headers=HTML).text
+    sessions = re.findall(r'data-session="(\d+)"', page)
+    assert len(sessions) == 2
+    assert page.count('class="button small attend"') == 1  # only the session already held
+    assert 'class="button small future"' in page
+    future = _post(
+        staff, f"{path}/attendance", f"/staff/training/{programme.id}", session_id=sessions[1]
+    )
+    assert future.status_code == 422
+    past = _post(
+        staff, f"{path}/attendance", f"/staff/training/{programme.id}", session_id=sessions[0]
+    )
+    assert past.status_code == 303
