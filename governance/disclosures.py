@@ -38,8 +38,9 @@ from governance.errors import AlreadyPublished, GovernanceInvalid, GovernanceNot
 from governance.models import Disclosure
 from ledger import service as ledger
 from ledger.allocation import allocate
-from ledger.models import Account, ClosedPeriod, JournalEntry, Posting, SealBlock
+from ledger.models import Account, JournalEntry, Posting, SealBlock
 from ledger.payout_models import StripeTransaction
+from ledger.periods import is_closed
 from ledger.share_rules import ENTERPRISE_INCOME, collective_fund_key, training_fund_key
 from ledger.specs import canonical_json
 from orders.models import OrderLine, Payment
@@ -360,10 +361,7 @@ def content_hash(report: dict[str, Any]) -> str:
 
 
 def _period_closed(session: Session, period: str) -> bool:
-    found = session.scalars(
-        select(col(ClosedPeriod.period)).where(col(ClosedPeriod.period) >= period).limit(1)
-    ).first()
-    return found is not None
+    return is_closed(session, period)
 
 
 def publish(

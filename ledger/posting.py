@@ -38,12 +38,12 @@ from ledger.models import (
     DEBIT_NORMAL,
     Account,
     AccountLimit,
-    ClosedPeriod,
     JournalEntry,
     Posting,
     Side,
     normal_sign,
 )
+from ledger.periods import CLOSED_PERIODS_SQL, CLOSED_THROUGH, closed_through
 from ledger.specs import (
     EntrySpec,
     PostingSpec,
@@ -99,7 +99,7 @@ _ACCOUNTS_AND_PERIOD = select(
     col(Account.currency),
     col(Account.limit),
     col(Account.is_open),
-    select(func.max(ClosedPeriod.period)).scalar_subquery().label("closed_period"),
+    CLOSED_THROUGH.scalar_subquery().label("closed_period"),
 ).where(col(Account.key).in_(bindparam("keys", expanding=True)))
 
 
@@ -107,7 +107,7 @@ _ACCOUNTS_AND_PERIOD = select(
 # SQLAlchemy statements costs more CPU than the database spends on the whole entry.
 _PG_ACCOUNTS_AND_PERIOD = (
     'SELECT id, key, type, currency, "limit", is_open, '
-    "(SELECT max(period) FROM ledger_closed_periods) AS closed_period "
+    f"(SELECT max(period) FROM ({CLOSED_PERIODS_SQL}) AS closed) AS closed_period "
     "FROM ledger_accounts WHERE key = ANY(%(keys)s)"
 )
 
@@ -153,7 +153,7 @@ def _load_accounts(session: Session, spec: EntrySpec) -> tuple[dict[str, Row[Any
 
 
 def latest_closed_period(session: Session) -> str | None:
-    return session.execute(select(func.max(ClosedPeriod.period))).scalar_one_or_none()
+    return closed_through(session)
 
 
 def _check_open_period(closed: str | None, effective_date: date) -> None:
@@ -273,7 +273,8 @@ guard AS (
                         GROUP BY accounts.key, accounts.type
                        HAVING sum(lines.amount) * CASE WHEN accounts.type = ANY(%(debit_normal)s)
                                                        THEN 1 ELSE -1 END < 0)
-       AND NOT EXISTS (SELECT 1 FROM ledger_closed_periods WHERE period >= %(period)s) AS ok
+       AND NOT EXISTS (SELECT 1 FROM ({CLOSED_PERIODS_SQL}) AS closed
+                        WHERE closed.period >= %(period)s) AS ok
 ),
 entry AS ({_PG_ENTRY_COLUMNS}
     SELECT {_PG_ENTRY_VALUES}

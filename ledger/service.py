@@ -27,7 +27,7 @@ from ledger.balances import (
 )
 from ledger.entries import EntryView, PostingLine, get_entry
 from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Posting, Side
-from ledger.periods import close_period
+from ledger.periods import close_period, reopen_period
 from ledger.posting import PostResult, post, reverse
 from ledger.sealing import seal_pending, verify
 from ledger.specs import EntrySpec, PostingSpec
@@ -56,6 +56,7 @@ __all__ = [
     "balances_of",
     "close_account",
     "close_period",
+    "reopen_period",
     "find_account",
     "get_account",
     "get_entry",
