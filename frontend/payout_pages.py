@@ -10,7 +10,6 @@ from the ledger's monthly figures: a charting library would add a dependency for
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +22,7 @@ from catalog import payout_details
 from catalog.models import Cooperative, Household
 from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
+from frontend.flash import redirect_with_notice, take_flash
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger import payouts
@@ -39,11 +39,9 @@ def _refuse(request: Request, user: User | None) -> Response | None:
     return staff_only(request, user, "These pages are for staff and administrators.")
 
 
-def _back(path: str, message: str = "", error: str = "") -> RedirectResponse:
-    query = f"?msg={quote(message)}" if message else f"?error={quote(error)}" if error else ""
-    sep = "&" if "?" in path and query else ""
-    target = path + (sep + query[1:] if sep else query)
-    return RedirectResponse(target, status_code=303)
+def _back(request: Request, path: str, message: str = "", error: str = "") -> RedirectResponse:
+    """Back to the page, the notice carried in a signed flash (never in the address)."""
+    return redirect_with_notice(request, path, notice=message, error=error)
 
 
 def _problem_text(error: DomainError) -> str:
@@ -62,6 +60,7 @@ def batches_page(
 ) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
+    flash = take_flash(request)
     coops = list(session.scalars(select(Cooperative).order_by(col(Cooperative.id))))
     return render(
         request,
@@ -73,8 +72,8 @@ def batches_page(
             "currency": settings.currency,
             "default_minimum": settings.payout_minimum,
             "this_month": date.today().strftime("%Y-%m"),
-            "msg": request.query_params.get("msg", ""),
-            "error": request.query_params.get("error", ""),
+            "msg": flash.notice,
+            "error": flash.error,
         },
     )
 
@@ -105,8 +104,8 @@ def create_batch(
         )
     except DomainError as error:
         session.rollback()
-        return _back("/staff/payouts", error=_problem_text(error))
-    return _back(f"/staff/payouts/{result.batch.id}")
+        return _back(request, "/staff/payouts", error=_problem_text(error))
+    return _back(request, f"/staff/payouts/{result.batch.id}")
 
 
 @router.get("/staff/payouts/{batch_id}", response_class=HTMLResponse)
@@ -115,6 +114,7 @@ def batch_page(batch_id: int, request: Request, user: WebUserDep, session: Sessi
         return refused
     batch = payouts.get_batch(session, batch_id)
     rows = payout_details.batch_rows(session, batch_id)
+    flash = take_flash(request)
     return render(
         request,
         "staff/payouts/batch.html",
@@ -123,8 +123,8 @@ def batch_page(batch_id: int, request: Request, user: WebUserDep, session: Sessi
             "rows": rows,
             "total": sum(r.amount for r in rows if r.status != "failed"),
             "today": date.today().isoformat(),
-            "msg": request.query_params.get("msg", ""),
-            "error": request.query_params.get("error", ""),
+            "msg": flash.notice,
+            "error": flash.error,
         },
     )
 
@@ -161,12 +161,12 @@ def decide_line(
                 session, line_id=line_id, reason=reason, decided_by=f"user:{user.id}"
             )
     except ValueError:
-        return _back(here, error=t(MSG_PAID_ON))
+        return _back(request, here, error=t(MSG_PAID_ON))
     except DomainError as error:
         session.rollback()
-        return _back(here, error=_problem_text(error))
+        return _back(request, here, error=_problem_text(error))
     done = MSG_LINE_CONFIRMED if action == "confirm" else MSG_LINE_FAILED
-    return _back(here, message=t(done, line=line_id))
+    return _back(request, here, message=t(done, line=line_id))
 
 
 # --- Reports ---------------------------------------------------------------------------------
