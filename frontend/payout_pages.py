@@ -8,18 +8,20 @@ from the ledger's monthly figures: a charting library would add a dependency for
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import User
-from catalog import payout_details
-from catalog.models import Cooperative, Household
+from api.settings import Settings
+from catalog import payee_history, payout_details
+from catalog.models import Cooperative, Household, HouseholdPayoutChange
 from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
 from frontend.flash import redirect_with_notice, take_flash
@@ -33,6 +35,7 @@ router = page_router()
 MSG_PAID_ON = N_("Paid on: write the date as YYYY-MM-DD.")
 MSG_LINE_CONFIRMED = N_("Payout line %(line)s is confirmed as paid.")
 MSG_LINE_FAILED = N_("Payout line %(line)s is marked as failed; its money is owed again.")
+MSG_PAYEE_ACCEPTED = N_("Payout line %(line)s now pays the household's new payout details.")
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
@@ -109,18 +112,28 @@ def create_batch(
 
 
 @router.get("/staff/payouts/{batch_id}", response_class=HTMLResponse)
-def batch_page(batch_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
+def batch_page(
+    batch_id: int, request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
     batch = payouts.get_batch(session, batch_id)
     rows = payout_details.batch_rows(session, batch_id)
     flash = take_flash(request)
+    held = payee_history.changes_by_id(
+        session, [r.held_change_id for r in rows if r.held_change_id is not None]
+    )
     return render(
         request,
         "staff/payouts/batch.html",
         {
             "batch": batch,
             "rows": rows,
+            "held": {
+                line: (change, _local_time(settings, change.changed_at))
+                for line, change in ((r.line_id, held.get(r.held_change_id or 0)) for r in rows)
+                if change is not None
+            },
             "total": sum(r.amount for r in rows if r.status != "failed"),
             "today": date.today().isoformat(),
             "msg": flash.notice,
@@ -169,6 +182,35 @@ def decide_line(
     return _back(request, here, message=t(done, line=line_id))
 
 
+@router.post("/staff/payouts/{batch_id}/lines/{line_id}/accept-payee")
+def accept_payee(
+    batch_id: int,
+    line_id: int,
+    request: Request,
+    user: WebUserDep,
+    _csrf: CsrfDep,
+    session: SessionDep,
+    change_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    assert user is not None
+    here = f"/staff/payouts/{batch_id}"
+    try:
+        payee_history.accept_held_change(
+            session, line_id=line_id, change_id=change_id, accepted_by=f"user:{user.id}"
+        )
+    except DomainError as error:
+        session.rollback()
+        return _back(request, here, error=_problem_text(error))
+    t = translator(request).gettext
+    return _back(request, here, message=t(MSG_PAYEE_ACCEPTED, line=line_id))
+
+
+def _local_time(settings: Settings, moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
 # --- Reports ---------------------------------------------------------------------------------
 
 
@@ -185,7 +227,11 @@ def reports_page(request: Request, user: WebUserDep, session: SessionDep) -> Res
 
 @router.get("/staff/reports/households/{household_id}", response_class=HTMLResponse)
 def household_statement_page(
-    household_id: int, request: Request, user: WebUserDep, session: SessionDep
+    household_id: int,
+    request: Request,
+    user: WebUserDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
@@ -196,8 +242,23 @@ def household_statement_page(
     return render(
         request,
         "staff/payouts/statement.html",
-        {"household": household, "statement": statement, "chart": None},
+        {
+            "household": household,
+            "statement": statement,
+            "chart": None,
+            "payout_changes": _changes(session, settings, household_id),
+        },
     )
+
+
+def _changes(
+    session: Session, settings: Settings, household_id: int
+) -> list[tuple[HouseholdPayoutChange, str]]:
+    """The household's payout details history with local times, newest first."""
+    return [
+        (change, _local_time(settings, change.changed_at))
+        for change in payee_history.changes_of(session, household_id)
+    ]
 
 
 # --- The farmer's own income ------------------------------------------------------------------
@@ -261,7 +322,12 @@ def my_income(
     return render(
         request,
         "staff/payouts/statement.html",
-        {"household": household, "statement": statement, "chart": chart},
+        {
+            "household": household,
+            "statement": statement,
+            "chart": chart,
+            "payout_changes": _changes(session, settings, user.household_id),
+        },
     )
 
 

@@ -7,6 +7,7 @@ reopen a closed month, with a reason, and every event records who, when and why.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +21,7 @@ from ledger.models import PeriodAction, PeriodEvent
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # No books of this system predate it: an earlier year is a typo, not a period.
 EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
 MAX_REASON_LENGTH = 1000
 
 # The months whose latest event is a close (the same rule as the database triggers').
@@ -56,27 +58,28 @@ def is_closed(session: Session, period: str) -> bool:
     return through is not None and period <= through
 
 
-def _require_period(period: str, *, field: str = "period") -> None:
+def _require_period(period: str, *, loc: Sequence[str] = ("period",)) -> None:
     if not PERIOD_PATTERN.match(period):
         raise PeriodInvalid(
             f"{period!r} is not a period; write the month as YYYY-MM, e.g. 2026-11.",
-            errors=[{"loc": [field], "msg": "YYYY-MM"}],
+            errors=[{"loc": list(loc), "msg": "YYYY-MM"}],
         )
 
 
-def first_day(period: str) -> date:
-    return date(int(period[:4]), int(period[5:7]), 1)
-
-
-def require_plausible_period(period: str, *, field: str = "period") -> None:
+def require_plausible_period(period: str, *, loc: Sequence[str] = ("period",)) -> None:
     """A well-formed month of a year this system can have books for (2000 to 2100)."""
-    _require_period(period, field=field)
-    if not EARLIEST_YEAR <= int(period[:4]) <= 2100:
+    _require_period(period, loc=loc)
+    if not plausible_year(int(period[:4])):
         raise PeriodInvalid(
             f"{period} is not a plausible period: the year must be between {EARLIEST_YEAR} "
-            "and 2100.",
-            errors=[{"loc": [field], "msg": f"year {EARLIEST_YEAR}-2100"}],
+            f"and {LATEST_YEAR}.",
+            errors=[{"loc": list(loc), "msg": f"year {EARLIEST_YEAR}-{LATEST_YEAR}"}],
         )
+
+
+def plausible_year(year: int) -> bool:
+    """Books, payouts and declared income of this system lie between 2000 and 2100."""
+    return EARLIEST_YEAR <= year <= LATEST_YEAR
 
 
 def require_closable(period: str, *, today: date | None = None) -> None:
@@ -192,10 +195,11 @@ __all__ = [
     "CLOSED_PERIODS_SQL",
     "CLOSED_THROUGH",
     "EARLIEST_YEAR",
+    "LATEST_YEAR",
     "PeriodState",
     "close_period",
     "closed_through",
-    "first_day",
+    "plausible_year",
     "is_closed",
     "period_history",
     "period_states",

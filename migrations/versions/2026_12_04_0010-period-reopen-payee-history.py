@@ -158,9 +158,86 @@ def _downgrade_periods() -> None:
     op.drop_table("ledger_period_events")
 
 
+PAYEE_COLUMNS = (
+    ("payee_member_code", 20),
+    ("payee_name", 100),
+    ("payee_method", 16),
+    ("payee_account", 100),
+)
+
+
+def _upgrade_payees() -> None:
+    op.create_table(
+        "household_payout_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("household_id", sa.Integer(), nullable=False),
+        sa.Column("changed_by", sa.String(length=255), nullable=False),
+        sa.Column("changed_at", ledger.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("old_method", sa.String(length=16), nullable=False),
+        sa.Column("old_account", sa.String(length=100), nullable=False),
+        sa.Column("new_method", sa.String(length=16), nullable=False),
+        sa.Column("new_account", sa.String(length=100), nullable=False),
+        sa.Column("held_lines", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["household_id"],
+            ["households.id"],
+            name=op.f("fk_household_payout_changes_household_id_households"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_household_payout_changes")),
+    )
+    op.create_index(
+        op.f("ix_household_payout_changes_household_id"),
+        "household_payout_changes",
+        ["household_id"],
+        unique=False,
+    )
+    _append_only("household_payout_changes")
+    with op.batch_alter_table("payout_lines", schema=None) as batch_op:
+        for name, length in PAYEE_COLUMNS:
+            batch_op.add_column(
+                sa.Column(name, sa.String(length=length), nullable=False, server_default="")
+            )
+        batch_op.add_column(sa.Column("held_change_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("payee_accepted_by", sa.String(length=255), nullable=True))
+        batch_op.add_column(
+            sa.Column("payee_accepted_at", ledger.base.UTCDateTime(timezone=True), nullable=True)
+        )
+    # Existing lines: the best knowledge of their payee is the household's present details.
+    op.execute(
+        "UPDATE payout_lines SET "
+        "payee_member_code = (SELECT h.member_code FROM households h "
+        "WHERE h.id = payout_lines.household_id), "
+        "payee_name = (SELECT h.name FROM households h WHERE h.id = payout_lines.household_id), "
+        "payee_method = (SELECT coalesce(h.payout_method, '') FROM households h "
+        "WHERE h.id = payout_lines.household_id), "
+        "payee_account = (SELECT h.payout_account FROM households h "
+        "WHERE h.id = payout_lines.household_id) "
+        "WHERE EXISTS (SELECT 1 FROM households h WHERE h.id = payout_lines.household_id)"
+    )
+    with op.batch_alter_table("payout_lines", schema=None) as batch_op:
+        for name, length in PAYEE_COLUMNS:
+            batch_op.alter_column(name, existing_type=sa.String(length=length), server_default=None)
+
+
+def _downgrade_payees() -> None:
+    with op.batch_alter_table("payout_lines", schema=None) as batch_op:
+        batch_op.drop_column("payee_accepted_at")
+        batch_op.drop_column("payee_accepted_by")
+        batch_op.drop_column("held_change_id")
+        for name, _length in reversed(PAYEE_COLUMNS):
+            batch_op.drop_column(name)
+    _drop_append_only("household_payout_changes")
+    op.drop_index(
+        op.f("ix_household_payout_changes_household_id"), table_name="household_payout_changes"
+    )
+    op.drop_table("household_payout_changes")
+
+
 def upgrade() -> None:
     _upgrade_periods()
+    _upgrade_payees()
 
 
 def downgrade() -> None:
+    _downgrade_payees()
     _downgrade_periods()
