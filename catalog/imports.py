@@ -23,6 +23,7 @@ from catalog.schemas import ImportResult, LotCreate, ProductCreate
 from catalog.service import require_coop_manager_of
 from core.actor import Actor
 from core.errors import DomainError
+from ledger.spreadsheets import GuardedDictWriter, append_row
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
@@ -72,7 +73,7 @@ def too_large_message() -> str:
 
 def template_csv() -> bytes:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
+    writer = GuardedDictWriter(out, fieldnames=list(COLUMNS))
     writer.writeheader()
     writer.writerow(EXAMPLE)
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
@@ -83,12 +84,12 @@ def template_xlsx() -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "products"
-    sheet.append(list(COLUMNS))
-    sheet.append([EXAMPLE[c] for c in COLUMNS])
+    append_row(sheet, list(COLUMNS))
+    append_row(sheet, [EXAMPLE[c] for c in COLUMNS])
     help_sheet = book.create_sheet("help")
-    help_sheet.append(["column", "meaning"])
+    append_row(help_sheet, ["column", "meaning"])
     for column, meaning in COLUMNS.items():
-        help_sheet.append([column, meaning])
+        append_row(help_sheet, [column, meaning])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

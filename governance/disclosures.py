@@ -20,7 +20,6 @@ Publishing seals the ledger first and stores the seal block it was computed at; 
 immutable (database triggers refuse UPDATE and DELETE).
 """
 
-import csv
 import hashlib
 import io
 import re
@@ -43,6 +42,7 @@ from ledger.payout_models import StripeTransaction
 from ledger.periods import is_closed
 from ledger.share_rules import ENTERPRISE_INCOME, collective_fund_key, training_fund_key
 from ledger.specs import canonical_json
+from ledger.spreadsheets import csv_writer
 from orders.models import OrderLine, Payment
 from training.models import Enrolment
 
@@ -534,7 +534,7 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, int | str]]:
 def report_csv(disclosure: Disclosure) -> bytes:
     """UTF-8 with a BOM (spreadsheets open it right): period, currency, section, figure, value."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer, lineterminator="\n")
     writer.writerow(["coop_id", "period", "currency", "section", "figure", "value"])
     for section, figure, value in report_rows(disclosure.content):
         writer.writerow(
