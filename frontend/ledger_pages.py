@@ -255,7 +255,9 @@ def reverse_entry(
         return _entry_page(request, session, entry_id, problem=MSG_CONFIRM, status_code=422)
     created_by = f"user:{user.id}"
     try:
-        reversal = service.reverse(session, entry_id, created_by=created_by, memo=memo.strip())
+        reversal = service.reverse_by_hand(
+            session, entry_id, created_by=created_by, memo=memo.strip()
+        )
     except AlreadyReversed:
         session.rollback()
         return _entry_page(
@@ -265,7 +267,11 @@ def reverse_entry(
         # Already reversed, a limit, a closed period: nothing was posted; say why on the page.
         session.rollback()
         return _entry_page(
-            request, session, entry_id, problem=refused_reversal.detail, status_code=409
+            request,
+            session,
+            entry_id,
+            problem=problem_message(request, refused_reversal),
+            status_code=409,
         )
     return RedirectResponse(f"{PREFIX}/entries/{reversal.id}", status_code=303)
 

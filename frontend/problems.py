@@ -49,6 +49,10 @@ SUMMARIES = {
     "ledger-period-not-closed": N_("This month is not closed."),
     "ledger-period-closed-later": N_("A later month is closed: reopen that one first."),
     "ledger-period-closed": N_("This month is closed."),
+    "ledger-entry-owned": N_(
+        "This entry belongs to an order, a payout or an enrolment: correct it there "
+        "(an order's payment, with a refund)."
+    ),
 }
 
 

@@ -71,6 +71,11 @@ class AlreadyReversed(Conflict):
     type_slug = "ledger-already-reversed"
 
 
+class EntryOwnedByFlow(Conflict):
+    title = "Entry belongs to an order, payout or enrolment"
+    type_slug = "ledger-entry-owned"
+
+
 class AccountConflict(Conflict):
     title = "Account exists with different settings"
     type_slug = "ledger-account-conflict"

@@ -29,6 +29,7 @@ from ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
     EntryNotFound,
+    EntryOwnedByFlow,
     IdempotencyConflict,
     LimitExceeded,
     PeriodClosed,
@@ -486,6 +487,36 @@ def _post(session: Session, spec: EntrySpec, *, reverses_id: int | None) -> Post
         assert replay is not None
         return replay
     return entry
+
+
+# Entries posted by a domain's own flow, by the prefix of their reference (opaque text here), and
+# the flow that corrects them: reversing one by hand would leave its order, payout line or
+# enrolment telling a different story than the books (an order "settled" whose payment is gone).
+FLOW_OWNED_REFERENCES = {
+    "order:": "the order's refund (POST /api/v1/orders/{id}/refunds, or the order's page)",
+    "payout-batch:": "the payout line's 'failed' action (POST /api/v1/payouts/lines/{id}/fail)",
+    "enrolment:": "the enrolment's own steps (drop or refund in training)",
+}
+
+
+def reverse_by_hand(
+    session: Session, entry_id: int, *, created_by: str | None = None, memo: str = ""
+) -> JournalEntry:
+    """A person's reversal (the API and the staff page): refused for an entry that belongs to an
+    order, a payout or an enrolment, whose own flow corrects the books and its state together."""
+    original = session.get(JournalEntry, entry_id)
+    if original is None:
+        raise EntryNotFound(f"There is no journal entry {entry_id}.")
+    reference = original.reference or ""
+    for prefix, flow in FLOW_OWNED_REFERENCES.items():
+        if reference.startswith(prefix):
+            raise EntryOwnedByFlow(
+                f"Entry {entry_id} belongs to {reference}: reversing it alone would leave that "
+                f"record out of step with the books. Correct it through {flow}, which reverses "
+                "the ledger and the record together.",
+                errors=[{"loc": ["entry_id"], "msg": f"owned by {reference}"}],
+            )
+    return reverse(session, entry_id, created_by=created_by, memo=memo)
 
 
 def reverse(

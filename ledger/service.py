@@ -28,7 +28,7 @@ from ledger.balances import (
 from ledger.entries import EntryView, PostingLine, get_entry
 from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Posting, Side
 from ledger.periods import close_period, reopen_period
-from ledger.posting import PostResult, post, reverse
+from ledger.posting import PostResult, post, reverse, reverse_by_hand
 from ledger.sealing import seal_pending, verify
 from ledger.specs import EntrySpec, PostingSpec
 from ledger.transactions import is_retryable, run_in_transaction
@@ -57,6 +57,7 @@ __all__ = [
     "close_account",
     "close_period",
     "reopen_period",
+    "reverse_by_hand",
     "find_account",
     "get_account",
     "get_entry",

@@ -171,7 +171,14 @@ def get_entry(entry_id: int, _staff: StaffDep, session: SessionDep) -> EntryRead
     "/entries/{entry_id}/reverse",
     response_model=EntryRead,
     status_code=status.HTTP_201_CREATED,
-    responses={**PROBLEMS, 409: {"description": "Already reversed"}},
+    responses={
+        **PROBLEMS,
+        404: {"description": "No such entry"},
+        409: {
+            "description": "Already reversed, or the entry belongs to an order, payout or "
+            "enrolment (correct it through that flow, e.g. the order's refund)"
+        },
+    },
 )
 def reverse_entry(
     entry_id: int,
@@ -179,7 +186,7 @@ def reverse_entry(
     session: SessionDep,
     body: EntryReverse | None = None,
 ) -> EntryRead:
-    reversal = service.reverse(
+    reversal = service.reverse_by_hand(
         session, entry_id, created_by=f"user:{staff.id}", memo=body.memo if body else ""
     )
     assert reversal.id is not None

@@ -199,3 +199,18 @@ def test_the_payout_pages_show_the_held_change_and_staff_accept_it_there(
     assert f"打款明细 {line} 现按该户新的收款信息付款。" in done.text
     assert "在您接受变更之前" not in done.text
     assert _csv_accounts(client, batch["id"], {}) == [ATTACKER]
+
+
+@pytest.mark.parametrize("period", ["0000-01", "0000-12", "1999-12", "2101-01"])
+def test_a_payout_batch_for_an_implausible_year_is_refused(
+    client: TestClient, people: dict[str, Any], coop: Cooperative, period: str
+) -> None:
+    """Issue 15, Low: before, a batch for 0000-01 was accepted and held members' money."""
+    answer = client.post(
+        "/api/v1/payouts/batches",
+        json={"coop_id": coop.id, "period": period, "minimum": 100},
+        headers=people["staff"],
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/api/v1/payouts/batches", headers=people["staff"]).json()["items"] == []
