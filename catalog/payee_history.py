@@ -7,7 +7,7 @@ pending in an open batch, the line keeps the old payee and the change is held: s
 the batch page and accept it (the line then pays the new details) or leave the line as it is.
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from catalog.models import Household, HouseholdPayoutChange
@@ -92,6 +92,19 @@ def changes_by_id(session: Session, ids: list[int]) -> dict[int, HouseholdPayout
     return {c.id: c for c in found if c.id is not None}
 
 
+def held_counts(session: Session) -> dict[int, int]:
+    """Per batch, how many of its pending lines have a payout details change waiting."""
+    rows = session.execute(
+        select(col(PayoutLine.batch_id), func.count())
+        .where(
+            col(PayoutLine.held_change_id).is_not(None),
+            col(PayoutLine.status) == PayoutLineStatus.pending.value,
+        )
+        .group_by(col(PayoutLine.batch_id))
+    ).all()
+    return {batch_id: count for batch_id, count in rows}
+
+
 def accept_held_change(
     session: Session, *, line_id: int, change_id: int, accepted_by: str
 ) -> PayoutLine:
@@ -122,6 +135,7 @@ __all__ = [
     "changes_by_id",
     "changes_of",
     "details_of",
+    "held_counts",
     "pending_lines",
     "record_change",
 ]

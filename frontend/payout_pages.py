@@ -70,6 +70,7 @@ def batches_page(
         "staff/payouts/batches.html",
         {
             "batches": payouts.list_batches(session),
+            "held": payee_history.held_counts(session),
             "coops": coops,
             "coop_names": {c.id: c.name_zh for c in coops},
             "currency": settings.currency,

@@ -184,6 +184,8 @@ def test_the_payout_pages_show_the_held_change_and_staff_accept_it_there(
 
     staff = make_user(Role.staff)
     assert sign_in(client, staff.email, TEST_PASSWORD).status_code == 303
+    listing = client.get("/staff/payouts", headers=HTML)
+    assert "收款信息变更待确认：1 项" in listing.text
     page = client.get(f"/staff/payouts/{batch['id']}", headers=HTML)
     assert "在您接受变更之前" in page.text
     assert ATTACKER in page.text
@@ -198,6 +200,7 @@ def test_the_payout_pages_show_the_held_change_and_staff_accept_it_there(
     assert done.status_code == 200
     assert f"打款明细 {line} 现按该户新的收款信息付款。" in done.text
     assert "在您接受变更之前" not in done.text
+    assert "收款信息变更待确认" not in client.get("/staff/payouts", headers=HTML).text
     assert _csv_accounts(client, batch["id"], {}) == [ATTACKER]
 
 
