@@ -23,7 +23,7 @@ from catalog.schemas import ImportResult, LotCreate, ProductCreate
 from catalog.service import require_coop_manager_of
 from core.actor import Actor
 from core.errors import DomainError
-from ledger.spreadsheets import GuardedDictWriter, append_row
+from core.spreadsheets import GuardedDictWriter, append_row
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000

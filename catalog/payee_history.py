@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from catalog.models import Household, HouseholdPayoutChange
+from catalog.schemas import PayoutChangeRead
 from core.errors import Conflict
 from ledger.base import utcnow
 from ledger.payout_models import BatchStatus, PayoutBatch, PayoutLine, PayoutLineStatus
@@ -83,6 +84,20 @@ def changes_of(session: Session, household_id: int) -> list[HouseholdPayoutChang
     )
 
 
+def change_read(change: HouseholdPayoutChange) -> PayoutChangeRead:
+    assert change.id is not None
+    return PayoutChangeRead(
+        id=change.id,
+        household_id=change.household_id,
+        changed_by=change.changed_by,
+        changed_at=change.changed_at,
+        old_method=change.old_method,
+        old_account=change.old_account,
+        new_method=change.new_method,
+        new_account=change.new_account,
+    )
+
+
 def changes_by_id(session: Session, ids: list[int]) -> dict[int, HouseholdPayoutChange]:
     if not ids:
         return {}
@@ -132,6 +147,7 @@ def accept_held_change(
 __all__ = [
     "NoHeldChange",
     "accept_held_change",
+    "change_read",
     "changes_by_id",
     "changes_of",
     "details_of",

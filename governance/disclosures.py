@@ -33,16 +33,15 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from catalog.models import Cooperative, Household
+from core.spreadsheets import csv_writer
 from governance.errors import AlreadyPublished, GovernanceInvalid, GovernanceNotFound
 from governance.models import Disclosure
 from ledger import service as ledger
 from ledger.allocation import allocate
 from ledger.models import Account, JournalEntry, Posting, SealBlock
 from ledger.payout_models import StripeTransaction
-from ledger.periods import is_closed
 from ledger.share_rules import ENTERPRISE_INCOME, collective_fund_key, training_fund_key
 from ledger.specs import canonical_json
-from ledger.spreadsheets import csv_writer
 from orders.models import OrderLine, Payment
 from training.models import Enrolment
 
@@ -361,7 +360,7 @@ def content_hash(report: dict[str, Any]) -> str:
 
 
 def _period_closed(session: Session, period: str) -> bool:
-    return is_closed(session, period)
+    return ledger.is_closed(session, period)
 
 
 def publish(

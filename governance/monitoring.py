@@ -36,7 +36,7 @@ from governance.models import (
     OffPlatformIncome,
 )
 from ledger.base import utcnow
-from ledger.periods import EARLIEST_YEAR, plausible_year
+from ledger.service import EARLIEST_YEAR, plausible_year
 from notify import outbox
 from notify.kinds import Kind
 from training.income import add_months, per_capita, rounded, settled_income

@@ -38,8 +38,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.spreadsheets import append_row, csv_writer
 from ledger.models import Account, AccountType, JournalEntry, Posting
-from ledger.spreadsheets import append_row, csv_writer
 
 ROOTS: dict[str, tuple[str, str]] = {
     AccountType.asset: ("Assets", "assets"),

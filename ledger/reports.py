@@ -16,8 +16,8 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.spreadsheets import append_row, csv_writer
 from ledger.models import Account, JournalEntry, Posting
-from ledger.spreadsheets import append_row, csv_writer
 
 NOT_INCOME_KINDS = frozenset({"payout", "reversal"})
 

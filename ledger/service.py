@@ -27,7 +27,13 @@ from ledger.balances import (
 )
 from ledger.entries import EntryView, PostingLine, get_entry
 from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Posting, Side
-from ledger.periods import close_period, reopen_period
+from ledger.periods import (
+    EARLIEST_YEAR,
+    close_period,
+    is_closed,
+    plausible_year,
+    reopen_period,
+)
 from ledger.posting import PostResult, post, reverse, reverse_by_hand
 from ledger.sealing import seal_pending, verify
 from ledger.specs import EntrySpec, PostingSpec
@@ -55,7 +61,10 @@ __all__ = [
     "balance_by_prefix",
     "balances_of",
     "close_account",
+    "EARLIEST_YEAR",
     "close_period",
+    "is_closed",
+    "plausible_year",
     "reopen_period",
     "reverse_by_hand",
     "find_account",

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from catalog.models import Household, HouseholdStatus
 from catalog.schemas import MoneyRead
 from core.actor import Actor
-from ledger.spreadsheets import csv_writer
+from core.spreadsheets import csv_writer
 from training.config import TrainingConfig
 from training.enrolments import applied_on
 from training.errors import TrainingForbidden

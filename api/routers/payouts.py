@@ -1,6 +1,6 @@
 """Payout batches over HTTP (staff and admin): create, read, export for the bank, confirm, fail."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
@@ -8,7 +8,8 @@ from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep, StaffDep
 from catalog import payee_history, payout_details
-from catalog.models import HouseholdPayoutChange
+from catalog.payee_history import change_read
+from catalog.schemas import PayoutChangeRead
 from ledger import payouts, reports
 from ledger.payout_models import PayoutBatch, PayoutLine
 
@@ -37,19 +38,6 @@ class BatchCreate(BaseModel):
     # Omitted: HEZUO_PAYOUT_MINIMUM.
     minimum: int | None = Field(default=None, ge=1)
     effective_date: date | None = None
-
-
-class PayoutChangeRead(BaseModel):
-    """A change of a household's payout details: who, when, old, new."""
-
-    id: int
-    household_id: int
-    changed_by: str
-    changed_at: datetime
-    old_method: str
-    old_account: str
-    new_method: str
-    new_account: str
 
 
 class LineRead(BaseModel):
@@ -111,20 +99,6 @@ class LineStatus(BaseModel):
     bank_reference: str | None
     paid_on: date | None
     failure_reason: str
-
-
-def change_read(change: HouseholdPayoutChange) -> PayoutChangeRead:
-    assert change.id is not None
-    return PayoutChangeRead(
-        id=change.id,
-        household_id=change.household_id,
-        changed_by=change.changed_by,
-        changed_at=change.changed_at,
-        old_method=change.old_method,
-        old_account=change.old_account,
-        new_method=change.new_method,
-        new_account=change.new_account,
-    )
 
 
 def _batch_read(session: SessionDep, batch: PayoutBatch) -> BatchRead:

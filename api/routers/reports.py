@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentUserDep, SessionDep, SettingsDep, StaffDep, actor_of
-from api.routers.payouts import change_read
 from catalog import payee_history, payout_details
 from ledger import reports
 from ledger import service as ledger
@@ -74,7 +73,7 @@ def household_statement(
         "lines": [dict(zip(header, row, strict=True)) for row in rows],
         # Changes of the household's payout account (who, when, old, new), newest first.
         "payout_changes": [
-            change_read(c).model_dump(mode="json")
+            payee_history.change_read(c).model_dump(mode="json")
             for c in payee_history.changes_of(session, household_id)
         ],
     }

@@ -1,7 +1,7 @@
 """Issue 15, Medium 4: no CSV or XLSX cell Hezuo writes can start a formula.
 
 Before: a household name or payout account `=HYPERLINK(...)` went raw into the CSV bank file
-and was stored as a live formula in the XLSX one. Now one helper (ledger/spreadsheets.py) guards
+and was stored as a live formula in the XLSX one. Now one helper (core/spreadsheets.py) guards
 every export: text cells that could start a formula are neutralised, numbers stay numbers.
 """
 
@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from api.models import Role
 from catalog.models import Cooperative
-from ledger.spreadsheets import could_start_formula, csv_cell
+from core.spreadsheets import could_start_formula, csv_cell
 from tests.payouts.conftest import HouseholdFactory, earn
 
 ROOT = Path(__file__).resolve().parent.parent.parent
