@@ -7,7 +7,7 @@ while its latest event is a close; the entry trigger follows the same rule. Down
 months that are closed at that moment.
 
 Revision ID: 0010
-Revises: 0014
+Revises: 0012, 0013 (also joins main's two heads)
 Create Date: 2026-12-04 23:40:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import ledger.base
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0014"
+down_revision: str | Sequence[str] | None = ("0012", "0013")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -35,7 +35,7 @@ def test_upgrade_and_downgrade_keep_closed_months_and_payees(
     engine.dispose()
 
     config = alembic_config(database_url)
-    command.downgrade(config, "0014")
+    command.downgrade(config, "0013")
     # Only the month closed at that moment is kept closed.
     assert _scalar_rows(engine, "SELECT period, closed_by FROM ledger_closed_periods") == [
         ("2026-09", "user:1")
