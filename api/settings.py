@@ -1,5 +1,6 @@
 """One settings class, read from the environment with the prefix HEZUO_."""
 
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -244,6 +245,12 @@ class Settings(BaseSettings):
     @property
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key)
+
+    def local_today(self) -> date:
+        """Today's date where the people are (HEZUO_TIMEZONE), e.g. for "has this month ended"."""
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
 
 @lru_cache

@@ -25,6 +25,7 @@ from catalog.schemas import ImportResult, LotCreate, ProductCreate
 from catalog.service import require_coop_manager_of
 from core.actor import Actor
 from core.errors import DomainError
+from core.spreadsheets import append_row, csv_writer
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
@@ -119,7 +120,7 @@ def header_of(column: str) -> str:
 
 def template_csv() -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow([header_of(c) for c in COLUMNS])
     writer.writerow([EXAMPLE[c] for c in COLUMNS])
     return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
@@ -130,12 +131,12 @@ def template_xlsx() -> bytes:
     sheet = book.active
     assert sheet is not None
     sheet.title = "products"
-    sheet.append([header_of(c) for c in COLUMNS])
-    sheet.append([EXAMPLE[c] for c in COLUMNS])
+    append_row(sheet, [header_of(c) for c in COLUMNS])
+    append_row(sheet, [EXAMPLE[c] for c in COLUMNS])
     help_sheet = book.create_sheet("help")
-    help_sheet.append(["列 / column", "填写说明 / meaning"])
+    append_row(help_sheet, ["列 / column", "填写说明 / meaning"])
     for column, (_label, meaning) in COLUMNS.items():
-        help_sheet.append([header_of(column), meaning])
+        append_row(help_sheet, [header_of(column), meaning])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

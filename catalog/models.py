@@ -117,6 +117,26 @@ class Household(SQLModel, table=True):
     )
 
 
+class HouseholdPayoutChange(SQLModel, table=True):
+    """One change of a household's payout method or account: who, when, old, new. Appended,
+    never changed or deleted (the database refuses both)."""
+
+    __tablename__ = "household_payout_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="households.id", index=True)
+    changed_by: str = Field(max_length=255)
+    changed_at: datetime = Field(
+        default_factory=_created, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    old_method: str = Field(default="", max_length=16)
+    old_account: str = Field(default="", max_length=100)
+    new_method: str = Field(default="", max_length=16)
+    new_account: str = Field(default="", max_length=100)
+    # Lines of open payout batches that keep the old payee until staff accept this change.
+    held_lines: int = Field(default=0)
+
+
 class Brand(SQLModel, table=True):
     __tablename__ = "brands"
 

@@ -42,6 +42,8 @@ class PayoutRow:
     currency: str
     status: str
     bank_reference: str
+    # A change of the household's payout details waiting for staff (the line pays the old ones).
+    held_change_id: int | None = None
 
 
 def coop_payees(session: Session, coop_id: int) -> list[payouts.Payee]:
@@ -53,7 +55,14 @@ def coop_payees(session: Session, coop_id: int) -> list[payouts.Payee]:
         )
     )
     return [
-        payouts.Payee(household_id=h.id, payable_account=payable_account_key(h.id))
+        payouts.Payee(
+            household_id=h.id,
+            payable_account=payable_account_key(h.id),
+            member_code=h.member_code,
+            name=h.name,
+            method=h.payout_method or "",
+            account=h.payout_account,
+        )
         for h in households
         if h.id is not None
     ]
@@ -170,24 +179,24 @@ def households_by_id(session: Session, ids: Sequence[int]) -> dict[int, Househol
 
 
 def batch_rows(session: Session, batch_id: int) -> list[PayoutRow]:
-    lines = payouts.batch_lines(session, batch_id)
-    households = households_by_id(session, [line.household_id for line in lines])
+    """The batch's lines with the payee each line pays: the one kept when the batch was made (or
+    accepted by staff since), never the household's present details."""
     rows = []
-    for line in lines:
-        household = households.get(line.household_id)
+    for line in payouts.batch_lines(session, batch_id):
         assert line.id is not None
         rows.append(
             PayoutRow(
                 line_id=line.id,
                 household_id=line.household_id,
-                member_code=household.member_code if household else "",
-                name=household.name if household else "",
-                payout_method=(household.payout_method or "") if household else "",
-                payout_account=household.payout_account if household else "",
+                member_code=line.payee_member_code,
+                name=line.payee_name,
+                payout_method=line.payee_method,
+                payout_account=line.payee_account,
                 amount=line.amount,
                 currency=line.currency,
                 status=line.status,
                 bank_reference=line.bank_reference or "",
+                held_change_id=line.held_change_id,
             )
         )
     return rows

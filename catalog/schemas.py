@@ -1,6 +1,6 @@
 """Catalog request and response shapes (docs/api.md, "Catalog")."""
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Literal
 
@@ -357,3 +357,16 @@ class ImportResult(BaseModel):
 
 
 SortOrder = Literal["newest", "price_asc", "price_desc"]
+
+
+class PayoutChangeRead(BaseModel):
+    """A change of a household's payout details: who, when, old, new."""
+
+    id: int
+    household_id: int
+    changed_by: str
+    changed_at: datetime
+    old_method: str
+    old_account: str
+    new_method: str
+    new_account: str

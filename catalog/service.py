@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from catalog import payee_history
 from catalog.errors import CatalogInvalid, CatalogNotFound, DuplicateCode
 from catalog.models import Brand, Certification, Cooperative, Household, HouseholdStatus
 from catalog.permissions import may_see_household, require_coop_manager, require_staff
@@ -170,6 +171,9 @@ def create_household(
     except IntegrityError:
         raise DuplicateCode("household", code, "member_code") from None
     assert household.id is not None
+    payee_history.record_change(
+        session, household=household, old=("", ""), changed_by=_actor_label(actor)
+    )
     ledger_service.open_account(
         session,
         key=payable_account_key(household.id),
@@ -210,7 +214,7 @@ def update_household(
 ) -> Household:
     household = get_household(session, actor=actor, household_id=household_id)
     require_coop_manager(actor, household.coop_id)
-    paid_to = (household.payout_method, household.payout_account)
+    before = payee_history.details_of(household)
     for name, value in data.model_dump(exclude_unset=True).items():
         if value is None and name not in ("payout_method",):
             continue
@@ -219,9 +223,16 @@ def update_household(
         setattr(household, name, value)
     session.add(household)
     session.flush()
-    if (household.payout_method, household.payout_account) != paid_to:
+    change = payee_history.record_change(
+        session, household=household, old=before, changed_by=_actor_label(actor)
+    )
+    if change is not None:
         _tell_payout_details_changed(session, household)
     return household
+
+
+def _actor_label(actor: Actor) -> str:
+    return f"user:{actor.user_id} ({actor.role})" if actor.user_id else actor.role
 
 
 def _tell_payout_details_changed(session: Session, household: Household) -> None:

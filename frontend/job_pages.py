@@ -8,12 +8,11 @@ its advisory lock is held and the run is recorded as skipped.
 
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -25,6 +24,7 @@ from api.jobs.scheduler import scheduled_jobs
 from api.settings import Settings
 from core.errors import NotFound
 from frontend.csrf import CsrfDep
+from frontend.flash import redirect_with_notice, take_flash
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger.base import utcnow
@@ -125,7 +125,7 @@ def jobs_page(
             "status_labels": STATUS_LABELS,
             "format_time": format_time,
             "in_process": settings.runs_jobs_in_process,
-            "msg": request.query_params.get("msg", ""),
+            "msg": take_flash(request).notice,
         },
     )
 
@@ -165,7 +165,7 @@ def run_now(
             if status is None
             else gettext(MSG_RAN) % {"job": name, "status": gettext(STATUS_LABELS[status])}
         )
-    return RedirectResponse(f"/staff/jobs?msg={quote(message)}", status_code=303)
+    return redirect_with_notice(request, "/staff/jobs", notice=message)
 
 
 def install_job_pages(app: FastAPI) -> None:

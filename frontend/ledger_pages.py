@@ -1,4 +1,5 @@
-"""Staff ledger pages: trial balance, accounts and statements, entries with reversal, seal status.
+"""Staff ledger pages: trial balance, accounts and statements, entries with reversal, seal status,
+closing months (staff) and reopening them with a reason (administrators).
 
 Staff and administrators only: a visitor who is not signed in is sent to the sign-in page (and
 back), any other role gets the 403 page. Every page works without JavaScript; the two forms that
@@ -8,22 +9,26 @@ confirmation box, checked again on the server.
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import exists, func, select
 from sqlmodel import Session, col
 
-from api.deps import SessionDep
-from api.models import User
-from core.errors import Conflict
+from api.deps import SessionDep, SettingsDep
+from api.models import Role, User
+from api.settings import Settings
+from core.errors import Conflict, DomainError, Forbidden
 from frontend.csrf import CsrfDep
-from frontend.i18n import N_
+from frontend.flash import redirect_with_notice, take_flash
+from frontend.i18n import N_, translator
+from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render, staff_only
-from ledger import service
+from ledger import periods, service
 from ledger.errors import AlreadyReversed
 from ledger.models import JournalEntry, SealBlock, SealedEntry
 
@@ -55,6 +60,8 @@ KIND_NAMES = {
 MSG_BAD_DATE = N_("Enter the date as YYYY-MM-DD, for example 2026-11-30.")
 MSG_CONFIRM = N_("Tick the box to confirm the reversal.")
 MSG_ALREADY_REVERSED = N_("This entry has already been reversed; nothing was posted.")
+MSG_PERIOD_CLOSED = N_("%(period)s is closed.")
+MSG_PERIOD_REOPENED = N_("%(period)s is reopened.")
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
@@ -248,7 +255,9 @@ def reverse_entry(
         return _entry_page(request, session, entry_id, problem=MSG_CONFIRM, status_code=422)
     created_by = f"user:{user.id}"
     try:
-        reversal = service.reverse(session, entry_id, created_by=created_by, memo=memo.strip())
+        reversal = service.reverse_by_hand(
+            session, entry_id, created_by=created_by, memo=memo.strip()
+        )
     except AlreadyReversed:
         session.rollback()
         return _entry_page(
@@ -258,7 +267,11 @@ def reverse_entry(
         # Already reversed, a limit, a closed period: nothing was posted; say why on the page.
         session.rollback()
         return _entry_page(
-            request, session, entry_id, problem=refused_reversal.detail, status_code=409
+            request,
+            session,
+            entry_id,
+            problem=problem_message(request, refused_reversal),
+            status_code=409,
         )
     return RedirectResponse(f"{PREFIX}/entries/{reversal.id}", status_code=303)
 
@@ -321,6 +334,116 @@ def seal_now(request: Request, _csrf: CsrfDep, user: WebUserDep, session: Sessio
     block = service.seal_pending(session)
     sealed = block.id if block is not None else 0
     return RedirectResponse(f"{PREFIX}/seals?sealed={sealed}", status_code=303)
+
+
+# Periods: close a month that has ended (staff), reopen a closed one with a reason (admin)
+
+
+def _local_time(settings: Settings, moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def _periods_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    *,
+    typed: dict[str, str] | None = None,
+    problem: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    flash = take_flash(request)
+    history = periods.period_history(session)
+    return _page(
+        request,
+        "periods.html",
+        {
+            "states": periods.period_states(session),
+            "history": [(event, _local_time(settings, event.at)) for event in history],
+            "last_month": _last_month(settings.local_today()),
+            "typed": typed or {},
+            "problem": problem,
+            "notice": flash.notice,
+            "error": flash.error,
+        },
+        status_code=status_code,
+    )
+
+
+def _last_month(today: date) -> str:
+    return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+
+
+@router.get("/periods", response_class=HTMLResponse)
+def periods_page(
+    request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+) -> Response:
+    if refused := _refuse(request, user):
+        return refused
+    return _periods_page(request, session, settings)
+
+
+@router.post("/periods/close", response_class=HTMLResponse)
+def close_period_form(
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    period: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    if refused := _refuse(request, user):
+        return refused
+    assert user is not None
+    period = period.strip()
+    try:
+        periods.close_period(
+            session, period, closed_by=f"user:{user.id}", today=settings.local_today()
+        )
+    except DomainError as error:
+        session.rollback()
+        return _periods_page(
+            request,
+            session,
+            settings,
+            typed={"close_period": period},
+            problem=problem_message(request, error),
+            status_code=error.status_code,
+        )
+    notice = translator(request).gettext(MSG_PERIOD_CLOSED, period=period)
+    return redirect_with_notice(request, f"{PREFIX}/periods", notice=notice)
+
+
+@router.post("/periods/reopen", response_class=HTMLResponse)
+def reopen_period_form(
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    period: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    if refused := _refuse(request, user):
+        return refused
+    assert user is not None
+    if user.role != Role.admin:
+        raise Forbidden("Only an administrator can reopen a closed month.")
+    period = period.strip()
+    try:
+        periods.reopen_period(session, period, reopened_by=f"user:{user.id}", reason=reason)
+    except DomainError as error:
+        session.rollback()
+        return _periods_page(
+            request,
+            session,
+            settings,
+            typed={"reopen_period": period, "reason": reason},
+            problem=problem_message(request, error),
+            status_code=error.status_code,
+        )
+    notice = translator(request).gettext(MSG_PERIOD_REOPENED, period=period)
+    return redirect_with_notice(request, f"{PREFIX}/periods", notice=notice)
 
 
 def install_ledger_pages(app: FastAPI) -> None:

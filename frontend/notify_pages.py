@@ -111,7 +111,7 @@ def inbox_page(
     return render(
         request,
         "notify/inbox.html",
-        {"items": _items(rows, settings, locale), "msg": request.query_params.get("msg", "")},
+        {"items": _items(rows, settings, locale)},
     )
 
 
@@ -264,7 +264,10 @@ def outbox_page(
             "channel_names": CHANNEL_NAMES,
             "when": lambda value: _when(value, settings, locale),
             "retryable": (Status.failed.value, Status.dead.value),
-            "msg": request.query_params.get("retried", ""),
+            # Only a row number is ever shown, never text from the address.
+            "msg": retried
+            if (retried := request.query_params.get("retried", "")).isdigit()
+            else "",
         },
     )
 

@@ -8,21 +8,23 @@ from the ledger's monthly figures: a charting library would add a dependency for
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
-from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import User
-from catalog import payout_details
-from catalog.models import Cooperative, Household
+from api.settings import Settings
+from catalog import payee_history, payout_details
+from catalog.models import Cooperative, Household, HouseholdPayoutChange
 from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
+from frontend.flash import redirect_with_notice, take_flash
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only, to_major, to_minor
 from ledger import payouts
@@ -34,17 +36,16 @@ MSG_PAID_ON = N_("Paid on: write the date as YYYY-MM-DD.")
 MSG_LINE_CONFIRMED = N_("Payout line %(line)s is confirmed as paid.")
 MSG_LINE_FAILED = N_("Payout line %(line)s is marked as failed; its money is owed again.")
 MSG_BAD_MINIMUM = N_("Enter the minimum in yuan, e.g. 10 or 10.50.")
+MSG_PAYEE_ACCEPTED = N_("Payout line %(line)s now pays the household's new payout details.")
 
 
 def _refuse(request: Request, user: User | None) -> Response | None:
     return staff_only(request, user, "These pages are for staff and administrators.")
 
 
-def _back(path: str, message: str = "", error: str = "") -> RedirectResponse:
-    query = f"?msg={quote(message)}" if message else f"?error={quote(error)}" if error else ""
-    sep = "&" if "?" in path and query else ""
-    target = path + (sep + query[1:] if sep else query)
-    return RedirectResponse(target, status_code=303)
+def _back(request: Request, path: str, message: str = "", error: str = "") -> RedirectResponse:
+    """Back to the page, the notice carried in a signed flash (never in the address)."""
+    return redirect_with_notice(request, path, notice=message, error=error)
 
 
 def _problem_text(error: DomainError) -> str:
@@ -63,19 +64,21 @@ def batches_page(
 ) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
+    flash = take_flash(request)
     coops = list(session.scalars(select(Cooperative).order_by(col(Cooperative.id))))
     return render(
         request,
         "staff/payouts/batches.html",
         {
             "batches": payouts.list_batches(session),
+            "held": payee_history.held_counts(session),
             "coops": coops,
             "coop_names": {c.id: c.name_zh for c in coops},
             "currency": settings.currency,
             "default_minimum": to_major(settings.payout_minimum, settings.currency),
             "this_month": date.today().strftime("%Y-%m"),
-            "msg": request.query_params.get("msg", ""),
-            "error": request.query_params.get("error", ""),
+            "msg": flash.notice,
+            "error": flash.error,
         },
     )
 
@@ -96,7 +99,7 @@ def create_batch(
     assert user is not None
     least = to_minor(minimum, settings.currency) if minimum.strip() else settings.payout_minimum
     if least is None:
-        return _back("/staff/payouts", error=translator(request).gettext(MSG_BAD_MINIMUM))
+        return _back(request, "/staff/payouts", error=translator(request).gettext(MSG_BAD_MINIMUM))
     try:
         result = payout_details.create_coop_batch(
             session,
@@ -109,26 +112,37 @@ def create_batch(
         )
     except DomainError as error:
         session.rollback()
-        return _back("/staff/payouts", error=_problem_text(error))
-    return _back(f"/staff/payouts/{result.batch.id}")
+        return _back(request, "/staff/payouts", error=_problem_text(error))
+    return _back(request, f"/staff/payouts/{result.batch.id}")
 
 
 @router.get("/staff/payouts/{batch_id}", response_class=HTMLResponse)
-def batch_page(batch_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
+def batch_page(
+    batch_id: int, request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
     batch = payouts.get_batch(session, batch_id)
     rows = payout_details.batch_rows(session, batch_id)
+    flash = take_flash(request)
+    held = payee_history.changes_by_id(
+        session, [r.held_change_id for r in rows if r.held_change_id is not None]
+    )
     return render(
         request,
         "staff/payouts/batch.html",
         {
             "batch": batch,
             "rows": rows,
+            "held": {
+                line: (change, _local_time(settings, change.changed_at))
+                for line, change in ((r.line_id, held.get(r.held_change_id or 0)) for r in rows)
+                if change is not None
+            },
             "total": sum(r.amount for r in rows if r.status != "failed"),
             "today": date.today().isoformat(),
-            "msg": request.query_params.get("msg", ""),
-            "error": request.query_params.get("error", ""),
+            "msg": flash.notice,
+            "error": flash.error,
         },
     )
 
@@ -165,12 +179,41 @@ def decide_line(
                 session, line_id=line_id, reason=reason, decided_by=f"user:{user.id}"
             )
     except ValueError:
-        return _back(here, error=t(MSG_PAID_ON))
+        return _back(request, here, error=t(MSG_PAID_ON))
     except DomainError as error:
         session.rollback()
-        return _back(here, error=_problem_text(error))
+        return _back(request, here, error=_problem_text(error))
     done = MSG_LINE_CONFIRMED if action == "confirm" else MSG_LINE_FAILED
-    return _back(here, message=t(done, line=line_id))
+    return _back(request, here, message=t(done, line=line_id))
+
+
+@router.post("/staff/payouts/{batch_id}/lines/{line_id}/accept-payee")
+def accept_payee(
+    batch_id: int,
+    line_id: int,
+    request: Request,
+    user: WebUserDep,
+    _csrf: CsrfDep,
+    session: SessionDep,
+    change_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
+) -> Response:
+    if (refused := _refuse(request, user)) is not None:
+        return refused
+    assert user is not None
+    here = f"/staff/payouts/{batch_id}"
+    try:
+        payee_history.accept_held_change(
+            session, line_id=line_id, change_id=change_id, accepted_by=f"user:{user.id}"
+        )
+    except DomainError as error:
+        session.rollback()
+        return _back(request, here, error=_problem_text(error))
+    t = translator(request).gettext
+    return _back(request, here, message=t(MSG_PAYEE_ACCEPTED, line=line_id))
+
+
+def _local_time(settings: Settings, moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 # --- Reports ---------------------------------------------------------------------------------
@@ -189,7 +232,11 @@ def reports_page(request: Request, user: WebUserDep, session: SessionDep) -> Res
 
 @router.get("/staff/reports/households/{household_id}", response_class=HTMLResponse)
 def household_statement_page(
-    household_id: int, request: Request, user: WebUserDep, session: SessionDep
+    household_id: int,
+    request: Request,
+    user: WebUserDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
     if (refused := _refuse(request, user)) is not None:
         return refused
@@ -200,8 +247,23 @@ def household_statement_page(
     return render(
         request,
         "staff/payouts/statement.html",
-        {"household": household, "statement": statement, "chart": None},
+        {
+            "household": household,
+            "statement": statement,
+            "chart": None,
+            "payout_changes": _changes(session, settings, household_id),
+        },
     )
+
+
+def _changes(
+    session: Session, settings: Settings, household_id: int
+) -> list[tuple[HouseholdPayoutChange, str]]:
+    """The household's payout details history with local times, newest first."""
+    return [
+        (change, _local_time(settings, change.changed_at))
+        for change in payee_history.changes_of(session, household_id)
+    ]
 
 
 # --- The farmer's own income ------------------------------------------------------------------
@@ -266,7 +328,12 @@ def my_income(
     return render(
         request,
         "staff/payouts/statement.html",
-        {"household": household, "statement": statement, "chart": chart},
+        {
+            "household": household,
+            "statement": statement,
+            "chart": chart,
+            "payout_changes": _changes(session, settings, user.household_id),
+        },
     )
 
 

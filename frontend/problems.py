@@ -45,6 +45,15 @@ SUMMARIES = {
     "training-duplicate-certificate": N_("This certificate number is already used."),
     # ledger (staff pages)
     "ledger-limit-exceeded": N_("An account would go below zero."),
+    "ledger-period-invalid": N_("Write the month as YYYY-MM, in a year from 2000 to 2100."),
+    "ledger-period-not-ended": N_("Only a month that has ended can be closed."),
+    "ledger-period-not-closed": N_("This month is not closed."),
+    "ledger-period-closed-later": N_("A later month is closed: reopen that one first."),
+    "ledger-period-closed": N_("This month is closed."),
+    "ledger-entry-owned": N_(
+        "This entry belongs to an order, a payout or an enrolment: correct it there "
+        "(an order's payment, with a refund)."
+    ),
 }
 
 

@@ -16,6 +16,7 @@ from api.deps import SessionDep, SettingsDep
 from api.models import User
 from core.errors import DomainError, Invalid
 from frontend.csrf import CsrfDep
+from frontend.flash import redirect_with_notice, take_flash
 from frontend.i18n import N_, translator
 from frontend.rendering import WebUserDep, page_router, render, staff_only
 from ledger import bank, reconciliation, service
@@ -60,9 +61,9 @@ def _refuse(request: Request, user: User | None) -> Response | None:
     return staff_only(request, user, "These pages are for staff and administrators.")
 
 
-def _back(path: str, message: str = "", error: str = "") -> RedirectResponse:
-    query = f"msg={quote(message)}" if message else f"error={quote(error)}" if error else ""
-    return RedirectResponse(path + ("&" + query if query else ""), status_code=303)
+def _back(request: Request, path: str, message: str = "", error: str = "") -> RedirectResponse:
+    """Back to the page, the notice carried in a signed flash (never in the address)."""
+    return redirect_with_notice(request, path, notice=message, error=error)
 
 
 def problem_text(error: DomainError) -> str:
@@ -92,7 +93,8 @@ def reconciliation_page(
         return refused
     month = _period(period)
     view = None
-    error = request.query_params.get("error", "")
+    flash = take_flash(request)
+    error = flash.error
     try:
         view = reconciliation.reconcile(session, account_key=account, period=month)
     except DomainError as problem:
@@ -108,7 +110,7 @@ def reconciliation_page(
             "matches": [(m, items) for m, items in matches if m.active],
             "booking_accounts": bank.booking_accounts(session),
             "presets": bank.all_presets(session),
-            "msg": request.query_params.get("msg", ""),
+            "msg": flash.notice,
             "error": error,
         },
     )
@@ -177,7 +179,7 @@ async def _preview_upload(
         bank.bank_account(session, account)
         bank.read_rows(raw)  # a file too big, or neither text nor a workbook, is refused here
     except DomainError as error:
-        return _back(_here(account, period), error=problem_text(error))
+        return _back(request, _here(account, period), error=problem_text(error))
     keep = bank.keep_preview(
         session,
         raw=raw,
@@ -194,7 +196,9 @@ async def _preview_upload(
     except DomainError as error:
         session.rollback()
         t = translator(request).gettext
-        return _back(_here(account, period), error=t(MSG_FILE_REFUSED) + "\n" + problem_text(error))
+        return _back(
+            request, _here(account, period), error=t(MSG_FILE_REFUSED) + "\n" + problem_text(error)
+        )
 
 
 @router.post("/staff/reconciliation/import", response_class=HTMLResponse)
@@ -215,7 +219,7 @@ async def import_page(
     t = translator(request).gettext
     by = f"user:{user.id}"
     if not token and (file is None or not file.filename):
-        return _back(_here(account, period), error=t(MSG_NO_FILE))
+        return _back(request, _here(account, period), error=t(MSG_NO_FILE))
     if action == "preview" and file is not None:
         return await _preview_upload(request, session, user, file, account, period)
     try:
@@ -233,13 +237,15 @@ async def import_page(
         )
     except DomainError as error:
         session.rollback()
-        return _back(_here(account, period), error=t(MSG_FILE_REFUSED) + "\n" + problem_text(error))
+        return _back(
+            request, _here(account, period), error=t(MSG_FILE_REFUSED) + "\n" + problem_text(error)
+        )
     note = (
         t(MSG_SAME_FILE, lines=result.skipped_lines)
         if result.replayed
         else t(MSG_IMPORTED, new=result.new_lines, skipped=result.skipped_lines, matched=len(made))
     )
-    return _back(_here(account, period), message=note)
+    return _back(request, _here(account, period), message=note)
 
 
 @router.post("/staff/reconciliation/mapping", response_class=HTMLResponse)
@@ -277,7 +283,7 @@ def mapping_page(
     try:
         keep = bank.get_preview(session, token, created_by=f"user:{user.id}")
     except DomainError as error:
-        return _back(_here("assets:bank", period), error=problem_text(error))
+        return _back(request, _here("assets:bank", period), error=problem_text(error))
     try:
         bank.save_preset(session, name=name, mapping=chosen, created_by=f"user:{user.id}")
         return _preview_page(request, session, keep, period)
@@ -332,11 +338,11 @@ def reconciliation_action(
         )
     except DomainError as error:
         session.rollback()
-        return _back(_here(account, month), error=problem_text(error))
+        return _back(request, _here(account, month), error=problem_text(error))
     if message is None:
-        return _back(_here(account, month), error=t(MSG_CHOOSE_ITEMS))
+        return _back(request, _here(account, month), error=t(MSG_CHOOSE_ITEMS))
     text, values = message
-    return _back(_here(account, month), message=t(text, **values))
+    return _back(request, _here(account, month), message=t(text, **values))
 
 
 def _act(
@@ -476,10 +482,7 @@ def open_account_page(
         message = t(MSG_ACCOUNT_REFUSED) + "\n" + problem_text(error)
         return _account_form(request, values, error=message, status_code=error.status_code)
     target = values["back"]
-    sep = "&" if "?" in target else "?"
-    return RedirectResponse(
-        f"{target}{sep}msg={quote(t(MSG_ACCOUNT_OPENED, key=key.strip()))}", status_code=303
-    )
+    return redirect_with_notice(request, target, notice=t(MSG_ACCOUNT_OPENED, key=key.strip()))
 
 
 def install_reconciliation_pages(app: FastAPI) -> None:

@@ -67,6 +67,7 @@ from catalog.prices import parse_major
 from core.errors import Forbidden
 from core.text import in_locale
 from frontend.csrf import csrf_token_for, set_csrf_cookie
+from frontend.flash import drop_taken_flash
 from frontend.i18n import Translator, translator
 from frontend.words import memo_words, word_lookup
 from notify import inbox
@@ -277,4 +278,5 @@ def render(
         response.headers.setdefault(name, value)
     response.headers["Content-Language"] = full_context["locale"]
     set_csrf_cookie(request, response, secure=request.app.state.settings.cookie_secure)
+    drop_taken_flash(request, response)
     return response

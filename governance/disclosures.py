@@ -20,7 +20,6 @@ Publishing seals the ledger first and stores the seal block it was computed at; 
 immutable (database triggers refuse UPDATE and DELETE).
 """
 
-import csv
 import hashlib
 import io
 import re
@@ -34,11 +33,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from catalog.models import Cooperative, Household
+from core.spreadsheets import csv_writer
 from governance.errors import AlreadyPublished, GovernanceInvalid, GovernanceNotFound
 from governance.models import Disclosure
 from ledger import service as ledger
 from ledger.allocation import allocate
-from ledger.models import Account, ClosedPeriod, JournalEntry, Posting, SealBlock
+from ledger.models import Account, JournalEntry, Posting, SealBlock
 from ledger.payout_models import StripeTransaction
 from ledger.share_rules import ENTERPRISE_INCOME, collective_fund_key, training_fund_key
 from ledger.specs import canonical_json
@@ -360,10 +360,7 @@ def content_hash(report: dict[str, Any]) -> str:
 
 
 def _period_closed(session: Session, period: str) -> bool:
-    found = session.scalars(
-        select(col(ClosedPeriod.period)).where(col(ClosedPeriod.period) >= period).limit(1)
-    ).first()
-    return found is not None
+    return ledger.is_closed(session, period)
 
 
 def publish(
@@ -536,7 +533,7 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, int | str]]:
 def report_csv(disclosure: Disclosure) -> bytes:
     """UTF-8 with a BOM (spreadsheets open it right): period, currency, section, figure, value."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer, lineterminator="\n")
     writer.writerow(["coop_id", "period", "currency", "section", "figure", "value"])
     for section, figure, value in report_rows(disclosure.content):
         writer.writerow(

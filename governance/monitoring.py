@@ -36,6 +36,7 @@ from governance.models import (
     OffPlatformIncome,
 )
 from ledger.base import utcnow
+from ledger.service import EARLIEST_YEAR, plausible_year
 from notify import outbox
 from notify.kinds import Kind
 from training.income import add_months, per_capita, rounded, settled_income
@@ -100,6 +101,12 @@ def record_income(
         raise GovernanceInvalid("Say where the income came from (source).", loc=["body", "source"])
     if received_on > date.today():
         raise GovernanceInvalid("received_on is in the future.", loc=["body", "received_on"])
+    if not plausible_year(received_on.year):
+        raise GovernanceInvalid(
+            f"received_on {received_on.isoformat()} is not a plausible date: the year must be "
+            f"between {EARLIEST_YEAR} and today.",
+            loc=["body", "received_on"],
+        )
     income = OffPlatformIncome(
         household_id=household_id,
         amount=amount,

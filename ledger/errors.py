@@ -41,6 +41,26 @@ class PeriodClosed(Conflict):
     type_slug = "ledger-period-closed"
 
 
+class PeriodInvalid(Invalid):
+    title = "Not a period that can be closed"
+    type_slug = "ledger-period-invalid"
+
+
+class PeriodNotEnded(Invalid):
+    title = "Period has not ended"
+    type_slug = "ledger-period-not-ended"
+
+
+class PeriodNotClosed(Conflict):
+    title = "Period is not closed"
+    type_slug = "ledger-period-not-closed"
+
+
+class PeriodClosedLater(Conflict):
+    title = "A later period is closed"
+    type_slug = "ledger-period-closed-later"
+
+
 class IdempotencyConflict(Conflict):
     title = "Idempotency key reused with different content"
     type_slug = "ledger-idempotency-conflict"
@@ -49,6 +69,11 @@ class IdempotencyConflict(Conflict):
 class AlreadyReversed(Conflict):
     title = "Entry already reversed"
     type_slug = "ledger-already-reversed"
+
+
+class EntryOwnedByFlow(Conflict):
+    title = "Entry belongs to an order, payout or enrolment"
+    type_slug = "ledger-entry-owned"
 
 
 class AccountConflict(Conflict):

@@ -24,7 +24,6 @@ Balance assertions: for every account and every day with postings, the balance a
 that day is asserted on the next day (Beancount checks an assertion at the start of its date).
 """
 
-import csv
 import io
 import re
 from collections import defaultdict
@@ -39,6 +38,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.spreadsheets import append_row, csv_writer
 from ledger.models import Account, AccountType, JournalEntry, Posting
 
 ROOTS: dict[str, tuple[str, str]] = {
@@ -262,7 +262,7 @@ def to_csv(session: Session, *, as_of: date | None = None) -> str:
     """One row per posting (columns `CSV_COLUMNS`): `amount` in minor units, always positive, with
     its `side`; `amount_decimal` the same in currency units."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for line in _lines(session, as_of):
         writer.writerow(_row(line))
@@ -276,12 +276,12 @@ def to_xlsx(session: Session, *, as_of: date | None = None) -> bytes:
     postings = workbook.active
     assert postings is not None
     postings.title = "Postings"
-    postings.append(list(CSV_COLUMNS))
+    append_row(postings, list(CSV_COLUMNS))
     totals: dict[str, list[int]] = {}
     for line in _lines(session, as_of):
         row = _row(line)
         row[-1] = decimal_amount(abs(line.amount), line.currency)
-        postings.append(row)
+        append_row(postings, row)
         postings.cell(row=postings.max_row, column=len(row)).number_format = _number_format(
             line.currency
         )
@@ -289,11 +289,12 @@ def to_xlsx(session: Session, *, as_of: date | None = None) -> bytes:
         debit_credit[0 if line.amount > 0 else 1] += abs(line.amount)
 
     trial = workbook.create_sheet("Trial balance")
-    trial.append(["account", "type", "currency", "debits", "credits", "balance"])
+    append_row(trial, ["account", "type", "currency", "debits", "credits", "balance"])
     for account in _accounts(session):
         debits, credits = totals.get(account.key, [0, 0])
         sign = account.normal_sign
-        trial.append(
+        append_row(
+            trial,
             [
                 account.key,
                 account.type,
@@ -301,7 +302,7 @@ def to_xlsx(session: Session, *, as_of: date | None = None) -> bytes:
                 debits,
                 credits,
                 sign * (debits - credits),
-            ]
+            ],
         )
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -1,4 +1,5 @@
-"""Ledger tables: accounts, append-only journal entries and postings, closed periods, seal blocks.
+"""Ledger tables: accounts, append-only journal entries and postings, period closes and
+reopenings, seal blocks.
 
 A posting's `amount` is signed in integer minor units: debits positive, credits negative, so a
 balance is one SUM and an entry balances when its amounts sum to zero per currency.
@@ -111,16 +112,30 @@ class Posting(SQLModel, table=True):
         return abs(self.amount)
 
 
-class ClosedPeriod(SQLModel, table=True):
-    """A closed month `YYYY-MM`: entries dated in it or before are refused."""
+class PeriodAction(StrEnum):
+    close = "close"
+    reopen = "reopen"
 
-    __tablename__ = "ledger_closed_periods"
 
-    period: str = Field(primary_key=True, max_length=7)
-    closed_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+class PeriodEvent(SQLModel, table=True):
+    """One close or reopen of a month `YYYY-MM`, appended, never changed or deleted.
+
+    A month is closed while its latest event is a close; entries dated in a closed month, or in
+    any month before it, are refused. The id orders events (a later id is a later decision).
+    """
+
+    __tablename__ = "ledger_period_events"
+    __table_args__ = (
+        CheckConstraint("action IN ('close', 'reopen')", name="action_known"),
+        Index("ix_ledger_period_events_period_id", "period", "id"),
     )
-    closed_by: str | None = Field(default=None, max_length=255)
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7)
+    action: str = Field(max_length=8)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    by: str | None = Field(default=None, max_length=255)
+    reason: str = Field(default="", max_length=1000)
 
 
 class SealBlock(SQLModel, table=True):
@@ -157,7 +172,8 @@ __all__ = [
     "Account",
     "AccountLimit",
     "AccountType",
-    "ClosedPeriod",
+    "PeriodAction",
+    "PeriodEvent",
     "JournalEntry",
     "Posting",
     "SealBlock",

@@ -86,6 +86,19 @@ class PayoutLine(SQLModel, table=True):
     decided_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # The payee as it was when the batch was made: the bank file pays this, never the household's
+    # current details, so an edit after the batch cannot redirect the money.
+    payee_member_code: str = Field(default="", max_length=20)
+    payee_name: str = Field(default="", max_length=100)
+    payee_method: str = Field(default="", max_length=16)
+    payee_account: str = Field(default="", max_length=100)
+    # A change of the household's payout details made while this line was pending: held until
+    # staff accept it (an opaque id of the domain's history row; the ledger imports no domain).
+    held_change_id: int | None = Field(default=None)
+    payee_accepted_by: str | None = Field(default=None, max_length=255)
+    payee_accepted_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
 
 
 class Statement(SQLModel, table=True):

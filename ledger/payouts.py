@@ -22,7 +22,7 @@ from ledger.balances import balance
 from ledger.base import utcnow
 from ledger.models import AccountType, Side
 from ledger.payout_models import BatchStatus, PayoutBatch, PayoutLine, PayoutLineStatus
-from ledger.periods import PERIOD_PATTERN
+from ledger.periods import require_plausible_period
 from ledger.service import EntrySpec, PostingSpec, post, reverse
 
 PENDING_ACCOUNT = "liabilities:payouts:pending"
@@ -43,10 +43,15 @@ class PayoutNotFound(NotFound):
 
 @dataclass(frozen=True)
 class Payee:
-    """A household as the ledger knows it: an opaque id and its payable account key."""
+    """A household as the ledger knows it: an opaque id and its payable account key, with the
+    details the bank needs (opaque text to the ledger), kept on the line as they are now."""
 
     household_id: int
     payable_account: str
+    member_code: str = ""
+    name: str = ""
+    method: str = ""
+    account: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,8 @@ class BatchResult:
 
 
 def _check_period(period: str) -> None:
-    if not PERIOD_PATTERN.match(period):
-        raise Invalid(
-            f"{period!r} is not a period; write the month as YYYY-MM.",
-            errors=[{"loc": ["body", "period"], "msg": "YYYY-MM"}],
-        )
+    """A well-formed month of a plausible year (a batch for 0000-01 is a typo)."""
+    require_plausible_period(period, loc=("body", "period"))
 
 
 def get_batch(session: Session, batch_id: int) -> PayoutBatch:
@@ -190,6 +192,10 @@ def create_batch(
             amount=owed,
             currency=currency,
             hold_entry_id=entry.id,
+            payee_member_code=payee.member_code,
+            payee_name=payee.name,
+            payee_method=payee.method,
+            payee_account=payee.account,
         )
         session.add(line)
         lines.append(line)

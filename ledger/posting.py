@@ -29,6 +29,7 @@ from ledger.errors import (
     AlreadyReversed,
     CurrencyMismatch,
     EntryNotFound,
+    EntryOwnedByFlow,
     IdempotencyConflict,
     LimitExceeded,
     PeriodClosed,
@@ -38,12 +39,12 @@ from ledger.models import (
     DEBIT_NORMAL,
     Account,
     AccountLimit,
-    ClosedPeriod,
     JournalEntry,
     Posting,
     Side,
     normal_sign,
 )
+from ledger.periods import CLOSED_PERIODS_SQL, CLOSED_THROUGH, closed_through
 from ledger.specs import (
     EntrySpec,
     PostingSpec,
@@ -99,7 +100,7 @@ _ACCOUNTS_AND_PERIOD = select(
     col(Account.currency),
     col(Account.limit),
     col(Account.is_open),
-    select(func.max(ClosedPeriod.period)).scalar_subquery().label("closed_period"),
+    CLOSED_THROUGH.scalar_subquery().label("closed_period"),
 ).where(col(Account.key).in_(bindparam("keys", expanding=True)))
 
 
@@ -107,7 +108,7 @@ _ACCOUNTS_AND_PERIOD = select(
 # SQLAlchemy statements costs more CPU than the database spends on the whole entry.
 _PG_ACCOUNTS_AND_PERIOD = (
     'SELECT id, key, type, currency, "limit", is_open, '
-    "(SELECT max(period) FROM ledger_closed_periods) AS closed_period "
+    f"(SELECT max(period) FROM ({CLOSED_PERIODS_SQL}) AS closed) AS closed_period "
     "FROM ledger_accounts WHERE key = ANY(%(keys)s)"
 )
 
@@ -153,7 +154,7 @@ def _load_accounts(session: Session, spec: EntrySpec) -> tuple[dict[str, Row[Any
 
 
 def latest_closed_period(session: Session) -> str | None:
-    return session.execute(select(func.max(ClosedPeriod.period))).scalar_one_or_none()
+    return closed_through(session)
 
 
 def _check_open_period(closed: str | None, effective_date: date) -> None:
@@ -273,7 +274,8 @@ guard AS (
                         GROUP BY accounts.key, accounts.type
                        HAVING sum(lines.amount) * CASE WHEN accounts.type = ANY(%(debit_normal)s)
                                                        THEN 1 ELSE -1 END < 0)
-       AND NOT EXISTS (SELECT 1 FROM ledger_closed_periods WHERE period >= %(period)s) AS ok
+       AND NOT EXISTS (SELECT 1 FROM ({CLOSED_PERIODS_SQL}) AS closed
+                        WHERE closed.period >= %(period)s) AS ok
 ),
 entry AS ({_PG_ENTRY_COLUMNS}
     SELECT {_PG_ENTRY_VALUES}
@@ -485,6 +487,36 @@ def _post(session: Session, spec: EntrySpec, *, reverses_id: int | None) -> Post
         assert replay is not None
         return replay
     return entry
+
+
+# Entries posted by a domain's own flow, by the prefix of their reference (opaque text here), and
+# the flow that corrects them: reversing one by hand would leave its order, payout line or
+# enrolment telling a different story than the books (an order "settled" whose payment is gone).
+FLOW_OWNED_REFERENCES = {
+    "order:": "the order's refund (POST /api/v1/orders/{id}/refunds, or the order's page)",
+    "payout-batch:": "the payout line's 'failed' action (POST /api/v1/payouts/lines/{id}/fail)",
+    "enrolment:": "the enrolment's own steps (drop or refund in training)",
+}
+
+
+def reverse_by_hand(
+    session: Session, entry_id: int, *, created_by: str | None = None, memo: str = ""
+) -> JournalEntry:
+    """A person's reversal (the API and the staff page): refused for an entry that belongs to an
+    order, a payout or an enrolment, whose own flow corrects the books and its state together."""
+    original = session.get(JournalEntry, entry_id)
+    if original is None:
+        raise EntryNotFound(f"There is no journal entry {entry_id}.")
+    reference = original.reference or ""
+    for prefix, flow in FLOW_OWNED_REFERENCES.items():
+        if reference.startswith(prefix):
+            raise EntryOwnedByFlow(
+                f"Entry {entry_id} belongs to {reference}: reversing it alone would leave that "
+                f"record out of step with the books. Correct it through {flow}, which reverses "
+                "the ledger and the record together.",
+                errors=[{"loc": ["entry_id"], "msg": f"owned by {reference}"}],
+            )
+    return reverse(session, entry_id, created_by=created_by, memo=memo)
 
 
 def reverse(

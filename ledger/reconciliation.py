@@ -19,9 +19,8 @@ from ledger.accounts import get_account
 from ledger.balances import balance
 from ledger.bank import LedgerItem, ledger_items, open_items, statement_lines
 from ledger.bank import matched_ids as _matched_ids
-from ledger.models import ClosedPeriod
 from ledger.payout_models import Explanation, LineState, StatementLine
-from ledger.periods import PERIOD_PATTERN, close_period
+from ledger.periods import PERIOD_PATTERN, close_period, is_closed, require_closable
 
 
 class UnexplainedDifferences(Conflict):
@@ -143,7 +142,7 @@ def reconcile(session: Session, *, account_key: str, period: str) -> Reconciliat
         matched_statement=sum(line.amount for line in all_lines if line.id in matched_line_ids),
         matched_count=sum(1 for line in all_lines if line.id in matched_line_ids),
         open_items=open_list,
-        closed=session.get(ClosedPeriod, period) is not None,
+        closed=is_closed(session, period),
     )
 
 
@@ -220,8 +219,10 @@ def close_reconciled_period(
     period: str,
     accounts: Sequence[str] | None = None,
     closed_by: str | None = None,
+    today: date | None = None,
 ) -> list[Reconciliation]:
     """Close the month when every reconciled account's differences are zero or explained."""
+    require_closable(period, today=today)
     keys = list(accounts) if accounts else reconciled_accounts(session)
     views = [reconcile(session, account_key=key, period=period) for key in keys]
     blocking = [view for view in views if not view.closable]
@@ -240,7 +241,7 @@ def close_reconciled_period(
             + ". Match, book or explain each one first.",
             errors=errors,
         )
-    close_period(session, period, closed_by=closed_by)
+    close_period(session, period, closed_by=closed_by, today=today)
     return views
 
 

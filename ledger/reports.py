@@ -5,7 +5,6 @@ The ledger knows households only by payable account and cooperatives only by the
 callers pass the keys. Amounts are integer minor units; pages format them, files keep integers.
 """
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from core.spreadsheets import append_row, csv_writer
 from ledger.models import Account, JournalEntry, Posting
 
 NOT_INCOME_KINDS = frozenset({"payout", "reversal"})
@@ -288,7 +288,7 @@ def enterprise_report(
 def table_csv(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> bytes:
     """UTF-8 with a BOM, so spreadsheet programs open Chinese text correctly."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv_writer(buffer, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if cell is None else cell for cell in row])
@@ -300,9 +300,9 @@ def table_xlsx(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]])
     sheet = workbook.active
     assert sheet is not None
     sheet.title = title[:31]
-    sheet.append(list(header))
+    append_row(sheet, list(header))
     for row in rows:
-        sheet.append([cell.isoformat() if isinstance(cell, date) else cell for cell in row])
+        append_row(sheet, [cell.isoformat() if isinstance(cell, date) else cell for cell in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -1,7 +1,7 @@
 """Ledger request and response shapes (see docs/api.md, "Ledger"): integer amounts only."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -131,6 +131,22 @@ class PeriodRead(BaseModel):
     period: str
     closed_at: datetime
     closed_by: str | None
+    reason: str = ""
+
+
+class PeriodReopen(BaseModel):
+    reason: str = Field(min_length=1, max_length=1000, examples=["2026-11 closed by mistake"])
+
+
+class PeriodEventRead(BaseModel):
+    """A close or a reopening of a month: who, when, why."""
+
+    id: int
+    period: str
+    action: Literal["close", "reopen"]
+    at: datetime
+    by: str | None
+    reason: str
 
 
 class VerifyRead(BaseModel):

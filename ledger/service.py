@@ -27,8 +27,14 @@ from ledger.balances import (
 )
 from ledger.entries import EntryView, PostingLine, get_entry
 from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Posting, Side
-from ledger.periods import close_period
-from ledger.posting import PostResult, post, reverse
+from ledger.periods import (
+    EARLIEST_YEAR,
+    close_period,
+    is_closed,
+    plausible_year,
+    reopen_period,
+)
+from ledger.posting import PostResult, post, reverse, reverse_by_hand
 from ledger.sealing import seal_pending, verify
 from ledger.specs import EntrySpec, PostingSpec
 from ledger.transactions import is_retryable, run_in_transaction
@@ -55,7 +61,12 @@ __all__ = [
     "balance_by_prefix",
     "balances_of",
     "close_account",
+    "EARLIEST_YEAR",
     "close_period",
+    "is_closed",
+    "plausible_year",
+    "reopen_period",
+    "reverse_by_hand",
     "find_account",
     "get_account",
     "get_entry",

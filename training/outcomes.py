@@ -11,7 +11,6 @@ their differences. Until the after window is over the report says "not enough da
 Household size is the current one (sizes have no history yet).
 """
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from sqlmodel import Session, col, select
 from catalog.models import Household, HouseholdStatus
 from catalog.schemas import MoneyRead
 from core.actor import Actor
+from core.spreadsheets import csv_writer
 from training.config import TrainingConfig
 from training.enrolments import applied_on
 from training.errors import TrainingForbidden
@@ -294,7 +294,7 @@ def _amount(money: MoneyRead | None) -> str:
 def report_csv(report: OutcomeReport) -> str:
     """The report as CSV: one summary row per group, then one row per enrolment (if shown)."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(
         [
             "programme_id",

@@ -4,12 +4,13 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 from sqlmodel import Session
 
-from api.deps import PageDep, SessionDep, StaffDep, encode_cursor
+from api.deps import AdminDep, PageDep, SessionDep, SettingsDep, StaffDep, encode_cursor
 from core.errors import Invalid
-from ledger import exports, service
+from ledger import exports, periods, service
+from ledger.models import PeriodAction, PeriodEvent
 from ledger.schemas import (
     AccountCreate,
     AccountPage,
@@ -19,7 +20,9 @@ from ledger.schemas import (
     EntryRead,
     EntryReverse,
     Money,
+    PeriodEventRead,
     PeriodRead,
+    PeriodReopen,
     PostingRead,
     StatementLineRead,
     StatementPage,
@@ -168,7 +171,14 @@ def get_entry(entry_id: int, _staff: StaffDep, session: SessionDep) -> EntryRead
     "/entries/{entry_id}/reverse",
     response_model=EntryRead,
     status_code=status.HTTP_201_CREATED,
-    responses={**PROBLEMS, 409: {"description": "Already reversed"}},
+    responses={
+        **PROBLEMS,
+        404: {"description": "No such entry"},
+        409: {
+            "description": "Already reversed, or the entry belongs to an order, payout or "
+            "enrolment (correct it through that flow, e.g. the order's refund)"
+        },
+    },
 )
 def reverse_entry(
     entry_id: int,
@@ -176,7 +186,7 @@ def reverse_entry(
     session: SessionDep,
     body: EntryReverse | None = None,
 ) -> EntryRead:
-    reversal = service.reverse(
+    reversal = service.reverse_by_hand(
         session, entry_id, created_by=f"user:{staff.id}", memo=body.memo if body else ""
     )
     assert reversal.id is not None
@@ -227,10 +237,68 @@ def trial_balance(
     )
 
 
-@router.post("/periods/{period}/close", response_model=PeriodRead, responses=PROBLEMS)
-def close_period(period: str, staff: StaffDep, session: SessionDep) -> PeriodRead:
-    closed = service.close_period(session, period, closed_by=f"user:{staff.id}")
-    return PeriodRead(period=closed.period, closed_at=closed.closed_at, closed_by=closed.closed_by)
+PERIOD_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    **PROBLEMS,
+    422: {"description": "Not a plausible month (YYYY-MM, 2000–2100), or it has not ended"},
+}
+
+
+def _event_read(event: PeriodEvent) -> PeriodEventRead:
+    assert event.id is not None
+    return PeriodEventRead(
+        id=event.id,
+        period=event.period,
+        action=PeriodAction(event.action).value,
+        at=event.at,
+        by=event.by,
+        reason=event.reason,
+    )
+
+
+@router.post("/periods/{period}/close", response_model=PeriodRead, responses=PERIOD_PROBLEMS)
+def close_period(
+    period: Annotated[str, Path(max_length=7)],
+    staff: StaffDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> PeriodRead:
+    """Close a month that has ended: entries dated in it or before are refused from then on."""
+    closed = service.close_period(
+        session, period, closed_by=f"user:{staff.id}", today=settings.local_today()
+    )
+    return PeriodRead(
+        period=closed.period, closed_at=closed.at, closed_by=closed.by, reason=closed.reason
+    )
+
+
+@router.post(
+    "/periods/{period}/reopen",
+    response_model=PeriodEventRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        401: {"description": "Not signed in"},
+        403: {"description": "Not an administrator"},
+        409: {"description": "The month is not closed, or a later month is closed"},
+        422: {"description": "Not a month, or no reason given"},
+    },
+)
+def reopen_period(
+    period: Annotated[str, Path(max_length=7)],
+    body: PeriodReopen,
+    admin: AdminDep,
+    session: SessionDep,
+) -> PeriodEventRead:
+    """Reopen a closed month (administrators only); the reason is kept with who and when."""
+    event = service.reopen_period(
+        session, period, reopened_by=f"user:{admin.id}", reason=body.reason
+    )
+    return _event_read(event)
+
+
+@router.get("/periods", response_model=list[PeriodEventRead], responses=PROBLEMS)
+def period_history(_staff: StaffDep, session: SessionDep) -> list[PeriodEventRead]:
+    """Every close and reopening, newest first."""
+    return [_event_read(e) for e in periods.period_history(session)]
 
 
 @router.get("/verify", response_model=VerifyRead, responses=PROBLEMS)

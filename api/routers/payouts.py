@@ -7,7 +7,9 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep, StaffDep
-from catalog import payout_details
+from catalog import payee_history, payout_details
+from catalog.payee_history import change_read
+from catalog.schemas import PayoutChangeRead
 from ledger import payouts, reports
 from ledger.payout_models import PayoutBatch, PayoutLine
 
@@ -43,11 +45,18 @@ class LineRead(BaseModel):
     household_id: int
     member_code: str
     name: str
+    # The payee this line pays (kept when the batch was made), not the household's present one.
     payout_method: str
     payout_account: str
     amount: Money
     status: str
     bank_reference: str
+    # A change of the household's payout details made since, waiting for staff to accept it.
+    held_change: PayoutChangeRead | None = None
+
+
+class AcceptPayee(BaseModel):
+    change_id: int = Field(ge=1, le=2**31 - 1)
 
 
 class BatchRead(BaseModel):
@@ -95,6 +104,9 @@ class LineStatus(BaseModel):
 def _batch_read(session: SessionDep, batch: PayoutBatch) -> BatchRead:
     assert batch.id is not None
     rows = payout_details.batch_rows(session, batch.id)
+    held = payee_history.changes_by_id(
+        session, [r.held_change_id for r in rows if r.held_change_id is not None]
+    )
     return BatchRead(
         id=batch.id,
         coop_id=batch.coop_id,
@@ -113,6 +125,9 @@ def _batch_read(session: SessionDep, batch: PayoutBatch) -> BatchRead:
                 amount=Money(amount=r.amount, currency=r.currency),
                 status=r.status,
                 bank_reference=r.bank_reference,
+                held_change=(
+                    change_read(held[r.held_change_id]) if r.held_change_id is not None else None
+                ),
             )
             for r in rows
         ],
@@ -253,6 +268,24 @@ def confirm_line(line_id: int, body: Confirm, staff: StaffDep, session: SessionD
         decided_by=f"user:{staff.id}",
     )
     return _line_status(line)
+
+
+@router.post(
+    "/lines/{line_id}/accept-payee",
+    response_model=LineRead,
+    responses={
+        **PROBLEMS,
+        409: {"description": "No change waiting, or it changed again since"},
+    },
+)
+def accept_payee(line_id: int, body: AcceptPayee, staff: StaffDep, session: SessionDep) -> LineRead:
+    """Accept the household's changed payout details for this pending line (staff): the bank file
+    pays the new details from now on. Until then it pays the details kept with the batch."""
+    line = payee_history.accept_held_change(
+        session, line_id=line_id, change_id=body.change_id, accepted_by=f"user:{staff.id}"
+    )
+    read = _batch_read(session, payouts.get_batch(session, line.batch_id))
+    return next(item for item in read.lines if item.id == line_id)
 
 
 @router.post(

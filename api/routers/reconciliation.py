@@ -483,16 +483,25 @@ def read_reconciliation(
 @router.post(
     "/periods/{period}/close",
     response_model=list[ReconciliationRead],
-    responses={**PROBLEMS, 409: {"description": "Unexplained differences (listed)"}},
+    responses={
+        **PROBLEMS,
+        409: {"description": "Unexplained differences (listed)"},
+        422: {"description": "Not a plausible month, or it has not ended"},
+    },
 )
 def close_period(
-    period: str, staff: StaffDep, session: SessionDep, body: CloseRequest | None = None
+    period: str,
+    staff: StaffDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: CloseRequest | None = None,
 ) -> list[ReconciliationRead]:
     views = reconciliation.close_reconciled_period(
         session,
         period=period,
         accounts=body.accounts if body else None,
         closed_by=f"user:{staff.id}",
+        today=settings.local_today(),
     )
     return [view_read(v) for v in views]
 

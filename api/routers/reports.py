@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.deps import CurrentUserDep, SessionDep, SettingsDep, StaffDep, actor_of
-from catalog import payout_details
+from catalog import payee_history, payout_details
 from ledger import reports
 from ledger import service as ledger
 
@@ -71,6 +71,11 @@ def household_statement(
         "paid_out": statement.paid_out,
         "closing": statement.closing,
         "lines": [dict(zip(header, row, strict=True)) for row in rows],
+        # Changes of the household's payout account (who, when, old, new), newest first.
+        "payout_changes": [
+            payee_history.change_read(c).model_dump(mode="json")
+            for c in payee_history.changes_of(session, household_id)
+        ],
     }
 
 

@@ -2,7 +2,7 @@
 account to its statement and an entry, reverse it after ticking the confirmation, and seal."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -92,5 +92,40 @@ def test_staff_reverse_an_entry_on_a_phone(browser: Browser, live_server: str, s
     expect(page.locator(".notice")).to_contain_text("区块")
     page.get_by_role("button", name="立即校验").click()
     expect(page.locator(".verify-result")).to_contain_text("校验通过")
+    _page_does_not_scroll_sideways(page)
+    context.close()
+
+
+@pytest.mark.e2e
+def test_an_admin_closes_and_reopens_a_month_on_a_phone(browser: Browser, live_server: str):
+    """Issue 15: a typo such as 9999-12 comes back as the form with a message; a past month
+    closes; the administrator reopens it with a reason that the history keeps."""
+    admin = next(user for user in DEMO_USERS if user.role == "admin")
+    today = date.today()
+    last_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    context = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport=PHONE, java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto("/staff/ledger/periods")
+    page.locator("#email").fill(admin.email)
+    page.locator("#password").fill(admin.password)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("会计期间")
+    _page_does_not_scroll_sideways(page)
+
+    page.locator("#close_period").fill("9999-12")
+    page.get_by_role("button", name="结账", exact=True).click()
+    expect(page.locator("#period-problem")).to_contain_text("年份在 2000 到 2100 之间")
+    expect(page.locator("#close_period")).to_have_value("9999-12")
+
+    page.locator("#close_period").fill(last_month)
+    page.get_by_role("button", name="结账", exact=True).click()
+    expect(page.locator(".notice")).to_have_text(f"{last_month} 已结账。")
+
+    page.locator("#reason").fill("银行流水漏记")
+    page.get_by_role("button", name="重新开账").click()
+    expect(page.locator(".notice")).to_have_text(f"{last_month} 已重新开账。")
+    expect(page.locator(".ledger-table")).to_contain_text("银行流水漏记")
     _page_does_not_scroll_sideways(page)
     context.close()

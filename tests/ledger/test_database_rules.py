@@ -21,7 +21,8 @@ def _raw(engine: Engine, *statements: str) -> None:
         "DELETE FROM ledger_postings",
         "UPDATE ledger_entries SET memo = 'changed'",
         "DELETE FROM ledger_entries",
-        "DELETE FROM ledger_closed_periods",
+        "DELETE FROM ledger_period_events",
+        "UPDATE ledger_period_events SET action = 'reopen'",
     ],
 )
 def test_entries_and_postings_refuse_update_and_delete(
@@ -113,3 +114,23 @@ def test_closed_period_is_enforced_by_the_database_too(
     with pytest.raises(DBAPIError, match="closed period"):
         _raw(engine, ENTRY)
     assert count_rows(session) == (0, 0)
+
+
+def test_the_database_follows_a_reopening_and_a_second_close(
+    session: Session, engine: Engine, chart
+) -> None:
+    """The trigger reads the latest event of each month, as the service does."""
+    from ledger import service
+
+    bank, fees = _ids(session)
+    service.close_period(session, "2026-11")
+    service.reopen_period(session, "2026-11", reopened_by="user:1", reason="bank line missed")
+    session.commit()
+    # Open again: a raw entry dated in November goes in (on PostgreSQL, balanced at commit).
+    _raw(engine, ENTRY, _posting(bank, 100), _posting(fees, -100))
+    assert count_rows(session) == (1, 2)
+    service.close_period(session, "2026-11")
+    session.commit()
+    with pytest.raises(DBAPIError, match="closed period"):
+        _raw(engine, ENTRY.replace("900", "901").replace("'raw'", "'raw-2'"))
+    assert count_rows(session) == (1, 2)

@@ -7,6 +7,7 @@ precise error of the careful path, with nothing stored. These tests run on both 
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import pytest
@@ -98,7 +99,7 @@ def test_a_period_closed_after_the_accounts_were_used_refuses_entries(
     session: Session, post: PostFn
 ) -> None:
     post(transfer("assets:bank", "income:enterprise:service-fees", 100))
-    service.close_period(session, TODAY.strftime("%Y-%m"))
+    service.close_period(session, TODAY.strftime("%Y-%m"), today=date(2026, 12, 1))
     session.commit()
     with pytest.raises(PeriodClosed):
         service.post(session, transfer("assets:bank", "income:enterprise:service-fees", 5))
