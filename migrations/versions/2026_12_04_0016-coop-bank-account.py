@@ -21,17 +21,14 @@ COLUMNS = (("bank_payee", 100), ("bank_name", 100), ("bank_account", 50))
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("coops") as batch:
-        for name, length in COLUMNS:
-            batch.add_column(
-                sa.Column(name, sa.String(length=length), nullable=False, server_default="")
-            )
-    with op.batch_alter_table("coops") as batch:
-        for name, _length in COLUMNS:
-            batch.alter_column(name, server_default=None)
+    # Plain ADD/DROP COLUMN (SQLite ≥ 3.35 has both): a batch copy would drop and re-create
+    # `coops`, which every other table references, and fail on a database with data.
+    for name, length in COLUMNS:
+        op.add_column(
+            "coops", sa.Column(name, sa.String(length=length), nullable=False, server_default="")
+        )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("coops") as batch:
-        for name, _length in reversed(COLUMNS):
-            batch.drop_column(name)
+    for name, _length in reversed(COLUMNS):
+        op.drop_column("coops", name)

@@ -42,6 +42,9 @@ def staff_client(client: TestClient, make_user: Any) -> TestClient:
         "/staff/reconciliation",
         "/staff/reports",
         "/staff/ledger/periods",
+        "/staff/jobs",
+        "/staff/notifications",
+        "/inbox",
     ],
 )
 @pytest.mark.parametrize("name", ["msg", "error", "notice"])

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from api.models import Role
+from frontend.flash import FLASH_COOKIE
 from ledger import service
 from ledger.bank.models import StatementPreset
 from ledger.payout_models import StatementLine
@@ -60,12 +61,14 @@ def test_preview_names_the_format_and_skipped_totals_then_imports_without_a_new_
         "/staff/reconciliation/import", data=form, headers=HTML, follow_redirects=False
     )
     assert imported.status_code == 303
-    assert "msg=" in imported.headers["location"]
+    assert imported.headers["location"].startswith("/staff/reconciliation")
+    assert FLASH_COOKIE in imported.headers["set-cookie"]  # the notice travels signed
     assert _lines(session) == 4
     again = client.post(
         "/staff/reconciliation/import", data=form, headers=HTML, follow_redirects=False
     )
-    assert "error=" in again.headers["location"]
+    assert FLASH_COOKIE in again.headers["set-cookie"]  # the refusal travels signed
+    assert 'class="error-summary"' in client.get(again.headers["location"], headers=HTML).text
     assert _lines(session) == 4
     second = client.post(
         "/staff/reconciliation/import",
