@@ -4,12 +4,13 @@ The report is a pure function of the ledger (and of the few facts it cites: whic
 belong to the cooperative, which enrolments are theirs, which Stripe fee belongs to which order),
 so `verify_disclosure` recomputes it and compares hashes. What it counts:
 
-- sales: settlement entries (kind `sale`, settlement reversals of kind `refund`, and reversals of
-  either) dated in the month that credit the cooperative's accounts; split into the households'
-  part (their payables), the collective and training funds, and the enterprise's service fee (in
-  an order spanning several cooperatives, the fee is divided in proportion with `allocate`);
-  payment processing fees of the month (Stripe fee entries) are attributed to the cooperative in
-  proportion to its lines in the order they were charged on.
+- sales: the month's postings of settlements (kind `sale`), their proportional reversals for
+  refunds (kind `refund`) and reversals of either that are attributed to the cooperative (each
+  posting carries the cooperative of its order line, written when it is posted: nothing is
+  apportioned afterwards); split into the households' part (their payables), the collective and
+  training funds and the enterprise's service fee; fees are the processing fees attributed to the
+  cooperative's lines (fee entries spread each fee over the order's lines by their totals) net of
+  what its parts paid back of them.
 - households: how many were credited a share, and the quantiles of their shares; never names, and
   no quantiles at all when fewer than three households were paid (each would be a person).
 - payouts: money taken from the households' payables by payout entries in the month.
@@ -29,20 +30,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
-from sqlalchemy.orm import aliased
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from catalog.models import Cooperative, Household
+from catalog.models import Cooperative
 from governance.errors import AlreadyPublished, GovernanceInvalid, GovernanceNotFound
 from governance.models import Disclosure
+from ledger import reports
 from ledger import service as ledger
-from ledger.allocation import allocate
 from ledger.models import Account, ClosedPeriod, JournalEntry, Posting, SealBlock
-from ledger.payout_models import StripeTransaction
-from ledger.share_rules import ENTERPRISE_INCOME, collective_fund_key, training_fund_key
+from ledger.share_rules import collective_fund_key, training_fund_key
 from ledger.specs import canonical_json
-from orders.models import OrderLine, Payment
 from training.models import Enrolment
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -86,11 +84,6 @@ def _coop(session: Session, coop_id: int) -> Cooperative:
     return coop
 
 
-def _household_accounts(session: Session, coop_id: int) -> dict[str, int]:
-    ids = session.scalars(select(col(Household.id)).where(col(Household.coop_id) == coop_id)).all()
-    return {f"liabilities:members:{h}:payable": int(h) for h in ids if h is not None}
-
-
 # --- The report ------------------------------------------------------------------------------
 
 
@@ -99,12 +92,10 @@ def build_report(session: Session, *, coop_id: int, period: str, currency: str) 
     month = month_of(period)
     _check_currency(currency)
     _coop(session, coop_id)
-    households = _household_accounts(session, coop_id)
-    funds = {collective_fund_key(coop_id), training_fund_key(coop_id)}
-    sales, shares, used = _sales(session, month, currency, households, funds, coop_id)
+    sales, shares, used = _sales(session, month, currency, coop_id)
     sales["fees"] = _fees(session, month, currency, coop_id)
     paid = sorted(amount for amount in shares.values() if amount > 0)
-    payouts = _payouts(session, month, currency, households)
+    payouts = _payouts(session, month, currency, coop_id)
     return {
         "coop_id": coop_id,
         "period": period,
@@ -131,123 +122,62 @@ def build_report(session: Session, *, coop_id: int, period: str, currency: str) 
     }
 
 
-def _sale_entry_ids(session: Session, month: Month, keys: set[str]) -> list[int]:
-    original = aliased(JournalEntry)
-    counted = or_(
-        col(JournalEntry.kind).in_(SALE_KINDS),
-        (col(JournalEntry.kind) == "reversal") & col(original.kind).in_(SALE_KINDS),
-    )
+def _sales(
+    session: Session, month: Month, currency: str, coop_id: int
+) -> tuple[dict[str, int], dict[int, int], list[int]]:
+    """The month's sales of the cooperative: its own postings (attributed at the source), by part.
+
+    Fees here are what the cooperative's parts paid back of processing fees (pro rata rules);
+    the fee expense itself is `_fees`.
+    """
+    parts = dict.fromkeys(PART_NAMES, 0)
+    shares: dict[int, int] = defaultdict(int)
+    for share in reports.sale_shares(
+        session, currency=currency, since=month.first, until=month.last, coop_id=coop_id
+    ):
+        part = reports.part_of(share.account, coop_id)
+        if part == "producers":
+            parts["households"] += share.amount
+            if share.household_id is not None:
+                shares[share.household_id] += share.amount
+        elif part in parts:
+            parts[part] += share.amount
+    return parts, dict(shares), _entries_of(session, month, currency, coop_id)
+
+
+def _entries_of(session: Session, month: Month, currency: str, coop_id: int) -> list[int]:
+    """The entries whose postings of the month are attributed to the cooperative."""
     ids = session.scalars(
         select(col(Posting.entry_id))
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
-        .outerjoin(original, col(original.id) == col(JournalEntry.reverses_id))
         .where(
-            col(Account.key).in_(sorted(keys)),
+            col(Posting.coop_id) == coop_id,
+            col(Posting.currency) == currency,
             col(Posting.effective_date) >= month.first,
             col(Posting.effective_date) <= month.last,
-            counted,
         )
         .distinct()
     ).all()
     return sorted(int(i) for i in ids)
 
 
-def _sales(
-    session: Session,
-    month: Month,
-    currency: str,
-    households: dict[str, int],
-    funds: set[str],
-    coop_id: int,
-) -> tuple[dict[str, int], dict[int, int], list[int]]:
-    entry_ids = _sale_entry_ids(session, month, set(households) | funds)
-    per_entry: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    if entry_ids:
-        for entry_id, key, amount in session.execute(
-            select(col(Posting.entry_id), col(Account.key), col(Posting.amount))
-            .join(Account, col(Account.id) == col(Posting.account_id))
-            .where(col(Posting.entry_id).in_(entry_ids), col(Posting.currency) == currency)
-            .order_by(col(Posting.id))
-        ):
-            per_entry[int(entry_id)].append((str(key), -int(amount)))  # credits count as +
-    parts = dict.fromkeys(PART_NAMES, 0)
-    shares: dict[int, int] = defaultdict(int)
-    collective, training = collective_fund_key(coop_id), training_fund_key(coop_id)
-    for entry_id in entry_ids:
-        ours = others = enterprise = 0
-        for key, amount in per_entry[entry_id]:
-            if key in households:
-                shares[households[key]] += amount
-                parts["households"] += amount
-                ours += amount
-            elif key == collective:
-                parts["collective_fund"] += amount
-                ours += amount
-            elif key == training:
-                parts["training_fund"] += amount
-                ours += amount
-            elif key == ENTERPRISE_INCOME:
-                enterprise += amount
-            elif key.startswith(("liabilities:members:", "equity:coops:")):
-                others += amount
-        parts["enterprise"] += _proportion(enterprise, ours, others)
-    return parts, dict(shares), entry_ids
-
-
-def _proportion(amount: int, ours: int, others: int) -> int:
-    """Our part of `amount` when it was shared with other cooperatives (largest remainder)."""
-    if amount == 0 or others == 0:
-        return amount if ours else 0
-    weights = [abs(ours), abs(others)]
-    if sum(weights) == 0:
-        return 0
-    sign = 1 if amount > 0 else -1
-    return sign * allocate(abs(amount), weights)[0]
-
-
 def _fees(session: Session, month: Month, currency: str, coop_id: int) -> int:
-    """Processing fees of the month on payments of orders with this cooperative's lines.
+    """Processing fees of the month net of what the parts paid back, attributed to the cooperative.
 
-    A fee entry names its order by its reference (`order:{id}`, posted by the payment flow) or,
-    for fees the Stripe sync posted, through the Stripe transaction's payment intent.
+    Fee entries spread the fee over the order's lines at the source (by line totals), so this is a
+    sum of the cooperative's own postings on the fee account.
     """
-    in_month = (
-        col(Account.key) == PROCESSING_FEES,
-        col(Posting.currency) == currency,
-        col(Posting.effective_date) >= month.first,
-        col(Posting.effective_date) <= month.last,
+    total = session.scalar(
+        select(func.coalesce(func.sum(col(Posting.amount)), 0))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .where(
+            col(Account.key) == PROCESSING_FEES,
+            col(Posting.coop_id) == coop_id,
+            col(Posting.currency) == currency,
+            col(Posting.effective_date) >= month.first,
+            col(Posting.effective_date) <= month.last,
+        )
     )
-    fees: dict[int, tuple[int, int]] = {}  # posting id → (amount, order id)
-    for posting_id, amount, reference in session.execute(
-        select(col(Posting.id), col(Posting.amount), col(JournalEntry.reference))
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
-        .where(*in_month, col(JournalEntry.reference).like("order:%"))
-    ):
-        tail = str(reference).split(":", 1)[1]
-        if tail.isdigit():
-            fees[int(posting_id)] = (int(amount), int(tail))
-    for posting_id, amount, order_id in session.execute(
-        select(col(Posting.id), col(Posting.amount), col(Payment.order_id))
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .join(StripeTransaction, col(StripeTransaction.posted_entry_id) == col(Posting.entry_id))
-        .join(Payment, col(Payment.payment_intent_id) == col(StripeTransaction.payment_intent_id))
-        .where(*in_month)
-    ):
-        fees.setdefault(int(posting_id), (int(amount), int(order_id)))
-    total = 0
-    for posting_id in sorted(fees):
-        amount, order_id = fees[posting_id]
-        lines = session.execute(
-            select(col(OrderLine.coop_id), col(OrderLine.line_total)).where(
-                col(OrderLine.order_id) == order_id
-            )
-        ).all()
-        ours = sum(int(t) for c, t in lines if c == coop_id)
-        others = sum(int(t) for c, t in lines if c != coop_id)
-        total += _proportion(amount, ours, others)
-    return total
+    return int(total or 0)
 
 
 def _quantiles(paid: list[int]) -> dict[str, int] | None:
@@ -262,26 +192,12 @@ def _quantiles(paid: list[int]) -> dict[str, int] | None:
     return {"min": paid[0], "p25": rank(25), "median": rank(50), "p75": rank(75), "max": paid[-1]}
 
 
-def _payouts(
-    session: Session, month: Month, currency: str, households: dict[str, int]
-) -> dict[str, int]:
-    if not households:
-        return {"households": 0, "total": 0}
-    rows = session.execute(
-        select(col(Account.key), func.sum(col(Posting.amount)))
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
-        .where(
-            col(Account.key).in_(sorted(households)),
-            col(JournalEntry.kind) == "payout",
-            col(Posting.currency) == currency,
-            col(Posting.effective_date) >= month.first,
-            col(Posting.effective_date) <= month.last,
-        )
-        .group_by(col(Account.key))
-    ).all()
-    paid = [int(total) for _key, total in rows if int(total or 0) > 0]
-    return {"households": len(paid), "total": sum(paid)}
+def _payouts(session: Session, month: Month, currency: str, coop_id: int) -> dict[str, int]:
+    """Payout lines the bank confirmed in the month (a failed line is not a payout)."""
+    figures = reports.payout_figures(
+        session, coop_id=coop_id, currency=currency, since=month.first, until=month.last
+    )
+    return {"households": figures.households_paid, "total": figures.paid}
 
 
 def _fund(session: Session, month: Month, currency: str, key: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import col, select
 
 from core.errors import DomainError
 from governance.disclosures import month_of
@@ -211,25 +212,21 @@ def test_anyone_lists_reads_verifies_and_downloads(client, world, as_role, settl
 def test_processing_fees_on_the_cooperative_s_orders_are_disclosed(
     client, world, as_role, settle_order, session
 ):
-    from ledger.models import Side
-    from ledger.service import EntrySpec, PostingSpec, post
-    from orders.postings import ensure_account
+    from orders.models import Payment
+    from orders.postings import post_processing_fee
 
     order = settle_order()
-    for key in ("expenses:payments:processing-fees", "assets:clearing:manual"):
-        ensure_account(session, key, "CNY")
-    post(
+    payment = session.scalars(select(Payment).where(col(Payment.order_id) == order["id"])).one()
+    # posted by the payment code, which attributes the fee to the order's lines
+    post_processing_fee(
         session,
-        EntrySpec(
-            kind="fee",
-            effective_date=date.today(),
-            postings=(
-                PostingSpec("expenses:payments:processing-fees", Side.debit, 204, "CNY"),
-                PostingSpec("assets:clearing:manual", Side.credit, 204, "CNY"),
-            ),
-            idempotency_key="test-fee-1",
-            reference=f"order:{order['id']}",
-        ),
+        payment_id=payment.id or 0,
+        order_id=order["id"],
+        provider=payment.provider,
+        amount=204,
+        currency="CNY",
+        created_by="test",
+        on=date.today(),
     )
     session.commit()
     report = _publish(client, as_role, world.coop_a.id, THIS_MONTH).json()["content"]
