@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlmodel import col, select
 
-from ledger.models import Account, Posting
+from ledger.models import Account, JournalEntry, Posting
 from ledger.share_rules import ENTERPRISE_INCOME
 from tests.catalog import factories
 
@@ -40,11 +40,11 @@ def _settled_guest_order(client, as_role, place, lines) -> dict:
         headers=as_role("staff"),
     )
     assert paid.status_code == 201, paid.text
-    for manager in ("manager_a", "manager_b"):
+    for coop_id in sorted({product.coop_id for product, _quantity in lines}):
         shipped = client.post(
             f"/api/v1/orders/{order['id']}/ship",
-            json={"carrier": "SF", "tracking_number": "SF1"},
-            headers=as_role(manager),
+            json={"carrier": "SF", "tracking_number": "SF1", "coop_id": coop_id},
+            headers=as_role("staff"),
         )
         assert shipped.status_code == 200, shipped.text
     delivered = client.post(f"/api/v1/orders/{order['id']}/deliver?token={token}")
@@ -102,3 +102,64 @@ def test_two_cooperatives_with_different_enterprise_shares_each_get_their_own_fi
     ).all()
     assert [(c, -a) for c, _line, a in credits] == [(world.coop_a.id, 500), (world.coop_b.id, 1200)]
     assert all(line is not None for _c, line, _a in credits)
+
+
+def test_migration_0011_attributes_existing_postings_from_the_order_lines(
+    world, client, as_role, place, session, database_url
+):
+    """Down to 0009 (the columns go) and up again: the backfill derives what it can."""
+    from alembic import command
+
+    from api.migrations import alembic_config
+
+    single = _settled_guest_order(client, as_role, place, [(world.honey, 2)])
+    shared = _settled_guest_order(client, as_role, place, [(world.honey, 1), (world.mushrooms, 1)])
+    batch = client.post(
+        "/api/v1/payouts/batches",
+        json={"coop_id": world.coop_a.id, "period": "2026-11", "minimum": 1},
+        headers=as_role("staff"),
+    ).json()
+    confirmed = client.post(
+        f"/api/v1/payouts/batches/{batch['id']}/confirm",
+        json={"bank_reference": "ICBC 9", "paid_on": date.today().isoformat()},
+        headers=as_role("staff"),
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    session.rollback()
+
+    def snapshot() -> dict[int, tuple]:
+        rows = session.execute(
+            select(
+                col(Posting.id),
+                col(Account.key),
+                col(JournalEntry.reference),
+                col(Posting.coop_id),
+                col(Posting.household_id),
+                col(Posting.order_line_id),
+            )
+            .join(Account, col(Account.id) == col(Posting.account_id))
+            .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
+        ).all()
+        session.rollback()
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+    posted = snapshot()
+    session.close()
+    session.get_bind().dispose()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0009")
+    command.upgrade(config, "head")
+    migrated = snapshot()
+    assert migrated.keys() == posted.keys()
+    for posting_id, (key, reference, coop, household, line) in posted.items():
+        after = migrated[posting_id]
+        if reference == f"order:{single['id']}" or not reference.startswith("order:"):
+            # one cooperative's order, payouts: everything derived as the posting code wrote it
+            assert after == (key, reference, coop, household, line), key
+        elif key.startswith(("liabilities:members:", "equity:coops:")):
+            # a shared order: the accounts that name their owner
+            assert after[2:4] == (coop, household), key
+        else:
+            # merged across cooperatives before attribution existed: left unattributed
+            assert reference == f"order:{shared['id']}"
+            assert after[2] is None
