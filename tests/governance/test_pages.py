@@ -23,7 +23,7 @@ OFF_PLATFORM_SOURCE = "县城打零工 OFF-PLATFORM-SECRET"
 def _publish(client, as_role, coop_id, period=THIS_MONTH) -> dict:
     response = client.post(
         "/api/v1/disclosures",
-        json={"coop_id": coop_id, "period": period},
+        json={"coop_id": coop_id, "period": period, "provisional": period == THIS_MONTH},
         headers=as_role("staff"),
     )
     assert response.status_code == 201, response.text
