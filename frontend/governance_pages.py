@@ -32,6 +32,10 @@ PART_LABELS = {
     "enterprise": N_("Social enterprise"),
     "fees": N_("Payment fees"),
 }
+# Figures of a report that count people or seats; every other figure is an amount of money.
+COUNT_FIGURES = frozenset(
+    {"households.paid", "payouts.households", "training.seats_financed", "training.completed"}
+)
 PART_COLOURS = {
     "households": "#2f7d32",
     "collective_fund": "#1565c0",
@@ -61,7 +65,8 @@ def _page(request: Request, template: str, context: dict[str, Any]) -> HTMLRespo
 
 def chart(report: dict[str, Any]) -> dict[str, Any]:
     """Bars of the split, as numbers for an inline SVG (width in per-mille of the largest)."""
-    parts = report["sales"]["parts"]
+    # A part withheld for privacy (None: one household's income) is not drawn.
+    parts = {key: value for key, value in report["sales"]["parts"].items() if value is not None}
     largest = max([abs(v) for v in parts.values()] + [1])
     bars = []
     for index, (key, amount) in enumerate(parts.items()):
@@ -124,6 +129,35 @@ def disclosure_page(
             "coop": session.get(Cooperative, disclosure.coop_id),
             "chart": chart(report),
             "rows": disclosures.report_rows(report),
+        },
+    )
+
+
+@router.get("/disclosures/{disclosure_id}/verify", response_class=HTMLResponse)
+def disclosure_verify_page(
+    disclosure_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    """The public check in the reader's language: what was recomputed and whether it matches."""
+    disclosure: Disclosure = disclosures.get_disclosure(session, disclosure_id)
+    result = disclosures.verify_disclosure(session, disclosure)
+    published = {(s, f): v for s, f, v in disclosures.report_rows(disclosure.content)}
+    figures = [
+        {
+            "name": f"{section}.{figure}",
+            "now": value,
+            "published": published.get((section, figure)),
+            "money": f"{section}.{figure}" not in COUNT_FIGURES,
+        }
+        for section, figure, value in result["recomputed"]["figures"]
+    ]
+    return _page(
+        request,
+        "governance/disclosure_verify.html",
+        {
+            "d": disclosure,
+            "v": result,
+            "coop": session.get(Cooperative, disclosure.coop_id),
+            "figures": figures,
         },
     )
 
