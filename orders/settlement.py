@@ -150,7 +150,7 @@ def on_unsettling(hook: UnsettleHook) -> None:
         _before_unsettling.append(hook)
 
 
-def settle_order(session: Session, order: Order, *, actor: str) -> None:
+def settle_order(session: Session, order: Order, *, actor: str, on: date | None = None) -> None:
     """Post the settlement (idempotent by the order id) and mark the order settled.
 
     Every posting carries its order line and cooperative (and the household for a member's
@@ -184,7 +184,7 @@ def settle_order(session: Session, order: Order, *, actor: str) -> None:
             credits=credits,
             memo=f"Settlement of order {order.id}",
             created_by=actor,
-            on=date.today(),
+            on=on or date.today(),
         )
         notices.shares_credited(session, order, credits, order.settlement_entry_id)
         for hook in _after_settlement:
