@@ -118,8 +118,8 @@ def build_report(
     households_total: int | None = sum(paid)
     if small and len(paid) == 1:
         parts["households"] = households_total = None
-    if payouts["households"] == 1 and min_group > 1:
-        payouts = {"households": 1, "total": None}
+    if payouts["households"] == 1:  # one household's payout is its income
+        payouts["total"] = None
     return {
         "coop_id": coop_id,
         "period": period,
@@ -212,7 +212,7 @@ def _quantiles(paid: list[int]) -> dict[str, int]:
     return {"min": paid[0], "p25": rank(25), "median": rank(50), "p75": rank(75), "max": paid[-1]}
 
 
-def _payouts(session: Session, month: Month, currency: str, coop_id: int) -> dict[str, int]:
+def _payouts(session: Session, month: Month, currency: str, coop_id: int) -> dict[str, int | None]:
     """Payout lines the bank confirmed in the month (a failed line is not a payout)."""
     figures = reports.payout_figures(
         session, coop_id=coop_id, currency=currency, since=month.first, until=month.last

@@ -87,7 +87,7 @@ def owned(account: str, amount: int, *, coop_id: int | None, line_id: int | None
 
 def _split(line: Line) -> tuple[str, int, Owner]:
     if len(line) == 3:
-        return line  # type: ignore[return-value]
+        return line
     return (line[0], line[1], NOBODY)
 
 

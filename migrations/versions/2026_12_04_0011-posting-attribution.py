@@ -72,7 +72,9 @@ def _key_tail(key: str, index: int) -> int | None:
 
 
 def _backfill_accounts(bind: sa.Connection) -> None:
-    household_coop = dict(bind.execute(sa.text("SELECT id, coop_id FROM households")).all())
+    household_coop: dict[int, int] = {
+        int(h): int(c) for h, c in bind.execute(sa.text("SELECT id, coop_id FROM households")).all()
+    }
     for account_id, key in bind.execute(sa.text("SELECT id, key FROM ledger_accounts")).all():
         if key.startswith("liabilities:members:"):
             household = _key_tail(key, 2)

@@ -129,7 +129,7 @@ def test_migration_0011_attributes_existing_postings_from_the_order_lines(
 
     def snapshot() -> dict[int, tuple]:
         rows = session.execute(
-            select(
+            select(  # type: ignore[call-overload]
                 col(Posting.id),
                 col(Account.key),
                 col(JournalEntry.reference),
