@@ -88,7 +88,7 @@ def test_a_failed_line_shows_as_failed_and_is_not_counted_as_paid(
     disclosed = build_report(
         session, coop_id=coop.id, period=TODAY.strftime("%Y-%m"), currency="CNY"
     )
-    assert disclosed["payouts"] == {"households": 1, "total": 5000}
+    assert disclosed["payouts"] == {"households": 1, "total": None}  # one household: withheld
 
 
 def test_a_line_failed_then_paid_in_a_later_batch_counts_once(
@@ -110,4 +110,4 @@ def test_a_line_failed_then_paid_in_a_later_batch_counts_once(
     disclosed = build_report(
         session, coop_id=coop.id, period=TODAY.strftime("%Y-%m"), currency="CNY"
     )
-    assert disclosed["payouts"] == {"households": 1, "total": 5000}
+    assert disclosed["payouts"] == {"households": 1, "total": None}  # one household: withheld
