@@ -418,9 +418,9 @@ def entries_after(session: Session, disclosure: Disclosure) -> list[dict[str, An
     month = month_of(disclosure.period)
     funds = [collective_fund_key(disclosure.coop_id), training_fund_key(disclosure.coop_id)]
     ours = or_(col(Posting.coop_id) == disclosure.coop_id, col(Account.key).in_(funds))
-    query = (
-        select(JournalEntry)
-        .join(Posting, col(Posting.entry_id) == col(JournalEntry.id))
+    # Ids first: DISTINCT over whole entries fails on PostgreSQL (no equality for json).
+    ids = (
+        select(col(Posting.entry_id))
         .join(Account, col(Account.id) == col(Posting.account_id))
         .where(
             ours,
@@ -428,11 +428,14 @@ def entries_after(session: Session, disclosure: Disclosure) -> list[dict[str, An
             col(Posting.effective_date) >= month.first,
             col(Posting.effective_date) <= month.last,
         )
-        .distinct()
-        .order_by(col(JournalEntry.id))
     )
     if disclosure.sealed_through_entry is not None:
-        query = query.where(col(JournalEntry.id) > disclosure.sealed_through_entry)
+        ids = ids.where(col(Posting.entry_id) > disclosure.sealed_through_entry)
+    query = (
+        select(JournalEntry)
+        .where(col(JournalEntry.id).in_(ids.scalar_subquery()))
+        .order_by(col(JournalEntry.id))
+    )
     return [
         {
             "entry_id": entry.id,
