@@ -108,7 +108,7 @@ def test_two_cooperatives_with_different_enterprise_shares_each_get_their_own_fi
 def test_migration_0011_attributes_existing_postings_from_the_order_lines(
     world, client, as_role, place, session, database_url
 ):
-    """Down to 0014 (the columns go) and up again: the backfill derives what it can."""
+    """Down to 0012 (the columns go) and up again: the backfill derives what it can."""
     from alembic import command
 
     from api.migrations import alembic_config
@@ -148,7 +148,7 @@ def test_migration_0011_attributes_existing_postings_from_the_order_lines(
     session.close()
     session.get_bind().dispose()
     config = alembic_config(database_url)
-    command.downgrade(config, "0014")
+    command.downgrade(config, "0012")
     command.upgrade(config, "head")
     migrated = snapshot()
     assert migrated.keys() == posted.keys()
