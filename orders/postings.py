@@ -186,7 +186,9 @@ def post_payment(
         key=f"order-payment:{payment_id}",
         order_id=order_id,
         currency=currency,
-        debits=spread(session, order_id=order_id, account=CLEARING[provider], amount=amount),
+        # The clearing side stays one posting per payment: it is what a bank or Stripe line
+        # matches in reconciliation. The deposit is attributed line by line.
+        debits=[(CLEARING[provider], amount)],
         credits=spread(session, order_id=order_id, account=BUYER_DEPOSITS, amount=amount),
         memo=f"Payment {payment_id} for order {order_id}",
         created_by=created_by,
@@ -217,9 +219,7 @@ def post_refund(
         debits=spread(
             session, order_id=order_id, account=BUYER_DEPOSITS, amount=amount, weights=per_line
         ),
-        credits=spread(
-            session, order_id=order_id, account=CLEARING[provider], amount=amount, weights=per_line
-        ),
+        credits=[(CLEARING[provider], amount)],  # one posting: what the bank line matches
         memo=f"Refund {refund_id} of order {order_id}",
         created_by=created_by,
         on=on,
@@ -252,7 +252,7 @@ def post_processing_fee(
         order_id=order_id,
         currency=currency,
         debits=spread(session, order_id=order_id, account=PROCESSING_FEES, amount=amount),
-        credits=spread(session, order_id=order_id, account=CLEARING[provider], amount=amount),
+        credits=[(CLEARING[provider], amount)],  # one posting: what the provider line matches
         memo=f"Processing fee of payment {payment_id} for order {order_id}",
         created_by=created_by,
         on=on,

@@ -171,9 +171,10 @@ def _post(
     (each line's cooperative, as the payment flow attributes its own fees)."""
     postings: list[ledger.PostingSpec] = []
     for side, account in ((Side.debit, debit), (Side.credit, credit)):
+        # The clearing side stays one posting (what reconciliation matches); the fee is spread.
         lines = (
             spread(session, order_id=order_id, account=account, amount=amount)
-            if order_id is not None
+            if order_id is not None and side == Side.debit
             else [(account, amount)]
         )
         for line in lines:

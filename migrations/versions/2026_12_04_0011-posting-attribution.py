@@ -6,8 +6,9 @@ nothing new is posted:
 
 - a member payable's postings: its household (from the key) and that household's cooperative;
 - a cooperative fund's postings: its cooperative (from the key);
-- every posting of an order's entries (payment, fee, sale, refund and their reversals) when all
-  the order's lines belong to one cooperative (and its line, when the order has one line);
+- every posting of an order's entries (payment, fee, sale, refund and their reversals) but the
+  clearing one when all the order's lines belong to one cooperative (and its line, when the order
+  has one line);
 - payout holds, confirmations and failures: the batch's cooperative and the line's household;
 - tuition deductions and seat financing: the enrolment's household and cooperative;
 - Stripe fee entries: through the payment intent's order, as for an order's own entries.
@@ -35,6 +36,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 COLUMNS = ("coop_id", "household_id", "order_line_id")
+# An order's clearing posting (the money as the bank or Stripe shows it) stays one unattributed
+# posting, as the posting code writes it.
+NOT_CLEARING = (
+    "account_id NOT IN (SELECT id FROM ledger_accounts WHERE key LIKE 'assets:clearing:%')"
+)
 SQLITE_NO_UPDATE = (
     "CREATE TRIGGER ledger_postings_no_update BEFORE UPDATE ON ledger_postings "
     "BEGIN SELECT RAISE(ABORT, 'UPDATE on ledger_postings refused: the ledger is "
@@ -106,7 +112,7 @@ def _backfill_orders(bind: sa.Connection) -> None:
         order = _key_tail(reference, 1)
         owner = _order_owner(lines.get(order, [])) if order is not None else None
         if owner is not None:
-            _attribute(bind, "entry_id = :e", {"e": entry_id}, owner)
+            _attribute(bind, f"entry_id = :e AND {NOT_CLEARING}", {"e": entry_id}, owner)
     for entry_id, order in bind.execute(
         sa.text(
             "SELECT t.posted_entry_id, p.order_id FROM stripe_balance_transactions t "
@@ -116,7 +122,7 @@ def _backfill_orders(bind: sa.Connection) -> None:
     ).all():
         owner = _order_owner(lines.get(order, []))
         if owner is not None:
-            _attribute(bind, "entry_id = :e", {"e": entry_id}, owner)
+            _attribute(bind, f"entry_id = :e AND {NOT_CLEARING}", {"e": entry_id}, owner)
 
 
 def _backfill_payouts_and_training(bind: sa.Connection) -> None:
