@@ -186,7 +186,10 @@ def settle_order(session: Session, order: Order, *, actor: str, on: date | None 
             created_by=actor,
             on=on or date.today(),
         )
-        notices.shares_credited(session, order, credits, order.settlement_entry_id)
+        per_account: dict[str, int] = defaultdict(int)
+        for account, amount, *_owner in credits:
+            per_account[account] += amount
+        notices.shares_credited(session, order, per_account, order.settlement_entry_id)
         for hook in _after_settlement:
             hook(session, order.settlement_entry_id)
     transition(session, order, OrderStatus.settled, actor=actor)

@@ -20,7 +20,7 @@ would change what the entry says. Reports show them as unattributed.
 The append-only trigger on postings is lifted for this one backfill of the new columns only.
 
 Revision ID: 0011
-Revises: 0012
+Revises: 0012, 0013 (also joins main's two heads)
 Create Date: 2026-12-04 23:30:00
 """
 
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = ("0012", "0013")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
