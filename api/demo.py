@@ -13,7 +13,7 @@ from api.settings import Settings
 from api.wiring import connect_domains
 from catalog.demo import load_catalog_demo
 from core.actor import Actor
-from governance.demo import load_governance_demo
+from governance.demo import last_month_day, load_governance_demo
 from orders import demo as orders_demo
 from training import demo as training_demo
 
@@ -44,7 +44,7 @@ def load_demo(session: Session, *, settings: Settings) -> list[str]:
 
     After the users and the catalog: orders in every state (one settled, one partly refunded
     after settlement, one shipped, one paid, one awaiting its bank transfer), training paid by the
-    training fund those settlements filled, and the month's published disclosure; each through
+    training fund those settlements filled, and last month's disclosure (closed, final); each through
     its domain's services, in that order (each step needs the money of the one before).
     """
     if settings.env != "development":
@@ -76,6 +76,7 @@ def load_demo(session: Session, *, settings: Settings) -> list[str]:
             session,
             actors=orders_demo.DemoActors(buyer=buyer, manager=manager, staff=staff),
             policy=order_policy(settings),
+            settled_on=last_month_day(),
         )
     )
     created.extend(
@@ -87,7 +88,10 @@ def load_demo(session: Session, *, settings: Settings) -> list[str]:
     )
     created.extend(
         load_governance_demo(
-            session, currency=settings.currency, published_by=f"user:{staff.user_id}"
+            session,
+            currency=settings.currency,
+            published_by=f"user:{staff.user_id}",
+            min_group=settings.disclosure_min_group,
         )
     )
     return created

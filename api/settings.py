@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     training_need_lookback_months: int = Field(default=12, ge=1, le=36)
     training_public_min_group: int = Field(default=3, ge=1)
     payout_minimum: int = Field(default=1000, ge=1)
+    # A public disclosure shows quantiles and extremes of households' income only for at least this
+    # many households, and never a figure equal to one household's income in a smaller group.
+    disclosure_min_group: int = Field(default=5, ge=2, le=1000)
     # Orders (api/policies.py builds orders.config.OrderPolicy from these).
     reservation_minutes_card: int = Field(default=30, ge=1)
     reservation_minutes_bank_transfer: int = Field(default=72 * 60, ge=1)

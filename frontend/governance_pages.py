@@ -36,6 +36,10 @@ PART_LABELS = {
     "enterprise": N_("Social enterprise"),
     "fees": N_("Payment fees"),
 }
+# Figures of a report that count people or seats; every other figure is an amount of money.
+COUNT_FIGURES = frozenset(
+    {"households.paid", "payouts.households", "training.seats_financed", "training.completed"}
+)
 PART_COLOURS = {
     "households": "#2f7d32",
     "collective_fund": "#1565c0",
@@ -66,7 +70,8 @@ def _page(request: Request, template: str, context: dict[str, Any]) -> HTMLRespo
 def chart(report: dict[str, Any]) -> dict[str, Any]:
     """Bars of the split, as numbers for an inline SVG 360 units wide (a phone's width, so its
     13-unit labels stay about 12 px): each part's label above its bar, the amount after it."""
-    parts = report["sales"]["parts"]
+    # A part withheld for privacy (None: one household's income) is not drawn.
+    parts = {key: value for key, value in report["sales"]["parts"].items() if value is not None}
     largest = max([abs(v) for v in parts.values()] + [1])
     bars = []
     for index, (key, amount) in enumerate(parts.items()):
@@ -129,6 +134,35 @@ def disclosure_page(
             "coop": session.get(Cooperative, disclosure.coop_id),
             "chart": chart(report),
             "rows": disclosures.report_rows(report),
+        },
+    )
+
+
+@router.get("/disclosures/{disclosure_id}/verify", response_class=HTMLResponse)
+def disclosure_verify_page(
+    disclosure_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    """The public check in the reader's language: what was recomputed and whether it matches."""
+    disclosure: Disclosure = disclosures.get_disclosure(session, disclosure_id)
+    result = disclosures.verify_disclosure(session, disclosure)
+    published = {(s, f): v for s, f, v in disclosures.report_rows(disclosure.content)}
+    figures = [
+        {
+            "name": f"{section}.{figure}",
+            "now": value,
+            "published": published.get((section, figure)),
+            "money": f"{section}.{figure}" not in COUNT_FIGURES,
+        }
+        for section, figure, value in result["recomputed"]["figures"]
+    ]
+    return _page(
+        request,
+        "governance/disclosure_verify.html",
+        {
+            "d": disclosure,
+            "v": result,
+            "coop": session.get(Cooperative, disclosure.coop_id),
+            "figures": figures,
         },
     )
 

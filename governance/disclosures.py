@@ -4,20 +4,25 @@ The report is a pure function of the ledger (and of the few facts it cites: whic
 belong to the cooperative, which enrolments are theirs, which Stripe fee belongs to which order),
 so `verify_disclosure` recomputes it and compares hashes. What it counts:
 
-- sales: settlement entries (kind `sale`, settlement reversals of kind `refund`, and reversals of
-  either) dated in the month that credit the cooperative's accounts; split into the households'
-  part (their payables), the collective and training funds, and the enterprise's service fee (in
-  an order spanning several cooperatives, the fee is divided in proportion with `allocate`);
-  payment processing fees of the month (Stripe fee entries) are attributed to the cooperative in
-  proportion to its lines in the order they were charged on.
-- households: how many were credited a share, and the quantiles of their shares; never names, and
-  no quantiles at all when fewer than three households were paid (each would be a person).
-- payouts: money taken from the households' payables by payout entries in the month.
+- sales: the month's postings of settlements (kind `sale`), their proportional reversals for
+  refunds (kind `refund`) and reversals of either that are attributed to the cooperative (each
+  posting carries the cooperative of its order line, written when it is posted: nothing is
+  apportioned afterwards); split into the households' part (their payables), the collective and
+  training funds and the enterprise's service fee; fees are the processing fees attributed to the
+  cooperative's lines (fee entries spread each fee over the order's lines by their totals) net of
+  what its parts paid back of them.
+- households: how many were credited a share, and the quantiles of their shares; never names, no
+  quantiles (nor extremes) when fewer than `min_group` (HEZUO_DISCLOSURE_MIN_GROUP) households
+  were paid, and no figure equal to one household's income in such a group (None instead).
+- payouts: payout lines the bank confirmed in the month (a hold or a failed line is not a payout).
 - funds: opening balance, money in, money out (each outflow listed), closing balance.
 - training: seats financed in the month for the cooperative's households, and completions.
 
 Publishing seals the ledger first and stores the seal block it was computed at; the row itself is
-immutable (database triggers refuse UPDATE and DELETE).
+immutable (database triggers refuse UPDATE and DELETE). A final disclosure needs the month closed
+(no entry can be dated in it any more, so it verifies for good); a month still open may be
+published as provisional, and its verification then explains which entries, posted after
+publication, changed which figure.
 """
 
 import hashlib
@@ -29,27 +34,24 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from catalog.models import Cooperative, Household
+from catalog.models import Cooperative
 from core.spreadsheets import csv_writer
 from governance.errors import AlreadyPublished, GovernanceInvalid, GovernanceNotFound
 from governance.models import Disclosure
+from ledger import reports
 from ledger import service as ledger
-from ledger.allocation import allocate
 from ledger.models import Account, JournalEntry, Posting, SealBlock
-from ledger.payout_models import StripeTransaction
-from ledger.share_rules import ENTERPRISE_INCOME, collective_fund_key, training_fund_key
+from ledger.share_rules import collective_fund_key, training_fund_key
 from ledger.specs import canonical_json
-from orders.models import OrderLine, Payment
 from training.models import Enrolment
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 SALE_KINDS = ("sale", "refund")
 PROCESSING_FEES = "expenses:payments:processing-fees"
-MIN_HOUSEHOLDS_FOR_QUANTILES = 3
+DEFAULT_MIN_GROUP = 5  # HEZUO_DISCLOSURE_MIN_GROUP
 PART_NAMES = ("households", "collective_fund", "training_fund", "enterprise", "fees")
 
 
@@ -86,40 +88,51 @@ def _coop(session: Session, coop_id: int) -> Cooperative:
     return coop
 
 
-def _household_accounts(session: Session, coop_id: int) -> dict[str, int]:
-    ids = session.scalars(select(col(Household.id)).where(col(Household.coop_id) == coop_id)).all()
-    return {f"liabilities:members:{h}:payable": int(h) for h in ids if h is not None}
-
-
 # --- The report ------------------------------------------------------------------------------
 
 
-def build_report(session: Session, *, coop_id: int, period: str, currency: str) -> dict[str, Any]:
-    """The month's report as plain data (deterministic: the same ledger gives the same dict)."""
+def build_report(
+    session: Session,
+    *,
+    coop_id: int,
+    period: str,
+    currency: str,
+    min_group: int = DEFAULT_MIN_GROUP,
+) -> dict[str, Any]:
+    """The month's report as plain data (deterministic: the same ledger gives the same dict).
+
+    Privacy: quantiles (and so the extremes) only when at least `min_group` households were
+    paid; in a smaller group, no figure equal to one household's income (a single household's
+    total, its part of the sales, its payout) is published: those are None.
+    """
     month = month_of(period)
     _check_currency(currency)
     _coop(session, coop_id)
-    households = _household_accounts(session, coop_id)
-    funds = {collective_fund_key(coop_id), training_fund_key(coop_id)}
-    sales, shares, used = _sales(session, month, currency, households, funds, coop_id)
+    sales, shares, used = _sales(session, month, currency, coop_id)
     sales["fees"] = _fees(session, month, currency, coop_id)
     paid = sorted(amount for amount in shares.values() if amount > 0)
-    payouts = _payouts(session, month, currency, households)
+    payouts = _payouts(session, month, currency, coop_id)
+    small = 0 < len(paid) < min_group
+    total = sum(sales[p] for p in PART_NAMES if p != "fees")
+    parts: dict[str, int | None] = {p: sales[p] for p in PART_NAMES}
+    households_total: int | None = sum(paid)
+    if small and len(paid) == 1:
+        parts["households"] = households_total = None
+    if payouts["households"] == 1:  # one household's payout is its income
+        payouts["total"] = None
     return {
         "coop_id": coop_id,
         "period": period,
         "currency": currency,
         "from": month.first.isoformat(),
         "to": month.last.isoformat(),
-        "sales": {
-            "total": sum(sales[p] for p in PART_NAMES if p != "fees"),
-            "parts": {p: sales[p] for p in PART_NAMES},
-        },
+        "sales": {"total": total, "parts": parts},
         "households": {
             "paid": len(paid),
-            "total": sum(paid),
-            "quantiles": _quantiles(paid),
-            "suppressed": 0 < len(paid) < MIN_HOUSEHOLDS_FOR_QUANTILES,
+            "total": households_total,
+            "quantiles": _quantiles(paid) if len(paid) >= min_group else None,
+            "suppressed": small,
+            "min_group": min_group,
         },
         "payouts": payouts,
         "funds": {
@@ -131,129 +144,66 @@ def build_report(session: Session, *, coop_id: int, period: str, currency: str) 
     }
 
 
-def _sale_entry_ids(session: Session, month: Month, keys: set[str]) -> list[int]:
-    original = aliased(JournalEntry)
-    counted = or_(
-        col(JournalEntry.kind).in_(SALE_KINDS),
-        (col(JournalEntry.kind) == "reversal") & col(original.kind).in_(SALE_KINDS),
-    )
+def _sales(
+    session: Session, month: Month, currency: str, coop_id: int
+) -> tuple[dict[str, int], dict[int, int], list[int]]:
+    """The month's sales of the cooperative: its own postings (attributed at the source), by part.
+
+    Fees here are what the cooperative's parts paid back of processing fees (pro rata rules);
+    the fee expense itself is `_fees`.
+    """
+    parts = dict.fromkeys(PART_NAMES, 0)
+    shares: dict[int, int] = defaultdict(int)
+    for share in reports.sale_shares(
+        session, currency=currency, since=month.first, until=month.last, coop_id=coop_id
+    ):
+        part = reports.part_of(share.account, coop_id)
+        if part == "producers":
+            parts["households"] += share.amount
+            if share.household_id is not None:
+                shares[share.household_id] += share.amount
+        elif part in parts:
+            parts[part] += share.amount
+    return parts, dict(shares), _entries_of(session, month, currency, coop_id)
+
+
+def _entries_of(session: Session, month: Month, currency: str, coop_id: int) -> list[int]:
+    """The entries whose postings of the month are attributed to the cooperative."""
     ids = session.scalars(
         select(col(Posting.entry_id))
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
-        .outerjoin(original, col(original.id) == col(JournalEntry.reverses_id))
         .where(
-            col(Account.key).in_(sorted(keys)),
+            col(Posting.coop_id) == coop_id,
+            col(Posting.currency) == currency,
             col(Posting.effective_date) >= month.first,
             col(Posting.effective_date) <= month.last,
-            counted,
         )
         .distinct()
     ).all()
     return sorted(int(i) for i in ids)
 
 
-def _sales(
-    session: Session,
-    month: Month,
-    currency: str,
-    households: dict[str, int],
-    funds: set[str],
-    coop_id: int,
-) -> tuple[dict[str, int], dict[int, int], list[int]]:
-    entry_ids = _sale_entry_ids(session, month, set(households) | funds)
-    per_entry: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    if entry_ids:
-        for entry_id, key, amount in session.execute(
-            select(col(Posting.entry_id), col(Account.key), col(Posting.amount))
-            .join(Account, col(Account.id) == col(Posting.account_id))
-            .where(col(Posting.entry_id).in_(entry_ids), col(Posting.currency) == currency)
-            .order_by(col(Posting.id))
-        ):
-            per_entry[int(entry_id)].append((str(key), -int(amount)))  # credits count as +
-    parts = dict.fromkeys(PART_NAMES, 0)
-    shares: dict[int, int] = defaultdict(int)
-    collective, training = collective_fund_key(coop_id), training_fund_key(coop_id)
-    for entry_id in entry_ids:
-        ours = others = enterprise = 0
-        for key, amount in per_entry[entry_id]:
-            if key in households:
-                shares[households[key]] += amount
-                parts["households"] += amount
-                ours += amount
-            elif key == collective:
-                parts["collective_fund"] += amount
-                ours += amount
-            elif key == training:
-                parts["training_fund"] += amount
-                ours += amount
-            elif key == ENTERPRISE_INCOME:
-                enterprise += amount
-            elif key.startswith(("liabilities:members:", "equity:coops:")):
-                others += amount
-        parts["enterprise"] += _proportion(enterprise, ours, others)
-    return parts, dict(shares), entry_ids
-
-
-def _proportion(amount: int, ours: int, others: int) -> int:
-    """Our part of `amount` when it was shared with other cooperatives (largest remainder)."""
-    if amount == 0 or others == 0:
-        return amount if ours else 0
-    weights = [abs(ours), abs(others)]
-    if sum(weights) == 0:
-        return 0
-    sign = 1 if amount > 0 else -1
-    return sign * allocate(abs(amount), weights)[0]
-
-
 def _fees(session: Session, month: Month, currency: str, coop_id: int) -> int:
-    """Processing fees of the month on payments of orders with this cooperative's lines.
+    """Processing fees of the month net of what the parts paid back, attributed to the cooperative.
 
-    A fee entry names its order by its reference (`order:{id}`, posted by the payment flow) or,
-    for fees the Stripe sync posted, through the Stripe transaction's payment intent.
+    Fee entries spread the fee over the order's lines at the source (by line totals), so this is a
+    sum of the cooperative's own postings on the fee account.
     """
-    in_month = (
-        col(Account.key) == PROCESSING_FEES,
-        col(Posting.currency) == currency,
-        col(Posting.effective_date) >= month.first,
-        col(Posting.effective_date) <= month.last,
+    total = session.scalar(
+        select(func.coalesce(func.sum(col(Posting.amount)), 0))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .where(
+            col(Account.key) == PROCESSING_FEES,
+            col(Posting.coop_id) == coop_id,
+            col(Posting.currency) == currency,
+            col(Posting.effective_date) >= month.first,
+            col(Posting.effective_date) <= month.last,
+        )
     )
-    fees: dict[int, tuple[int, int]] = {}  # posting id → (amount, order id)
-    for posting_id, amount, reference in session.execute(
-        select(col(Posting.id), col(Posting.amount), col(JournalEntry.reference))
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
-        .where(*in_month, col(JournalEntry.reference).like("order:%"))
-    ):
-        tail = str(reference).split(":", 1)[1]
-        if tail.isdigit():
-            fees[int(posting_id)] = (int(amount), int(tail))
-    for posting_id, amount, order_id in session.execute(
-        select(col(Posting.id), col(Posting.amount), col(Payment.order_id))
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .join(StripeTransaction, col(StripeTransaction.posted_entry_id) == col(Posting.entry_id))
-        .join(Payment, col(Payment.payment_intent_id) == col(StripeTransaction.payment_intent_id))
-        .where(*in_month)
-    ):
-        fees.setdefault(int(posting_id), (int(amount), int(order_id)))
-    total = 0
-    for posting_id in sorted(fees):
-        amount, order_id = fees[posting_id]
-        lines = session.execute(
-            select(col(OrderLine.coop_id), col(OrderLine.line_total)).where(
-                col(OrderLine.order_id) == order_id
-            )
-        ).all()
-        ours = sum(int(t) for c, t in lines if c == coop_id)
-        others = sum(int(t) for c, t in lines if c != coop_id)
-        total += _proportion(amount, ours, others)
-    return total
+    return int(total or 0)
 
 
-def _quantiles(paid: list[int]) -> dict[str, int] | None:
-    """Nearest-rank quantiles of the households' shares; None below the privacy threshold."""
-    if len(paid) < MIN_HOUSEHOLDS_FOR_QUANTILES:
-        return None
+def _quantiles(paid: list[int]) -> dict[str, int]:
+    """Nearest-rank quantiles of the households' shares (the caller checks the group size)."""
 
     def rank(q: int) -> int:
         index = max(0, -(-q * len(paid) // 100) - 1)  # ceil(q/100 · n) − 1
@@ -262,26 +212,12 @@ def _quantiles(paid: list[int]) -> dict[str, int] | None:
     return {"min": paid[0], "p25": rank(25), "median": rank(50), "p75": rank(75), "max": paid[-1]}
 
 
-def _payouts(
-    session: Session, month: Month, currency: str, households: dict[str, int]
-) -> dict[str, int]:
-    if not households:
-        return {"households": 0, "total": 0}
-    rows = session.execute(
-        select(col(Account.key), func.sum(col(Posting.amount)))
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
-        .where(
-            col(Account.key).in_(sorted(households)),
-            col(JournalEntry.kind) == "payout",
-            col(Posting.currency) == currency,
-            col(Posting.effective_date) >= month.first,
-            col(Posting.effective_date) <= month.last,
-        )
-        .group_by(col(Account.key))
-    ).all()
-    paid = [int(total) for _key, total in rows if int(total or 0) > 0]
-    return {"households": len(paid), "total": sum(paid)}
+def _payouts(session: Session, month: Month, currency: str, coop_id: int) -> dict[str, int | None]:
+    """Payout lines the bank confirmed in the month (a failed line is not a payout)."""
+    figures = reports.payout_figures(
+        session, coop_id=coop_id, currency=currency, since=month.first, until=month.last
+    )
+    return {"households": figures.households_paid, "total": figures.paid}
 
 
 def _fund(session: Session, month: Month, currency: str, key: str) -> dict[str, Any]:
@@ -371,8 +307,13 @@ def publish(
     currency: str,
     published_by: str,
     today: date | None = None,
+    provisional: bool = False,
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> Disclosure:
-    """Seal the ledger, build the month's report and store it for good (409 if already there)."""
+    """Seal the ledger, build the month's report and store it for good (409 if already there).
+
+    Final (the default) only for a closed month; an open month only as `provisional`.
+    """
     month = month_of(period)
     _check_currency(currency)
     _coop(session, coop_id)
@@ -380,6 +321,20 @@ def publish(
         raise GovernanceInvalid(
             f"{period} has not begun; a month can be disclosed from its first day on.",
             loc=["period"],
+        )
+    closed = _period_closed(session, period)
+    if not closed and not provisional:
+        raise GovernanceInvalid(
+            f"{period} is still open: entries can still be dated in it, so its figures may "
+            "change. Close the month first for a final disclosure, or publish it as provisional "
+            '("provisional": true).',
+            loc=["provisional"],
+        )
+    if closed and provisional:
+        raise GovernanceInvalid(
+            f"{period} is closed: its figures can no longer change, so publish it as final "
+            '("provisional": false).',
+            loc=["provisional"],
         )
     existing = session.scalars(
         select(Disclosure).where(
@@ -395,7 +350,9 @@ def publish(
         )
     ledger.seal_pending(session)
     block = session.scalars(select(SealBlock).order_by(col(SealBlock.id).desc()).limit(1)).first()
-    report = build_report(session, coop_id=coop_id, period=period, currency=currency)
+    report = build_report(
+        session, coop_id=coop_id, period=period, currency=currency, min_group=min_group
+    )
     disclosure = Disclosure(
         coop_id=coop_id,
         period=period,
@@ -405,7 +362,7 @@ def publish(
         seal_block_id=block.id if block else None,
         seal_hash=block.hash if block else None,
         sealed_through_entry=block.last_entry_id if block else None,
-        period_closed=_period_closed(session, period),
+        period_closed=closed,
         published_by=published_by,
     )
     session.add(disclosure)
@@ -447,16 +404,107 @@ def _differences(published: Any, recomputed: Any, path: str = "") -> list[dict[s
     return []
 
 
+def _min_group(disclosure: Disclosure) -> int:
+    """The privacy threshold the disclosure was published with (3 before it was a setting)."""
+    households = disclosure.content.get("households") or {}
+    return int(households.get("min_group") or 3)
+
+
+def entries_after(session: Session, disclosure: Disclosure) -> list[dict[str, Any]]:
+    """Entries posted after the disclosure's seal that move the cooperative's month."""
+    month = month_of(disclosure.period)
+    funds = [collective_fund_key(disclosure.coop_id), training_fund_key(disclosure.coop_id)]
+    ours = or_(col(Posting.coop_id) == disclosure.coop_id, col(Account.key).in_(funds))
+    # Ids first: DISTINCT over whole entries fails on PostgreSQL (no equality for json).
+    ids = (
+        select(col(Posting.entry_id))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .where(
+            ours,
+            col(Posting.currency) == disclosure.currency,
+            col(Posting.effective_date) >= month.first,
+            col(Posting.effective_date) <= month.last,
+        )
+    )
+    if disclosure.sealed_through_entry is not None:
+        ids = ids.where(col(Posting.entry_id) > disclosure.sealed_through_entry)
+    query = (
+        select(JournalEntry)
+        .where(col(JournalEntry.id).in_(ids.scalar_subquery()))
+        .order_by(col(JournalEntry.id))
+    )
+    return [
+        {
+            "entry_id": entry.id,
+            "kind": entry.kind,
+            "date": entry.effective_date.isoformat(),
+            "memo": entry.memo,
+            "posted_at": entry.created_at.isoformat(),
+        }
+        for entry in session.scalars(query).all()
+    ]
+
+
+def _explain(
+    disclosure: Disclosure,
+    matches: bool,
+    differences: list[dict[str, Any]],
+    later: list[dict[str, Any]],
+    intact: bool,
+) -> tuple[str, str]:
+    """(status, explanation in words) of a verification; the pages say the same in the reader's
+    language from the structured fields."""
+    if not intact:
+        return (
+            "tampered",
+            "The stored disclosure or the ledger seal it cites no longer has its recorded hash: "
+            "the record was altered after publication.",
+        )
+    if matches:
+        return (
+            "matches",
+            f"The {disclosure.period} figures were recomputed from today's ledger and are "
+            "exactly the published ones.",
+        )
+    changed = "; ".join(
+        f"{d['field']}: published {d['published']}, now {d['recomputed']}" for d in differences
+    )
+    cause = (
+        ", ".join(f"entry {e['entry_id']} ({e['kind']}, {e['date']}, {e['memo']!r})" for e in later)
+        or "no entry posted after publication"
+    )
+    if not disclosure.period_closed:
+        return (
+            "changed_after_publication",
+            f"This disclosure is provisional: {disclosure.period} was still open when it was "
+            f"published, and entries dated in the month were posted afterwards. Changed "
+            f"figures: {changed}. Entries posted after publication: {cause}. The published "
+            "figures were right when published; a final disclosure follows once the month is "
+            "closed.",
+        )
+    return (
+        "differs",
+        f"The month was closed when this disclosure was published, yet the recomputed "
+        f"figures differ: {changed}. Entries posted after publication: {cause}. This can "
+        "also follow a change in how the report is computed.",
+    )
+
+
 def verify_disclosure(session: Session, disclosure: Disclosure) -> dict[str, Any]:
     """Recompute the report from today's ledger and compare; check the stored row and its seal.
 
     `matches` is true when the recomputed report has the published hash; `differences` names
-    each figure that changed (e.g. an entry posted into the month after publishing, possible
-    only while the period was open). `stored_hash_ok` checks the row against its own hash;
-    `seal` says whether the cited block is still in the chain with the same hash.
+    each figure that changed and `entries_after_publication` the entries that moved the month
+    since (possible only while the period was open); `status` and `explanation` say it in
+    words. `stored_hash_ok` checks the row against its own hash; `seal` says whether the cited
+    block is still in the chain with the same hash.
     """
     recomputed = build_report(
-        session, coop_id=disclosure.coop_id, period=disclosure.period, currency=disclosure.currency
+        session,
+        coop_id=disclosure.coop_id,
+        period=disclosure.period,
+        currency=disclosure.currency,
+        min_group=_min_group(disclosure),
     )
     recomputed_hash = content_hash(recomputed)
     stored_ok = content_hash(disclosure.content) == disclosure.content_hash
@@ -466,10 +514,23 @@ def verify_disclosure(session: Session, disclosure: Disclosure) -> dict[str, Any
         seal_ok = block is not None and block.hash == disclosure.seal_hash
     chain = ledger.verify(session)
     matches = recomputed_hash == disclosure.content_hash
+    differences = _differences(disclosure.content, recomputed)
+    later = entries_after(session, disclosure) if not matches else []
+    intact = stored_ok and seal_ok and bool(chain["ok"])
+    status, explanation = _explain(disclosure, matches, differences, later, intact)
     return {
         "disclosure_id": disclosure.id,
-        "ok": matches and stored_ok and seal_ok and bool(chain["ok"]),
+        "ok": matches and intact,
         "matches": matches,
+        "status": status,
+        "explanation": explanation,
+        "provisional": not disclosure.period_closed,
+        "recomputed": {
+            "coop_id": disclosure.coop_id,
+            "period": disclosure.period,
+            "currency": disclosure.currency,
+            "figures": [list(row) for row in report_rows(recomputed)],
+        },
         "published_hash": disclosure.content_hash,
         "recomputed_hash": recomputed_hash,
         "stored_hash_ok": stored_ok,
@@ -480,7 +541,8 @@ def verify_disclosure(session: Session, disclosure: Disclosure) -> dict[str, Any
             "ok": seal_ok,
             "ledger_chain_ok": bool(chain["ok"]),
         },
-        "differences": _differences(disclosure.content, recomputed),
+        "differences": differences,
+        "entries_after_publication": later,
     }
 
 
@@ -503,14 +565,17 @@ def disclosure_read(disclosure: Disclosure, coop: Cooperative | None = None) -> 
             "sealed_through_entry": disclosure.sealed_through_entry,
         },
         "period_closed": disclosure.period_closed,
+        "provisional": not disclosure.period_closed,
         "published_at": disclosure.published_at.isoformat(),
         "verify_url": f"/api/v1/disclosures/{disclosure.id}/verify",
+        "verify_page": f"/disclosures/{disclosure.id}/verify",
     }
 
 
-def report_rows(report: dict[str, Any]) -> list[tuple[str, str, int | str]]:
-    """The report flattened to (section, figure, value) rows, for CSV and tables."""
-    rows: list[tuple[str, str, int | str]] = [
+def report_rows(report: dict[str, Any]) -> list[tuple[str, str, int | str | None]]:
+    """The report flattened to (section, figure, value) rows, for CSV and tables (None: withheld
+    to protect a household's privacy)."""
+    rows: list[tuple[str, str, int | str | None]] = [
         ("sales", "total", report["sales"]["total"]),
         *(("sales", part, report["sales"]["parts"][part]) for part in PART_NAMES),
         ("households", "paid", report["households"]["paid"]),
@@ -535,6 +600,10 @@ def report_csv(disclosure: Disclosure) -> bytes:
     buffer = io.StringIO()
     writer = csv_writer(buffer, lineterminator="\n")
     writer.writerow(["coop_id", "period", "currency", "section", "figure", "value"])
+    status = "provisional" if not disclosure.period_closed else "final"
+    writer.writerow(
+        [disclosure.coop_id, disclosure.period, disclosure.currency, "disclosure", "status", status]
+    )
     for section, figure, value in report_rows(disclosure.content):
         writer.writerow(
             [disclosure.coop_id, disclosure.period, disclosure.currency, section, figure, value]

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from catalog.schemas import Currency
 
@@ -32,6 +32,8 @@ class DisclosureCreate(Strict):
     coop_id: StrictInt
     period: Period
     currency: Currency = "CNY"
+    # A month still open can only be published as provisional; a closed one only as final.
+    provisional: StrictBool = False
 
 
 class MonitoringConfigUpdate(Strict):

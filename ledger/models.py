@@ -102,6 +102,12 @@ class Posting(SQLModel, table=True):
     effective_date: date = Field(sa_column=Column(Date(), nullable=False))
     amount: int = Field(sa_column=Column(BigInteger(), nullable=False))
     currency: str = Field(max_length=3)
+    # Attribution: opaque keys of whom the money belongs to, decided by the posting domain (the
+    # cooperative, household and order line of a sale's share), so reports sum by key and never
+    # apportion after the fact. Not part of the entry's content hash.
+    coop_id: int | None = Field(default=None, index=True)
+    household_id: int | None = Field(default=None, index=True)
+    order_line_id: int | None = Field(default=None, index=True)
 
     @property
     def side(self) -> Side:

@@ -61,6 +61,11 @@ class BatchResult:
     replayed: bool
 
 
+def owner(batch: PayoutBatch, payee: Payee | PayoutLine) -> dict[str, int | None]:
+    """A payout posting's attribution: the batch's cooperative and the household paid."""
+    return {"coop_id": batch.coop_id, "household_id": payee.household_id}
+
+
 def _check_period(period: str) -> None:
     """A well-formed month of a plausible year (a batch for 0000-01 is a typo)."""
     require_plausible_period(period, loc=("body", "period"))
@@ -174,8 +179,12 @@ def create_batch(
                 kind="payout",
                 effective_date=effective_date,
                 postings=(
-                    PostingSpec(payee.payable_account, Side.debit, owed, currency),
-                    PostingSpec(PENDING_ACCOUNT, Side.credit, owed, currency),
+                    PostingSpec(
+                        payee.payable_account, Side.debit, owed, currency, **owner(batch, payee)
+                    ),
+                    PostingSpec(
+                        PENDING_ACCOUNT, Side.credit, owed, currency, **owner(batch, payee)
+                    ),
                 ),
                 idempotency_key=f"payout:hold:{batch.id}:{payee.household_id}",
                 memo=f"Payout batch {batch.id} ({period}): held for household",
@@ -258,8 +267,12 @@ def confirm_line(
             kind="payout",
             effective_date=paid_on,
             postings=(
-                PostingSpec(PENDING_ACCOUNT, Side.debit, line.amount, line.currency),
-                PostingSpec(BANK_ACCOUNT, Side.credit, line.amount, line.currency),
+                PostingSpec(
+                    PENDING_ACCOUNT, Side.debit, line.amount, line.currency, **owner(batch, line)
+                ),
+                PostingSpec(
+                    BANK_ACCOUNT, Side.credit, line.amount, line.currency, **owner(batch, line)
+                ),
             ),
             idempotency_key=f"payout:paid:{line_id}",
             memo=f"Payout batch {batch.id} ({batch.period}): paid to household",

@@ -233,11 +233,14 @@ _PG_ENTRY_VALUES = """
     %(kind)s, %(effective_date)s, %(memo)s, %(reference)s, %(metadata)s::json,
     %(idempotency_key)s, %(content_hash)s, %(created_by)s, %(created_at)s, %(reverses_id)s::bigint"""
 _PG_POSTINGS_FROM_ENTRY = """
-INSERT INTO ledger_postings (entry_id, account_id, effective_date, amount, currency)
-SELECT entry.id, p.account_id, %(effective_date)s, p.amount, p.currency
+INSERT INTO ledger_postings (entry_id, account_id, effective_date, amount, currency,
+                             coop_id, household_id, order_line_id)
+SELECT entry.id, p.account_id, %(effective_date)s, p.amount, p.currency,
+       p.coop_id, p.household_id, p.order_line_id
   FROM entry,
-       unnest(%(account_ids)s::integer[], %(amounts)s::bigint[], %(currencies)s::varchar[])
-       WITH ORDINALITY AS p(account_id, amount, currency, n)
+       unnest(%(account_ids)s::integer[], %(amounts)s::bigint[], %(currencies)s::varchar[],
+              %(coop_ids)s::integer[], %(household_ids)s::integer[], %(line_ids)s::integer[])
+       WITH ORDINALITY AS p(account_id, amount, currency, coop_id, household_id, order_line_id, n)
  ORDER BY p.n"""
 
 # One round trip for the entry and its postings; nothing is inserted if the key exists.
@@ -258,8 +261,11 @@ RETURNING entry_id
 # needs the lock and sum of `_check_limits`.
 _PG_GUARDED_INSERT = f"""
 WITH lines AS (
-    SELECT * FROM unnest(%(keys)s::varchar[], %(amounts)s::bigint[], %(currencies)s::varchar[])
-                  WITH ORDINALITY AS p(key, amount, currency, n)
+    SELECT * FROM unnest(%(keys)s::varchar[], %(amounts)s::bigint[], %(currencies)s::varchar[],
+                         %(coop_ids)s::integer[], %(household_ids)s::integer[],
+                         %(line_ids)s::integer[])
+                  WITH ORDINALITY AS p(key, amount, currency, coop_id, household_id,
+                                       order_line_id, n)
 ),
 accounts AS (
     SELECT a.id, a.key, a.currency, a.type, a."limit", a.is_open
@@ -284,8 +290,10 @@ entry AS ({_PG_ENTRY_COLUMNS}
     RETURNING id
 ),
 inserted AS (
-    INSERT INTO ledger_postings (entry_id, account_id, effective_date, amount, currency)
-    SELECT entry.id, accounts.id, %(effective_date)s, lines.amount, lines.currency
+    INSERT INTO ledger_postings (entry_id, account_id, effective_date, amount, currency,
+                                 coop_id, household_id, order_line_id)
+    SELECT entry.id, accounts.id, %(effective_date)s, lines.amount, lines.currency,
+           lines.coop_id, lines.household_id, lines.order_line_id
       FROM entry, lines JOIN accounts USING (key)
      ORDER BY lines.n
     RETURNING 1
@@ -323,6 +331,14 @@ def _entry_values(spec: EntrySpec, digest: str, reverses_id: int | None) -> dict
     }
 
 
+def _attribution_arrays(spec: EntrySpec) -> dict[str, list[int | None]]:
+    return {
+        "coop_ids": [p.coop_id for p in spec.postings],
+        "household_ids": [p.household_id for p in spec.postings],
+        "line_ids": [p.order_line_id for p in spec.postings],
+    }
+
+
 def _pg_values(
     spec: EntrySpec, values: dict[str, Any], accounts: Mapping[str, Row[Any]]
 ) -> dict[str, Any]:
@@ -332,6 +348,7 @@ def _pg_values(
         "account_ids": [accounts[p.account].id for p in spec.postings],
         "amounts": [signed_amount(p) for p in spec.postings],
         "currencies": [p.currency for p in spec.postings],
+        **_attribution_arrays(spec),
     }
 
 
@@ -376,6 +393,7 @@ def _try_fast_post(
         "keys": [p.account for p in spec.postings],
         "amounts": [signed_amount(p) for p in spec.postings],
         "currencies": [p.currency for p in spec.postings],
+        **_attribution_arrays(spec),
         "account_count": len({p.account for p in spec.postings}),
         "non_negative": AccountLimit.non_negative.value,
         "debit_normal": _DEBIT_NORMAL,
@@ -435,6 +453,9 @@ def _insert_portably(
                 "effective_date": spec.effective_date,
                 "amount": signed_amount(p),
                 "currency": p.currency,
+                "coop_id": p.coop_id,
+                "household_id": p.household_id,
+                "order_line_id": p.order_line_id,
             }
             for p in spec.postings
         ],
@@ -532,7 +553,14 @@ def reverse(
     if already is not None:
         raise AlreadyReversed(f"Entry {entry_id} was already reversed by entry {already}.")
     lines = session.execute(
-        select(col(Account.key), col(Posting.amount), col(Posting.currency))
+        select(
+            col(Account.key),
+            col(Posting.amount),
+            col(Posting.currency),
+            col(Posting.coop_id),
+            col(Posting.household_id),
+            col(Posting.order_line_id),
+        )
         .join(Account, col(Account.id) == col(Posting.account_id))
         .where(col(Posting.entry_id) == entry_id)
         .order_by(col(Posting.id))
@@ -546,8 +574,11 @@ def reverse(
                 side=Side.credit if amount > 0 else Side.debit,
                 amount=abs(amount),
                 currency=currency,
+                coop_id=coop_id,
+                household_id=household_id,
+                order_line_id=line_id,
             )
-            for key, amount, currency in lines
+            for key, amount, currency, coop_id, household_id, line_id in lines
         ),
         idempotency_key=f"{REVERSAL_KEY_PREFIX}{entry_id}",
         memo=memo or f"Reversal of entry {entry_id}",

@@ -8,16 +8,18 @@ callers pass the keys. Amounts are integer minor units; pages format them, files
 import io
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from core.spreadsheets import append_row, csv_writer
 from ledger.models import Account, JournalEntry, Posting
+from ledger.payout_models import PayoutBatch, PayoutLine
 
 NOT_INCOME_KINDS = frozenset({"payout", "reversal"})
 
@@ -151,6 +153,157 @@ def monthly_income(
     return sorted(months.items())
 
 
+SALE_KINDS = ("sale", "refund")
+PART_OF_PREFIX = (
+    ("liabilities:members:", "producers"),
+    ("income:enterprise", "enterprise"),
+)
+
+
+@dataclass(frozen=True)
+class SaleShare:
+    """What sales credited (net of refunds' take-backs) to one account for one owner."""
+
+    coop_id: int | None
+    household_id: int | None
+    account: str
+    amount: int  # credits positive
+
+
+def sale_shares(
+    session: Session,
+    *,
+    currency: str,
+    since: date | None = None,
+    until: date | None = None,
+    coop_id: int | None = None,
+) -> list[SaleShare]:
+    """Sales' credits summed by attribution and account: settlements (kind `sale`), their
+    proportional reversals for refunds (kind `refund`) and reversal entries of either.
+
+    The buyer's deposit and the clearing accounts are where the money comes from, not a share,
+    and are left out. With `coop_id`, only that cooperative's postings.
+    """
+    original = aliased(JournalEntry)
+    counted = or_(
+        col(JournalEntry.kind).in_(SALE_KINDS),
+        (col(JournalEntry.kind) == "reversal") & col(original.kind).in_(SALE_KINDS),
+    )
+    query = (
+        select(
+            col(Posting.coop_id),
+            col(Posting.household_id),
+            col(Account.key),
+            func.sum(col(Posting.amount)),
+        )
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
+        .outerjoin(original, col(original.id) == col(JournalEntry.reverses_id))
+        .where(
+            counted,
+            col(Posting.currency) == currency,
+            ~col(Account.key).like("assets:%"),
+            ~col(Account.key).like("liabilities:buyers:%"),
+        )
+        .group_by(col(Posting.coop_id), col(Posting.household_id), col(Account.key))
+    )
+    if coop_id is not None:
+        query = query.where(col(Posting.coop_id) == coop_id)
+    if since is not None:
+        query = query.where(col(Posting.effective_date) >= since)
+    if until is not None:
+        query = query.where(col(Posting.effective_date) <= until)
+    return sorted(
+        (
+            SaleShare(c, h, str(key), -int(total or 0))
+            for c, h, key, total in session.execute(query).all()
+            if total
+        ),
+        key=lambda s: (s.coop_id or 0, s.household_id or 0, s.account),
+    )
+
+
+def part_of(account: str, coop_id: int | None) -> str:
+    """The part of a sale an account's credit is: producers, a fund, enterprise or other."""
+    if coop_id is not None and account == f"equity:coops:{coop_id}:collective-fund":
+        return "collective_fund"
+    if coop_id is not None and account == f"equity:coops:{coop_id}:training-fund":
+        return "training_fund"
+    for prefix, part in PART_OF_PREFIX:
+        if account.startswith(prefix):
+            return part
+    return "other"
+
+
+@dataclass(frozen=True)
+class PayoutFigures:
+    """Payout lines of a cooperative: paid (confirmed by the bank) and failed, never pending."""
+
+    paid: int
+    households_paid: int
+    failed: int
+    lines_failed: int
+
+
+def payout_figures(
+    session: Session,
+    *,
+    coop_id: int,
+    currency: str,
+    since: date | None = None,
+    until: date | None = None,
+) -> PayoutFigures:
+    """Money that reached households: the bank credits of confirmed payout lines, by their date.
+
+    A hold is not a payment: a failed line's hold is given back (and shown as failed), and a line
+    that failed and was paid in a later batch counts once, by its confirmation.
+    """
+    query = (
+        select(col(Posting.household_id), func.sum(col(Posting.amount)))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
+        .join(PayoutLine, col(PayoutLine.paid_entry_id) == col(JournalEntry.id))
+        .where(
+            col(Posting.coop_id) == coop_id,
+            col(Posting.currency) == currency,
+            col(Posting.amount) < 0,
+            col(Account.key) == "assets:bank",
+        )
+        .group_by(col(Posting.household_id))
+    )
+    query = _dated(query, since, until)
+    paid = {h: -int(total or 0) for h, total in session.execute(query).all()}
+    failed_query = (
+        select(func.count(col(PayoutLine.id)), func.coalesce(func.sum(col(PayoutLine.amount)), 0))
+        .join(PayoutBatch, col(PayoutBatch.id) == col(PayoutLine.batch_id))
+        .join(JournalEntry, col(JournalEntry.id) == col(PayoutLine.failed_entry_id))
+        .where(
+            col(PayoutBatch.coop_id) == coop_id,
+            col(PayoutLine.currency) == currency,
+            col(PayoutLine.status) == "failed",
+        )
+    )
+    if since is not None:
+        failed_query = failed_query.where(col(JournalEntry.effective_date) >= since)
+    if until is not None:
+        failed_query = failed_query.where(col(JournalEntry.effective_date) <= until)
+    count, amount = session.execute(failed_query).one()
+    return PayoutFigures(
+        paid=sum(paid.values()),
+        households_paid=len([h for h, total in paid.items() if total > 0]),
+        failed=int(amount or 0),
+        lines_failed=int(count or 0),
+    )
+
+
+def _dated(query: Any, since: date | None, until: date | None) -> Any:
+    if since is not None:
+        query = query.where(col(Posting.effective_date) >= since)
+    if until is not None:
+        query = query.where(col(Posting.effective_date) <= until)
+    return query
+
+
 @dataclass(frozen=True)
 class CoopReport:
     coop_id: int
@@ -168,6 +321,8 @@ class CoopReport:
     fund_movements: list[tuple[date, str, str, int]]  # date, fund, memo, signed amount
     payouts: int
     households_paid: int
+    payouts_failed: int = 0
+    payout_lines_failed: int = 0
 
 
 def coop_report(
@@ -175,38 +330,21 @@ def coop_report(
     *,
     coop_id: int,
     currency: str,
-    payable_accounts: Sequence[str],
+    payable_accounts: Sequence[str] = (),
     since: date | None = None,
     until: date | None = None,
 ) -> CoopReport:
-    """A cooperative's sales split by part (from its settlement entries), funds and payouts."""
+    """A cooperative's sales split by part, funds and payouts, from the postings attributed to it.
+
+    (`payable_accounts` is no longer needed: payouts are read by attribution too.)
+    """
     collective = f"equity:coops:{coop_id}:collective-fund"
     training = f"equity:coops:{coop_id}:training-fund"
-    fund_postings = _postings(session, [collective, training], since=since, until=until)
-    sale_entries = {e.id for _p, e, _k in fund_postings if e.kind in ("sale", "refund")}
     parts: dict[str, int] = defaultdict(int)
-    if sale_entries:
-        rows = session.execute(
-            select(Posting, col(Account.key))
-            .join(Account, col(Account.id) == col(Posting.account_id))
-            .where(col(Posting.entry_id).in_(sale_entries))
-        ).tuples()
-        for posting, key in rows:
-            if posting.currency != currency or key.startswith(("liabilities:buyers", "assets:")):
-                continue
-            part = (
-                "producers"
-                if key.startswith("liabilities:members:")
-                else "collective_fund"
-                if key == collective
-                else "training_fund"
-                if key == training
-                else "enterprise"
-                if key.startswith("income:enterprise")
-                else "other"
-            )
-            # Credits are shares; debits (a refund reversing a settlement) count against them.
-            parts[part] += -posting.amount
+    for share in sale_shares(session, currency=currency, since=since, until=until, coop_id=coop_id):
+        # Credits are shares; debits (a refund reversing a settlement) count against them.
+        parts[part_of(share.account, coop_id)] += share.amount
+    fund_postings = _postings(session, [collective, training], since=since, until=until)
     movements = [
         (
             p.effective_date,
@@ -219,18 +357,13 @@ def coop_report(
     balances: dict[str, int] = defaultdict(int)
     for p, _e, key in _postings(session, [collective, training], since=None, until=until):
         balances[key] -= p.amount
-    paid_postings = [
-        (p, e)
-        for p, e, _k in _postings(session, payable_accounts, since=since, until=until)
-        if e.kind == "payout"
-    ]
-    sales = sum(parts.values())
+    payouts = payout_figures(session, coop_id=coop_id, currency=currency, since=since, until=until)
     return CoopReport(
         coop_id=coop_id,
         currency=currency,
         since=since,
         until=until,
-        sales=sales,
+        sales=sum(parts.values()),
         producers=parts["producers"],
         collective_fund=parts["collective_fund"],
         training_fund=parts["training_fund"],
@@ -239,8 +372,10 @@ def coop_report(
         collective_fund_balance=balances[collective],
         training_fund_balance=balances[training],
         fund_movements=movements,
-        payouts=sum(p.amount for p, _e in paid_postings),
-        households_paid=len({p.account_id for p, _e in paid_postings}),
+        payouts=payouts.paid,
+        households_paid=payouts.households_paid,
+        payouts_failed=payouts.failed,
+        payout_lines_failed=payouts.lines_failed,
     )
 
 
@@ -252,6 +387,9 @@ class EnterpriseReport:
     service_fees: int
     processing_fees: int
     by_prefix: dict[str, int]
+    # The service fee by the cooperative whose sales it came from (None: unattributed, only
+    # entries merged across cooperatives before attribution existed); sums to service_fees.
+    service_fees_by_coop: dict[int | None, int] = field(default_factory=dict)
 
 
 def enterprise_report(
@@ -272,6 +410,16 @@ def enterprise_report(
         sign = 1 if account_type in ("asset", "expense") else -1
         head = ":".join(key.split(":")[:2])
         totals[head] += sign * posting.amount
+    by_coop: dict[int | None, int] = defaultdict(int)
+    fees = (
+        select(col(Posting.coop_id), func.sum(col(Posting.amount)))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .where(col(Account.key).like("income:enterprise%"), col(Posting.currency) == currency)
+        .group_by(col(Posting.coop_id))
+    )
+    for coop_id, total in session.execute(_dated(fees, since, until)).all():
+        if total:
+            by_coop[coop_id] -= int(total)
     return EnterpriseReport(
         currency=currency,
         since=since,
@@ -279,6 +427,9 @@ def enterprise_report(
         service_fees=totals.get("income:enterprise", 0),
         processing_fees=totals.get("expenses:payments", 0),
         by_prefix=dict(sorted(totals.items())),
+        service_fees_by_coop=dict(
+            sorted(by_coop.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))
+        ),
     )
 
 
@@ -330,7 +481,13 @@ def statement_table(statement: IncomeStatement) -> tuple[list[str], list[list[An
 
 
 __all__ = [
+    "SALE_KINDS",
     "CoopReport",
+    "PayoutFigures",
+    "SaleShare",
+    "part_of",
+    "payout_figures",
+    "sale_shares",
     "EnterpriseReport",
     "IncomeStatement",
     "StatementRow",

@@ -25,10 +25,19 @@ KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 
 @dataclass(frozen=True)
 class PostingSpec:
+    """One line of an entry; the optional keys say whom it belongs to (see `Posting`)."""
+
     account: str
     side: Side
     amount: int
     currency: str
+    coop_id: int | None = None
+    household_id: int | None = None
+    order_line_id: int | None = None
+
+    @property
+    def attribution(self) -> tuple[int | None, int | None, int | None]:
+        return (self.coop_id, self.household_id, self.order_line_id)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,17 @@ def spec_hash(spec: EntrySpec) -> str:
 
 def signed_amount(posting: PostingSpec) -> int:
     return posting.amount if posting.side == Side.debit else -posting.amount
+
+
+def _validate_attribution(posting: PostingSpec, loc: list[str | int]) -> None:
+    for name, value in zip(
+        ("coop_id", "household_id", "order_line_id"), posting.attribution, strict=True
+    ):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise InvalidPosting(
+                f"The posting's {name} must be a whole number or empty, not {value!r}.",
+                errors=[{"loc": [*loc, name], "msg": "integer or null"}],
+            )
 
 
 def validate_spec(spec: EntrySpec) -> None:
@@ -143,6 +163,7 @@ def _validate_posting(index: int, posting: PostingSpec) -> None:
             errors=[{"loc": [*loc, "side"], "msg": "debit or credit"}],
         )
     validate_currency(posting.currency, loc=[*loc, "currency"])
+    _validate_attribution(posting, loc)
 
 
 def _validate_postings(postings: Sequence[PostingSpec]) -> None:

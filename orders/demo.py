@@ -12,6 +12,7 @@ so no demo order stays `delivered`.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from enum import IntEnum
 
 from sqlmodel import Session, col, select
@@ -140,8 +141,14 @@ class DemoActors:
     staff: Actor
 
 
-def load_orders_demo(session: Session, *, actors: DemoActors, policy: OrderPolicy) -> list[str]:
-    """Place and advance the demo orders; a line per order placed or moved on."""
+def load_orders_demo(
+    session: Session, *, actors: DemoActors, policy: OrderPolicy, settled_on: date | None = None
+) -> list[str]:
+    """Place and advance the demo orders; a line per order placed or moved on.
+
+    `settled_on` dates the settlements (the demo settles its sales last month, so that month can
+    be closed and disclosed for good); today by default.
+    """
     coop = session.scalars(select(Cooperative).where(col(Cooperative.code) == COOP_CODE)).first()
     if coop is None:
         return []
@@ -157,7 +164,7 @@ def load_orders_demo(session: Session, *, actors: DemoActors, policy: OrderPolic
         if placed is None:
             continue
         order, is_new = placed
-        steps = _advance(session, order, demo, actors)
+        steps = _advance(session, order, demo, actors, settled_on)
         if is_new or steps:
             who = demo.guest_email or "buyer@hezuo.demo"
             created.append(
@@ -201,7 +208,9 @@ def _place(
         return None
 
 
-def _advance(session: Session, order: Order, demo: DemoOrder, actors: DemoActors) -> list[str]:
+def _advance(
+    session: Session, order: Order, demo: DemoOrder, actors: DemoActors, settled_on: date | None
+) -> list[str]:
     """Take the order towards its goal; each step only from the state just before it."""
     order_id = order.id or 0
     steps: list[str] = []
@@ -236,6 +245,7 @@ def _advance(session: Session, order: Order, demo: DemoOrder, actors: DemoActors
             # The buyer confirms; a guest does it through the signed link in their email.
             actor=Actor.anonymous() if demo.guest_email else actors.buyer,
             token_ok=demo.guest_email is not None,
+            on=settled_on,
         )
         steps.append("delivered and settled")
     order = get_order(session, order_id)

@@ -1,6 +1,6 @@
 """Fulfilment: each cooperative ships its own lines; delivery (buyer, staff, or after N days) settles."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
@@ -100,14 +100,19 @@ def _shipping_coop(actor: Actor, coops: set[int], coop_id: int | None) -> int:
     raise AssertionError  # refuse always raises
 
 
-def deliver(session: Session, *, order_id: int, actor: Actor, token_ok: bool) -> Order:
+def deliver(
+    session: Session, *, order_id: int, actor: Actor, token_ok: bool, on: date | None = None
+) -> Order:
+    """Delivered, and so settled (dated `on`, today by default: the demo dates its past sales)."""
     order = get_order(session, order_id, for_update=True)
     require_buyer(actor, order, token_ok=token_ok, allow_staff=True)
     who = f"user:{actor.user_id}" if actor.user_id is not None else "guest"
-    return _deliver(session, order, actor=who)
+    return _deliver(session, order, actor=who, on=on)
 
 
-def _deliver(session: Session, order: Order, *, actor: str, note: str = "") -> Order:
+def _deliver(
+    session: Session, order: Order, *, actor: str, note: str = "", on: date | None = None
+) -> Order:
     shipped = order.status == OrderStatus.shipped or (
         order.status == OrderStatus.partially_refunded
         and order.shipped_at is not None
@@ -118,7 +123,7 @@ def _deliver(session: Session, order: Order, *, actor: str, note: str = "") -> O
     if outstanding(order, payments_of(session, order.id or 0)) > 0:
         raise CashNotRecorded(order.id or 0)
     transition(session, order, OrderStatus.delivered, actor=actor, note=note)
-    settle_order(session, order, actor=actor)
+    settle_order(session, order, actor=actor, on=on)
     return order
 
 

@@ -8,13 +8,16 @@ back included: Dr processing fees), Cr deposits.
 
 from collections.abc import Iterable
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from ledger.allocation import allocate
 from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Posting, Side
 from ledger.service import EntrySpec, PostingSpec, open_account, post
 from ledger.share_rules import BUYER_DEPOSITS, ENTERPRISE_INCOME
+from orders.models import OrderLine
 
 CLEARING = {"manual": "assets:clearing:manual", "stripe": "assets:clearing:stripe"}
 PROCESSING_FEES = "expenses:payments:processing-fees"
@@ -52,6 +55,42 @@ def ensure_account(session: Session, key: str, currency: str) -> None:
     )
 
 
+class Owner(NamedTuple):
+    """Whom a posting's money belongs to: the cooperative, household and order line of a share.
+
+    The ledger stores these as opaque keys beside the posting; reports sum by them.
+    """
+
+    coop_id: int | None = None
+    household_id: int | None = None
+    order_line_id: int | None = None
+
+
+NOBODY = Owner()
+
+# (account, amount) or (account, amount, owner)
+Line = tuple[str, int] | tuple[str, int, Owner]
+
+
+def household_of(account: str) -> int | None:
+    """The household a member payable key names (`liabilities:members:{id}:payable`)."""
+    parts = account.split(":")
+    if account.startswith("liabilities:members:") and len(parts) > 2 and parts[2].isdigit():
+        return int(parts[2])
+    return None
+
+
+def owned(account: str, amount: int, *, coop_id: int | None, line_id: int | None) -> Line:
+    """A line of an order line's money, its household read from a member payable's key."""
+    return (account, amount, Owner(coop_id, household_of(account), line_id))
+
+
+def _split(line: Line) -> tuple[str, int, Owner]:
+    if len(line) == 3:
+        return line
+    return (line[0], line[1], NOBODY)
+
+
 def post_entry(
     session: Session,
     *,
@@ -59,8 +98,8 @@ def post_entry(
     key: str,
     order_id: int,
     currency: str,
-    debits: Iterable[tuple[str, int]],
-    credits: Iterable[tuple[str, int]],
+    debits: Iterable[Line],
+    credits: Iterable[Line],
     memo: str,
     created_by: str,
     on: date,
@@ -69,7 +108,7 @@ def post_entry(
     postings: list[PostingSpec] = []
     for side, lines in ((Side.debit, debits), (Side.credit, credits)):
         other = Side.credit if side == Side.debit else Side.debit
-        for account, amount in lines:
+        for account, amount, owner in map(_split, lines):
             if amount == 0:
                 continue
             ensure_account(session, account, currency)
@@ -79,6 +118,9 @@ def post_entry(
                     side=side if amount > 0 else other,
                     amount=abs(amount),
                     currency=currency,
+                    coop_id=owner.coop_id,
+                    household_id=owner.household_id,
+                    order_line_id=owner.order_line_id,
                 )
             )
     result = post(
@@ -99,6 +141,34 @@ def post_entry(
     return entry_id
 
 
+def spread(
+    session: Session,
+    *,
+    order_id: int,
+    account: str,
+    amount: int,
+    weights: dict[int, int] | None = None,
+) -> list[Line]:
+    """`amount` of an order on `account`, one line per order line with its cooperative.
+
+    Divided by the lines' totals (or by `weights`, order line id → weight) with the largest
+    remainder rule, so the parts sum exactly to `amount`; an order without lines keeps one line.
+    """
+    lines = list(
+        session.scalars(
+            select(OrderLine).where(col(OrderLine.order_id) == order_id).order_by(col(OrderLine.id))
+        )
+    )
+    given = weights or {}
+    by = [max(given.get(line.id or 0, 0) if weights else line.line_total, 0) for line in lines]
+    if not lines or sum(by) == 0:
+        return [(account, amount)]
+    return [
+        (account, part, Owner(line.coop_id, None, line.id))
+        for line, part in zip(lines, allocate(amount, by), strict=True)
+    ]
+
+
 def post_payment(
     session: Session,
     *,
@@ -116,8 +186,10 @@ def post_payment(
         key=f"order-payment:{payment_id}",
         order_id=order_id,
         currency=currency,
+        # The clearing side stays one posting per payment: it is what a bank or Stripe line
+        # matches in reconciliation. The deposit is attributed line by line.
         debits=[(CLEARING[provider], amount)],
-        credits=[(BUYER_DEPOSITS, amount)],
+        credits=spread(session, order_id=order_id, account=BUYER_DEPOSITS, amount=amount),
         memo=f"Payment {payment_id} for order {order_id}",
         created_by=created_by,
         on=on,
@@ -135,15 +207,19 @@ def post_refund(
     currency: str,
     created_by: str,
     on: date,
+    per_line: dict[int, int] | None = None,
 ) -> int:
+    """Money back to the buyer from one payment, spread over the refunded lines (`per_line`)."""
     return post_entry(
         session,
         kind="refund",
         key=f"order-refund:{refund_id}:payment:{payment_id}",
         order_id=order_id,
         currency=currency,
-        debits=[(BUYER_DEPOSITS, amount)],
-        credits=[(CLEARING[provider], amount)],
+        debits=spread(
+            session, order_id=order_id, account=BUYER_DEPOSITS, amount=amount, weights=per_line
+        ),
+        credits=[(CLEARING[provider], amount)],  # one posting: what the bank line matches
         memo=f"Refund {refund_id} of order {order_id}",
         created_by=created_by,
         on=on,
@@ -175,8 +251,8 @@ def post_processing_fee(
         key=f"order-fee:{payment_id}",
         order_id=order_id,
         currency=currency,
-        debits=[(PROCESSING_FEES, amount)],
-        credits=[(CLEARING[provider], amount)],
+        debits=spread(session, order_id=order_id, account=PROCESSING_FEES, amount=amount),
+        credits=[(CLEARING[provider], amount)],  # one posting: what the provider line matches
         memo=f"Processing fee of payment {payment_id} for order {order_id}",
         created_by=created_by,
         on=on,
@@ -207,6 +283,12 @@ def fees_of_order(
 
 __all__ = [
     "BUYER_DEPOSITS",
+    "NOBODY",
+    "Line",
+    "Owner",
+    "household_of",
+    "owned",
+    "spread",
     "CLEARING",
     "ENTERPRISE_INCOME",
     "PROCESSING_FEES",

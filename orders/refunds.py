@@ -214,6 +214,7 @@ def _refund(
             payment=payment,
             refund=refund,
             amount=take,
+            per_line=per_line,
             actor=actor,
             gateway=gateway,
         )
@@ -235,6 +236,7 @@ def _give_back(
     amount: int,
     actor: str,
     gateway: StripeGateway | None,
+    per_line: dict[int, int] | None = None,
 ) -> ProviderRefund | None:
     provider_refund = None
     if payment.provider == Provider.stripe:
@@ -261,6 +263,7 @@ def _give_back(
         currency=order.currency,
         created_by=actor,
         on=date.today(),
+        per_line=per_line,
     )
     return provider_refund
 

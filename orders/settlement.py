@@ -47,7 +47,7 @@ from orders import notices
 from orders.errors import IllegalTransition, RefundRefused
 from orders.lifecycle import lines_of, reservations_of, transition
 from orders.models import LotReservation, Order, OrderLine, OrderStatus
-from orders.postings import PROCESSING_FEES, fees_of_order, post_entry
+from orders.postings import PROCESSING_FEES, Line, fees_of_order, owned, post_entry
 
 
 def line_parts(line: OrderLine) -> ShareParts:
@@ -150,25 +150,29 @@ def on_unsettling(hook: UnsettleHook) -> None:
         _before_unsettling.append(hook)
 
 
-def settle_order(session: Session, order: Order, *, actor: str) -> None:
-    """Post the settlement (idempotent by the order id) and mark the order settled."""
+def settle_order(session: Session, order: Order, *, actor: str, on: date | None = None) -> None:
+    """Post the settlement (idempotent by the order id) and mark the order settled.
+
+    Every posting carries its order line and cooperative (and the household for a member's
+    share): the buyer's deposit is debited line by line, so a cooperative's sales and each of its
+    parts are sums of its own postings.
+    """
     if order.delivered_at is None:
         raise IllegalTransition(order.id or 0, order.status, "settled")
-    credits: dict[str, int] = defaultdict(int)
+    debits: list[Line] = []
+    credits: list[Line] = []
     lines = lines_of(session, order.id or 0)
     fee = fees_of_order(session, order_id=order.id or 0, currency=order.currency)
-    recovered = {
-        line.id or 0: fee_borne_by_parts(lines, line, fee, line.line_total - line.refunded_amount)
-        for line in lines
-    }
     for line in lines:
         amount = line.line_total - line.refunded_amount
-        recover = recovered.get(line.id or 0, 0)
-        for account, part in line_credits(session, line, amount - recover).items():
-            credits[account] += part
-        if recover:
-            credits[PROCESSING_FEES] += recover  # the parts pay their share of the fee back
-    total = sum(credits.values())
+        recover = fee_borne_by_parts(lines, line, fee, amount)
+        parts = dict(line_credits(session, line, amount - recover))
+        if recover:  # the parts pay their share of the fee back
+            parts[PROCESSING_FEES] = parts.get(PROCESSING_FEES, 0) + recover
+        owner = {"coop_id": line.coop_id, "line_id": line.id}
+        credits += [owned(account, part, **owner) for account, part in sorted(parts.items())]
+        debits.append(owned(BUYER_DEPOSITS, sum(parts.values()), **owner))
+    total = sum(amount for _account, amount, *_ in debits)
     if total > 0:
         order.settlement_entry_id = post_entry(
             session,
@@ -176,13 +180,16 @@ def settle_order(session: Session, order: Order, *, actor: str) -> None:
             key=f"order-settlement:{order.id}",
             order_id=order.id or 0,
             currency=order.currency,
-            debits=[(BUYER_DEPOSITS, total)],
-            credits=sorted(credits.items()),
+            debits=debits,
+            credits=credits,
             memo=f"Settlement of order {order.id}",
             created_by=actor,
-            on=date.today(),
+            on=on or date.today(),
         )
-        notices.shares_credited(session, order, credits, order.settlement_entry_id)
+        per_account: dict[str, int] = defaultdict(int)
+        for account, amount, *_owner in credits:
+            per_account[account] += amount
+        notices.shares_credited(session, order, per_account, order.settlement_entry_id)
         for hook in _after_settlement:
             hook(session, order.settlement_entry_id)
     transition(session, order, OrderStatus.settled, actor=actor)
@@ -212,9 +219,9 @@ def unsettle_for_refund(
     session: Session, *, order: Order, refund_id: int, per_line: dict[int, int], actor: str
 ) -> None:
     """Reverse the settlement in proportion for a refund of `per_line` (line id → amount)."""
-    debits: dict[str, int] = defaultdict(int)
+    debits: list[Line] = []
+    credits: list[Line] = []
     taken: dict[str, int] = defaultdict(int)  # cumulative, earlier refunds included
-    total = 0
     all_lines = lines_of(session, order.id or 0)
     # The fee as the settlement saw it: fee entries posted before it (a later one is not in it).
     fee = fees_of_order(
@@ -231,13 +238,15 @@ def unsettle_for_refund(
         settled = settled_credits(session, all_lines, line, fee)
         after = _cumulative(settled, done + amount)
         prior = _cumulative(settled, done)
-        for account in set(after) | set(prior):
-            debits[account] += after.get(account, 0) - prior.get(account, 0)
+        owner = {"coop_id": line.coop_id, "line_id": line.id}
+        for account in sorted(set(after) | set(prior)):
+            debits.append(owned(account, after.get(account, 0) - prior.get(account, 0), **owner))
             taken[account] += after.get(account, 0)
         if amount:
             line.refunded_settled_amount = done + amount
             session.add(line)
-            total += amount
+            credits.append(owned(BUYER_DEPOSITS, amount, **owner))
+    total = sum(amount for _account, amount, *_ in credits)
     if not total:
         return
     assert order.settlement_entry_id is not None
@@ -256,14 +265,17 @@ def unsettle_for_refund(
             key=f"order-refund:{refund_id}:settlement",
             order_id=order.id or 0,
             currency=order.currency,
-            debits=sorted(debits.items()),
-            credits=[(BUYER_DEPOSITS, total)],
+            debits=debits,
+            credits=credits,
             memo=f"Settlement of order {order.id} reversed in proportion for refund {refund_id}",
             created_by=actor,
             on=date.today(),
         )
     except LimitExceeded as error:
-        refusal = _paid_out(session, order, debits)
+        per_account: dict[str, int] = defaultdict(int)
+        for account, amount, *_ in debits:
+            per_account[account] += amount
+        refusal = _paid_out(session, order, per_account)
         if refusal is None:
             raise
         raise refusal from error

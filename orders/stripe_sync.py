@@ -23,6 +23,7 @@ from ledger import service as ledger
 from ledger.models import Account, AccountType, JournalEntry, Side
 from ledger.payout_models import StripeTransaction, SyncState
 from orders.models import Payment
+from orders.postings import Owner, spread
 from orders.stripe_gateway import StripeGateway
 
 SOURCE = "stripe"
@@ -143,6 +144,14 @@ def _intent_of(gateway: StripeGateway, source: str) -> str:
     return str(intent or "")
 
 
+def _order_of_intent(session: Session, intent: str | None) -> int | None:
+    if not intent:
+        return None
+    return session.scalars(
+        select(col(Payment.order_id)).where(col(Payment.payment_intent_id) == intent)
+    ).first()
+
+
 def _post(
     session: Session,
     *,
@@ -156,16 +165,36 @@ def _post(
     memo: str,
     reference: str,
     created_by: str,
+    order_id: int | None = None,
 ) -> int:
+    """Post Dr `debit` / Cr `credit`; with the order a fee belongs to, spread over its lines
+    (each line's cooperative, as the payment flow attributes its own fees)."""
+    postings: list[ledger.PostingSpec] = []
+    for side, account in ((Side.debit, debit), (Side.credit, credit)):
+        # The clearing side stays one posting (what reconciliation matches); the fee is spread.
+        lines = (
+            spread(session, order_id=order_id, account=account, amount=amount)
+            if order_id is not None and side == Side.debit
+            else [(account, amount)]
+        )
+        for line in lines:
+            owner = line[2] if len(line) == 3 else Owner()
+            postings.append(
+                ledger.PostingSpec(
+                    line[0],
+                    side,
+                    line[1],
+                    currency,
+                    coop_id=owner.coop_id,
+                    order_line_id=owner.order_line_id,
+                )
+            )
     result = ledger.post(
         session,
         ledger.EntrySpec(
             kind=kind,
             effective_date=on,
-            postings=(
-                ledger.PostingSpec(debit, Side.debit, amount, currency),
-                ledger.PostingSpec(credit, Side.credit, amount, currency),
-            ),
+            postings=tuple(p for p in postings if p.amount),
             idempotency_key=key,
             memo=memo,
             reference=reference,
@@ -259,6 +288,7 @@ def sync(session: Session, *, gateway: StripeGateway, created_by: str) -> SyncRe
                 memo=f"Stripe fee on {source or row.stripe_id}",
                 reference=row.stripe_id,
                 created_by=created_by,
+                order_id=_order_of_intent(session, row.payment_intent_id),
             )
             result.fees_posted += 1
         # A payout's own balance transaction is posted from the payout list below (one entry).

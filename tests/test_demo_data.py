@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -129,14 +130,23 @@ def test_demo_orders_ledger_training_and_disclosure(session: Session, settings):
     assert settled_training > ecommerce.seat_cost
     assert fund == settled_training - ecommerce.seat_cost
 
-    # Governance: this month's disclosure, built from the same ledger, verifies.
+    # Governance: last month's disclosure, closed and final, built from the same ledger, verifies.
+    # The sales were settled on the last day of last month; the refund and the seats came after
+    # (this month), so the month shows the sales before the refund and no seats financed.
     (disclosure,) = list_disclosures(session, coop_id=coop_id)
-    assert disclosure.content["sales"]["total"] == 44_400 + 22_400
-    assert disclosure.content["training"]["seats_financed"] == 2  # the fund's and the enterprise's
-    assert disclosure.content["training"]["seat_cost_total"] == ecommerce.seat_cost + bees.seat_cost
-    assert disclosure.content["funds"]["training_fund"]["closing"] == fund
+    last_month = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    assert disclosure.period == last_month
+    assert disclosure.period_closed is True
+    given_back = sum(r.amount for r in session.scalars(select(Refund)) if r.after_settlement)
+    assert given_back > 0
+    assert disclosure.content["sales"]["total"] == 44_400 + 22_400 + given_back
+    assert disclosure.content["training"]["seats_financed"] == 0
+    training_fund = disclosure.content["funds"]["training_fund"]
+    assert training_fund["closing"] == training_fund["inflow"] >= settled_training
+    assert training_fund["outflow"] == 0
     check = verify_disclosure(session, disclosure)
     assert check["ok"] is True, check
+    assert check["status"] == "matches"
 
     # A second load finds everything in place.
     before = _counts(session)

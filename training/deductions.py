@@ -207,9 +207,16 @@ def _postings(plan: Enrolment, amount: int, *, back: bool = False) -> list[ledge
             side=payable,
             amount=amount,
             currency=plan.currency,
+            coop_id=plan.coop_id,
+            household_id=plan.household_id,
         ),
         ledger.PostingSpec(
-            account=plan.funding_account, side=fund, amount=amount, currency=plan.currency
+            account=plan.funding_account,
+            side=fund,
+            amount=amount,
+            currency=plan.currency,
+            coop_id=plan.coop_id,
+            household_id=plan.household_id,
         ),
     ]
 
@@ -223,12 +230,15 @@ def _payable_credits(session: Session, entry_id: int) -> list[tuple[int, int, st
         .where(col(Account.key).like(f"{PAYABLE_PREFIX}%"))
         .order_by(col(Posting.id))
     ).all()
-    credits = []
+    # A household with shares on several lines of the order has one posting per line: its share
+    # of the settlement is their sum (one deduction per household and settlement).
+    credits: dict[tuple[int, str], int] = {}
     for key, amount, currency in rows:
         household = key.split(":")[2]
         if household.isdigit():
-            credits.append((int(household), -int(amount), str(currency)))
-    return credits
+            found = (int(household), str(currency))
+            credits[found] = credits.get(found, 0) - int(amount)
+    return [(household, amount, currency) for (household, currency), amount in credits.items()]
 
 
 def deduct_after_settlement(session: Session, *, entry_id: int) -> list[ledger.PostingSpec]:

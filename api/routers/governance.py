@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from fastapi.responses import Response
 
-from api.deps import CurrentUserDep, SessionDep, StaffDep, actor_of
+from api.deps import CurrentUserDep, SessionDep, SettingsDep, StaffDep, actor_of
 from api.routers.orders import PolicyDep
 from catalog.models import Cooperative
 from governance import dashboard, disclosures, feedback, hearings, monitoring
@@ -47,13 +47,18 @@ def list_disclosures(session: SessionDep, coop_id: Annotated[int | None, Query()
 
 
 @router.post("/disclosures", status_code=status.HTTP_201_CREATED)
-def publish_disclosure(data: DisclosureCreate, session: SessionDep, user: StaffDep) -> Page:
+def publish_disclosure(
+    data: DisclosureCreate, session: SessionDep, user: StaffDep, settings: SettingsDep
+) -> Page:
+    """Final for a closed month; an open month only with `"provisional": true` (else 422)."""
     disclosure = disclosures.publish(
         session,
         coop_id=data.coop_id,
         period=data.period,
         currency=data.currency,
         published_by=f"user:{user.id}",
+        provisional=data.provisional,
+        min_group=settings.disclosure_min_group,
     )
     return disclosures.disclosure_read(disclosure, session.get(Cooperative, disclosure.coop_id))
 
@@ -65,8 +70,16 @@ def preview_disclosure(
     coop_id: int,
     period: Annotated[str, Query(max_length=7)],
     currency: Annotated[str, Query(max_length=3)] = "CNY",
+    *,
+    settings: SettingsDep,
 ) -> Page:
-    return disclosures.build_report(session, coop_id=coop_id, period=period, currency=currency)
+    return disclosures.build_report(
+        session,
+        coop_id=coop_id,
+        period=period,
+        currency=currency,
+        min_group=settings.disclosure_min_group,
+    )
 
 
 @router.get("/disclosures/{disclosure_id}")

@@ -126,6 +126,8 @@ def coop_report(
             ["training_fund_balance", report.training_fund_balance, report.currency],
             ["payouts", report.payouts, report.currency],
             ["households_paid", report.households_paid, ""],
+            ["payouts_failed", report.payouts_failed, report.currency],
+            ["payout_lines_failed", report.payout_lines_failed, ""],
         ]
         return table_response(f"coop-{coop_id}", format, ["figure", "amount", "currency"], rows)
     return {
@@ -145,6 +147,7 @@ def coop_report(
         },
         "payouts": report.payouts,
         "households_paid": report.households_paid,
+        "payouts_failed": {"amount": report.payouts_failed, "lines": report.payout_lines_failed},
     }
 
 
@@ -170,6 +173,10 @@ def enterprise_report(
         "service_fees": report.service_fees,
         "processing_fees": report.processing_fees,
         "movements": report.by_prefix,
+        "service_fees_by_coop": [
+            {"coop_id": coop_id, "amount": amount}
+            for coop_id, amount in report.service_fees_by_coop.items()
+        ],
     }
 
 

@@ -29,7 +29,7 @@ def _post_entries(session) -> tuple[list[int], str]:
             session,
             service.EntrySpec(
                 kind="adjustment",
-                effective_date=date(2026, 11, 20),
+                effective_date=date.today(),  # the demo closes last month
                 memo="Opening balance",
                 idempotency_key=uuid.uuid4().hex,
                 postings=(

@@ -157,8 +157,18 @@ def post_sale(
     total = sum(amount for _a, amount in credits)
     for account, _amount in [(BUYER_DEPOSITS, total), *credits]:
         ensure_account(session, account, "CNY")
-    postings = [PostingSpec(BUYER_DEPOSITS, Side.debit, total, "CNY")] + [
-        PostingSpec(account, Side.credit, amount, "CNY") for account, amount in credits
+    # Attributed as the settlement attributes its postings: the cooperative, and the household
+    # of a member's share.
+    postings = [PostingSpec(BUYER_DEPOSITS, Side.debit, total, "CNY", coop_id=coop_id)] + [
+        PostingSpec(
+            account,
+            Side.credit,
+            amount,
+            "CNY",
+            coop_id=coop_id,
+            household_id=int(account.split(":")[2]) if account.startswith("liabilities:") else None,
+        )
+        for account, amount in credits
     ]
     entry = post(
         session,

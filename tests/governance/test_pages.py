@@ -23,7 +23,7 @@ OFF_PLATFORM_SOURCE = "县城打零工 OFF-PLATFORM-SECRET"
 def _publish(client, as_role, coop_id, period=THIS_MONTH) -> dict:
     response = client.post(
         "/api/v1/disclosures",
-        json={"coop_id": coop_id, "period": period},
+        json={"coop_id": coop_id, "period": period, "provisional": period == THIS_MONTH},
         headers=as_role("staff"),
     )
     assert response.status_code == 201, response.text
@@ -54,6 +54,60 @@ def test_the_disclosure_page_draws_the_split_and_links_downloads_and_verify(
     assert latest.headers["location"] == f"/disclosures/{disclosure['id']}"
     none_yet = client.get(f"/disclosures/coops/{world.coop_b.id}/latest", follow_redirects=False)
     assert none_yet.headers["location"] == f"/disclosures?coop={world.coop_b.id}"
+
+
+def test_the_public_verify_page_says_in_chinese_what_was_recomputed_and_that_it_matches(
+    client, world, as_role, session
+):
+    from ledger.service import close_period
+
+    period, day = _last_month()
+    post_sale(session, coop_id=world.coop_a.id, on=day, shares={world.h1.id: 7000}, collective=500)
+    close_period(session, period, closed_by="test")
+    session.commit()
+    disclosure = _publish(client, as_role, world.coop_a.id, period)
+    page = client.get(f"/disclosures/{disclosure['id']}", headers=HTML)
+    assert f'href="/disclosures/{disclosure["id"]}/verify"' in page.text
+    assert "临时版" not in page.text  # final: the month is closed
+
+    verify = client.get(f"/disclosures/{disclosure['id']}/verify", headers=HTML)
+    assert verify.status_code == 200
+    assert verify.headers["content-type"].startswith("text/html")
+    assert "核验一致" in verify.text
+    assert "重新计算了什么" in verify.text
+    assert "¥75.00" in verify.text  # the sales, recomputed and published
+    assert "不公布（保护隐私）" in verify.text  # one household's income is never shown
+    assert "¥70.00" not in verify.text
+    assert f'href="/api/v1/disclosures/{disclosure["id"]}/verify"' in verify.text
+    english = client.get(
+        f"/disclosures/{disclosure['id']}/verify", headers={**HTML, "Accept-Language": "en"}
+    )
+    assert "It matches" in english.text
+    assert client.get("/disclosures/999999/verify", headers=HTML).status_code == 404
+
+
+def test_a_provisional_disclosure_is_labelled_on_every_page_and_its_verify_page_explains(
+    client, world, as_role, session
+):
+    day = date.today()
+    post_sale(session, coop_id=world.coop_a.id, on=day, shares={world.h1.id: 7000})
+    disclosure = _publish(client, as_role, world.coop_a.id)  # this month: provisional
+    assert disclosure["provisional"] is True
+    later = post_sale(session, coop_id=world.coop_a.id, on=day, shares={world.h2.id: 3000})
+    for url in ("/disclosures", f"/disclosures/{disclosure['id']}"):
+        assert "临时版" in client.get(url, headers=HTML).text, url
+    verify = client.get(f"/disclosures/{disclosure['id']}/verify", headers=HTML).text
+    assert "临时版" in verify
+    assert "发布后已有变动" in verify
+    assert "账本没有被篡改" in verify
+    assert f"#{later}" in verify
+    assert '"ok": false' not in verify
+
+
+def _last_month() -> tuple[str, date]:
+    first = date.today().replace(day=1)
+    last_day = add_months(first, -1)
+    return last_day.strftime("%Y-%m"), last_day.replace(day=15)
 
 
 @pytest.mark.parametrize(

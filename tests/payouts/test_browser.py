@@ -1,7 +1,7 @@
 """Browser journey (Chromium): staff import a bank file, see the two differences, match them by
 hand, and download a household statement."""
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +19,14 @@ from tests.e2e.conftest import (  # noqa: F401  (fixtures)
 from tests.payouts.conftest import earn, open_chart
 
 STAFF = next(u for u in DEMO_USERS if u.role == "staff")
+# A month the demo leaves open: it closes last month (and so every month before it) for its
+# final disclosure; next month is always open.
+_NEXT = (date.today().replace(day=28) + timedelta(days=7)).replace(day=1)
+PERIOD = _NEXT.strftime("%Y-%m")
+
+
+def day(n: int) -> date:
+    return _NEXT.replace(day=n)
 
 
 def arrange(session: Session) -> dict[str, Any]:
@@ -30,15 +38,15 @@ def arrange(session: Session) -> dict[str, Any]:
     coop = factories.create_coop(session, code="HX", village="红星村")
     first = factories.create_household(session, coop=coop, name="赵六")
     second = factories.create_household(session, coop=coop, name="孙七")
-    earn(session, first, 30_000, on=date(2026, 11, 5))
-    earn(session, second, 12_345, on=date(2026, 11, 5))
+    earn(session, first, 30_000, on=day(5))
+    earn(session, second, 12_345, on=day(5))
     batch = create_coop_batch(
         session,
         coop_id=first.coop_id,
-        period="2026-11",
+        period=PERIOD,
         currency="CNY",
         minimum=100,
-        effective_date=date(2026, 11, 20),
+        effective_date=day(20),
         created_by="staff",
     )
     for line in batch.lines:
@@ -47,7 +55,7 @@ def arrange(session: Session) -> dict[str, Any]:
             session,
             line_id=line.id,
             bank_reference=f"PAY-{line.id}",
-            paid_on=date(2026, 11, 21),
+            paid_on=day(21),
             decided_by="staff",
         )
     session.commit()
@@ -67,17 +75,17 @@ def test_staff_reconcile_by_hand_and_export_statements(
     statement = tmp_path / "nov.csv"
     statement.write_text(
         "date,amount,reference\n"
-        f"2026-11-21,-{matched.amount / 100:.2f},PAY-{matched.id}\n"
-        f"2026-11-27,-{late.amount / 100:.2f},转账\n",
+        f"{day(21).isoformat()},-{matched.amount / 100:.2f},PAY-{matched.id}\n"
+        f"{day(27).isoformat()},-{late.amount / 100:.2f},转账\n",
         encoding="gbk",
     )
     context = browser.new_context(base_url=live_server, locale="zh-CN", accept_downloads=True)
     page = context.new_page()
-    page.goto("/login?next=/staff/reconciliation?period=2026-11")
+    page.goto(f"/login?next=/staff/reconciliation?period={PERIOD}")
     page.locator("#email").fill(STAFF.email)
     page.locator("#password").fill(STAFF.password)
     page.locator("form[action='/login'] button[type=submit]").click()
-    expect(page.locator("h1")).to_contain_text("2026-11")
+    expect(page.locator("h1")).to_contain_text(PERIOD)
 
     page.locator("#file").set_input_files(str(statement))
     page.locator("button[name=action][value=preview]").first.click()
