@@ -57,6 +57,12 @@ def optional_user(
     return None
 
 
+def client_address(request: Request) -> str | None:
+    """The address the request came from (uvicorn takes it from X-Forwarded-For only when the
+    proxy is trusted: FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else None
+
+
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
     if user is None:
         raise NotAuthenticated()

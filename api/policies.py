@@ -22,6 +22,9 @@ def order_policy(settings: Settings) -> OrderPolicy:
             enterprise=rule.enterprise,
         ),
         default_fee_bearer=settings.default_fee_bearer,
+        max_unpaid_orders_per_client=settings.max_unpaid_orders_per_client,
+        max_unpaid_orders_per_contact=settings.max_unpaid_orders_per_contact,
+        max_line_quantity=settings.max_line_quantity,
     )
 
 

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     reservation_minutes_bank_transfer: int = Field(default=72 * 60, ge=1)
     reservation_minutes_cash_on_delivery: int = Field(default=7 * 24 * 60, ge=1)
     auto_deliver_days: int = Field(default=14, ge=1)
+    # Hoarding limits: open unpaid orders per client address and per e-mail/phone/account, and
+    # units of one product per order (a large value turns a cap off).
+    max_unpaid_orders_per_client: int = Field(default=3, ge=1)
+    max_unpaid_orders_per_contact: int = Field(default=3, ge=1)
+    max_line_quantity: int = Field(default=50, ge=1)
     producers_floor_bp: int = Field(default=6000, ge=0, le=10_000)
     default_share_rule: ShareRuleSetting = Field(default_factory=ShareRuleSetting)
     default_fee_bearer: Literal["enterprise", "pro_rata"] = "enterprise"

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from api.deps import SessionDep, SettingsDep, WritesDep, actor_of
+from api.deps import SessionDep, SettingsDep, WritesDep, actor_of, client_address
 from api.models import User
 from api.policies import order_policy
 from api.routers.orders import gateway_or_none
@@ -316,6 +316,7 @@ async def checkout_submit(
             idempotency_key=values["idempotency_key"] or None,
             policy=order_policy(settings),
             stripe_enabled=gateway is not None,
+            client_address=client_address(request),
         )
     except DomainError as error:
         session.rollback()  # nothing half stored: this answer is a page, not an exception

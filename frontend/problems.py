@@ -24,6 +24,10 @@ SUMMARIES = {
     "payment-provider-error": N_("The payment service did not answer; try again in a moment."),
     "stripe-disabled": N_("Online payment is not available here."),
     "refund-refused": N_("This refund is not possible."),
+    "too-many-unpaid-orders": N_(
+        "You already have %(limit)s unpaid orders holding stock: pay or cancel one first."
+    ),
+    "line-quantity-too-large": N_("At most %(limit)s units of one product per order."),
     "illegal-refund-request-transition": N_("The refund request has already been answered."),
     "refund-request-refused": N_("A refund cannot be asked for now."),
     # catalog
@@ -53,4 +57,6 @@ def problem_message(request: Request, error: DomainError) -> str:
     summary = SUMMARIES.get(error.type_slug)
     if summary is None or translate.locale == "en":
         return error.detail
-    return f"{translate.gettext(summary)}（{error.detail}）"
+    values = getattr(error, "summary_values", None)
+    text = translate.gettext(summary) % values if values else translate.gettext(summary)
+    return f"{text}（{error.detail}）"

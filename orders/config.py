@@ -26,6 +26,10 @@ class OrderPolicy:
     producers_floor_bp: int = 6000
     default_share_rule: ShareParts = field(default_factory=_default_rule)
     default_fee_bearer: str = "enterprise"
+    # Hoarding limits (orders/hoarding.py); a large value turns a cap off.
+    max_unpaid_orders_per_client: int = 3
+    max_unpaid_orders_per_contact: int = 3
+    max_line_quantity: int = 50
 
     def __post_init__(self) -> None:
         for name in (
@@ -33,6 +37,9 @@ class OrderPolicy:
             "reservation_minutes_bank_transfer",
             "reservation_minutes_cash_on_delivery",
             "auto_deliver_days",
+            "max_unpaid_orders_per_client",
+            "max_unpaid_orders_per_contact",
+            "max_line_quantity",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

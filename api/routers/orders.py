@@ -14,6 +14,7 @@ from api.deps import (
     SettingsDep,
     StaffDep,
     actor_of,
+    client_address,
     encode_cursor,
 )
 from api.policies import order_policy
@@ -92,6 +93,7 @@ def _read(session: SessionDep, order_id: int, settings: Settings, *, with_token:
 
 @router.post(f"{API}/orders", status_code=status.HTTP_201_CREATED, response_model=OrderRead)
 def place_order(
+    request: Request,
     data: OrderCreate,
     session: SessionDep,
     settings: SettingsDep,
@@ -108,6 +110,7 @@ def place_order(
         idempotency_key=idempotency_key,
         policy=policy,
         stripe_enabled=gateway is not None,
+        client_address=client_address(request),
     )
     if created and order.payment_method == "stripe":
         # The order and its stock are committed before Stripe is asked, so no lot stays locked
