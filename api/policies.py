@@ -1,5 +1,6 @@
 """Domain policies built from the one Settings class, so that domains never import api."""
 
+from api.login_limits import LoginLimits
 from api.settings import Settings
 from ledger.share_rules import ShareParts
 from orders.config import OrderPolicy
@@ -34,4 +35,13 @@ def training_config(settings: Settings) -> TrainingConfig:
         need_line_per_capita=settings.training_need_line_per_capita,
         need_lookback_months=settings.training_need_lookback_months,
         public_min_group=settings.training_public_min_group,
+    )
+
+
+def login_limits(settings: Settings) -> LoginLimits:
+    return LoginLimits(
+        per_account_and_client=settings.login_max_failures,
+        per_client=settings.login_max_failures_per_client,
+        per_account=settings.login_max_failures_per_account,
+        window_seconds=settings.login_window_seconds,
     )

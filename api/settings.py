@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     web_session_days: int = Field(default=14, ge=1, le=90)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=60, ge=1)
+    login_max_failures_per_client: int = Field(default=30, ge=1)
+    login_max_failures_per_account: int = Field(default=50, ge=1)
     cookie_secure: bool = False
     stripe_secret_key: str | None = None
     stripe_publishable_key: str | None = None

@@ -46,6 +46,10 @@ SUMMARIES = {
     "training-not-eligible": N_("This programme is not open to you."),
     "training-attendance-missing": N_("Not enough sessions were attended."),
     "training-duplicate-certificate": N_("This certificate number is already used."),
+    # accounts
+    "weak-password": N_(
+        "Choose a longer or less common password (at least 10 characters, not a known one)."
+    ),
     # ledger (staff pages)
     "ledger-limit-exceeded": N_("An account would go below zero."),
 }

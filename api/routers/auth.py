@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api import service
-from api.deps import CurrentUserDep, SessionDep, SettingsDep
+from api.deps import CurrentUserDep, SessionDep, SettingsDep, client_address
 from api.models import Role
+from api.policies import login_limits
 from api.schemas import RegisterCreate, TokenRead, UserRead
 from api.security import create_access_token
 
@@ -23,6 +24,7 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
     },
 )
 def issue_token(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
@@ -31,8 +33,8 @@ def issue_token(
         session,
         form.username,
         form.password,
-        max_failures=settings.login_max_failures,
-        window_seconds=settings.login_window_seconds,
+        client_address=client_address(request),
+        limits=login_limits(settings),
     )
     assert user.id is not None
     token = create_access_token(user.id, settings.secret_key, settings.access_token_minutes)
