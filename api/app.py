@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 import api.tables  # noqa: F401  (registers every table)
+from api.body_limit import BodyLimitMiddleware
 from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
 from api.jobs.scheduler import build_scheduler
 from api.logs import configure_logging
@@ -84,6 +85,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.media_store = media_store(settings)
     install_problem_handlers(app)
     app.add_middleware(WriteIntentMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(RequestIdMiddleware)
     # HTML, CSS and JSON compressed for slow phones (images and small answers are left alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)

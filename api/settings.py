@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/hezuo.db"
     secret_key: str = DEVELOPMENT_SECRET
     media_dir: Path = Path("var/media")
+    # Request bodies: JSON and forms, and multipart uploads (refused 413 before being read).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Images with more pixels than this are refused before decoding (decompression bombs).
+    max_image_pixels: int = Field(default=50_000_000, ge=1_000_000, le=89_000_000)
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
     currency: str = "CNY"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)

@@ -309,6 +309,7 @@ async def add_photo(
         product_id=product_id,
         data=data,
         media_dir=request.app.state.media_store,
+        max_pixels=settings.max_image_pixels,
     )
     return photos.photo_read(photo)
 
