@@ -47,3 +47,7 @@ class WeakPassword(Invalid):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, errors=[{"loc": ["body", "password"], "msg": detail}])
+
+
+class CrossSiteRefused(Forbidden):
+    type_slug = "cross-site-refused"
