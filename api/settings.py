@@ -1,5 +1,7 @@
 """One settings class, read from the environment with the prefix HEZUO_."""
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -7,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# The key earlier versions shipped as the development default: published, so refused everywhere.
 DEVELOPMENT_SECRET = "dev-insecure-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
 # Payment methods Hezuo can offer through Stripe (Stripe's payment_method_types values).
@@ -44,7 +47,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/hezuo.db"
-    secret_key: str = DEVELOPMENT_SECRET
+    # Unset outside production: a random key is made once in secret_key_file and reused.
+    secret_key: str = ""
+    secret_key_file: Path = Path("var/secret_key")
     media_dir: Path = Path("var/media")
     # Request bodies: JSON and forms, and multipart uploads (refused 413 before being read).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
@@ -144,15 +149,20 @@ class Settings(BaseSettings):
         return tuple(dict.fromkeys(methods))
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> "Settings":
-        if self.env == "production" and (
-            self.secret_key == DEVELOPMENT_SECRET
-            or len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH
-        ):
+    def _a_secret_nobody_else_knows(self) -> "Settings":
+        if self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError(
-                "HEZUO_SECRET_KEY must be set to a random value of at least "
-                f"{MIN_PRODUCTION_SECRET_LENGTH} characters when HEZUO_ENV=production"
+                "HEZUO_SECRET_KEY is the development default earlier versions published; "
+                "unset it (development makes its own) or set a random value"
             )
+        if self.env == "production":
+            if len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH:
+                raise ValueError(
+                    "HEZUO_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_PRODUCTION_SECRET_LENGTH} characters when HEZUO_ENV=production"
+                )
+        elif not self.secret_key:
+            self.secret_key = local_secret_key(self.secret_key_file)
         return self
 
     @field_validator("public_url")
@@ -219,6 +229,34 @@ class Settings(BaseSettings):
     @property
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key)
+
+
+def local_secret_key(path: Path) -> str:
+    """The key in `path`, made (random, mode 0600) on first use. Written to a temporary file
+    and linked into place, so two processes starting at once agree on one key."""
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(temporary, path)  # fails if another process made it first: theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if len(key) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise ValueError(f"{path} holds no usable secret key; delete it to make a new one")
+    return key
 
 
 @lru_cache
