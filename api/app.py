@@ -7,14 +7,15 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 import api.tables  # noqa: F401  (registers every table)
-from api.body_limit import BodyLimitMiddleware
 from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
 from api.jobs.scheduler import build_scheduler
 from api.logs import configure_logging
 from api.media import media_store
 from api.metrics import install_metrics
+from api.openapi_problems import install_problem_docs
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
+from api.request_guards import BodyLimitMiddleware, NulRefusalMiddleware
 from api.routers import (
     auth,
     catalog,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    app.add_middleware(NulRefusalMiddleware)
     app.add_middleware(RequestIdMiddleware)
     # HTML, CSS and JSON compressed for slow phones (images and small answers are left alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
@@ -97,4 +99,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_metrics(app)
     install_frontend(app)
+    install_problem_docs(app)
     return app

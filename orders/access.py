@@ -20,7 +20,9 @@ def access_token(order: Order, secret_key: str) -> str:
 
 
 def token_matches(order: Order, token: str | None, secret_key: str) -> bool:
-    return bool(token) and hmac.compare_digest(access_token(order, secret_key), str(token))
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    expected = access_token(order, secret_key).encode()
+    return bool(token) and hmac.compare_digest(expected, str(token).encode())
 
 
 def is_buyer(actor: Actor, order: Order, *, token_ok: bool) -> bool:

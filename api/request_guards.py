@@ -1,4 +1,7 @@
-"""A cap on request bodies, enforced before the body is read: 413 problem+json.
+"""Guards at the edge, before any handler runs: a cap on request bodies (413) and no NUL
+characters in the address or query (422).
+
+The body cap is enforced before the body is read.
 
 A declared Content-Length above the cap is refused at once, without reading a byte; a body sent
 without one (chunked) is counted as it streams in and refused as soon as it passes the cap, so no
@@ -84,3 +87,41 @@ async def _refuse(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class NulRefusalMiddleware:
+    """A NUL character (%00) in the path or query string is refused 422: no database text column
+    can hold one, and no legitimate link carries one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _has_nul(scope):
+            body = json.dumps(
+                problem(
+                    422,
+                    "The address or its query holds a NUL character (%00), which no value may hold.",
+                    type_slug="nul-character",
+                    errors=[{"loc": ["query"], "msg": "NUL character"}],
+                )
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 422,
+                    "headers": [
+                        (b"content-type", b"application/problem+json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+def _has_nul(scope: Scope) -> bool:
+    query: bytes = scope.get("query_string", b"")
+    path: str = scope.get("path", "")
+    return "\x00" in path or b"%00" in query or b"\x00" in query
