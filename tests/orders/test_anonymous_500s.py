@@ -77,7 +77,7 @@ def test_stripe_sync_without_stripe_is_409_with_a_message(app, client, as_role, 
 @pytest.mark.postgres_only
 def test_a_lost_database_connection_is_503_with_retry_after(world, app, client):
     """The server ends the request's connection in the middle of its first order query."""
-    killed = []
+    killed: list[str] = []
 
     def kill_once(conn, cursor, statement, *_args) -> None:
         if not killed and "FROM orders" in statement:
