@@ -15,7 +15,7 @@ from api.metrics import install_metrics
 from api.openapi_problems import install_problem_docs
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
-from api.request_guards import BodyLimitMiddleware, NulRefusalMiddleware
+from api.request_guards import BodyLimitMiddleware, NoStoreMiddleware, NulRefusalMiddleware
 from api.routers import (
     auth,
     catalog,
@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_upload_bytes=settings.max_upload_bytes,
     )
     app.add_middleware(NulRefusalMiddleware)
+    app.add_middleware(NoStoreMiddleware)
     app.add_middleware(RequestIdMiddleware)
     # HTML, CSS and JSON compressed for slow phones (images and small answers are left alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)

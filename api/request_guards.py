@@ -125,3 +125,45 @@ def _has_nul(scope: Scope) -> bool:
     query: bytes = scope.get("query_string", b"")
     path: str = scope.get("path", "")
     return "\x00" in path or b"%00" in query or b"\x00" in query
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every API answer that may carry personal data: any write, and
+    any read made with credentials (bearer token, session cookie) or a guest order token. Public
+    catalog reads made anonymously stay cacheable."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _personal(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def no_store(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (name, value)
+                    for name, value in message.get("headers", [])
+                    if name.lower() not in (b"cache-control", b"pragma")
+                ]
+                headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, no_store)
+
+
+def _personal(scope: Scope) -> bool:
+    if not scope.get("path", "").startswith("/api/"):
+        return False
+    if scope["method"] not in ("GET", "HEAD"):
+        return True
+    headers = dict(scope["headers"])
+    query: bytes = scope.get("query_string", b"")
+    return (
+        b"authorization" in headers
+        or b"hezuo_session=" in headers.get(b"cookie", b"")
+        or query.startswith(b"token=")
+        or b"&token=" in query
+    )
