@@ -34,7 +34,7 @@ def test_qr_codes_ignore_the_host_header(world, client, settings, monkeypatch):
     encoded: list[str] = []
     real_svg, real_png = provenance.qr_svg, provenance.qr_png
 
-    def record_svg(url: str) -> str:
+    def record_svg(url: str) -> bytes:
         encoded.append(url)
         return real_svg(url)
 
