@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     currency: str = "CNY"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     web_session_days: int = Field(default=14, ge=1, le=90)
+    # A guest's order link (its token) works this many days after the order was placed.
+    guest_token_days: int = Field(default=90, ge=1, le=3650)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=60, ge=1)
     login_max_failures_per_client: int = Field(default=30, ge=1)

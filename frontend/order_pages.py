@@ -438,6 +438,7 @@ def viewable_order(
         actor=actor_of(request.state.web_user),
         token=token,
         secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
 
 
