@@ -51,3 +51,13 @@ class WeakPassword(Invalid):
 
 class CrossSiteRefused(Forbidden):
     type_slug = "cross-site-refused"
+
+
+class TooManyRegistrations(TooManyRequests):
+    type_slug = "too-many-registrations"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many new accounts from this address. Try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -15,6 +15,7 @@ checked, so a hash check never holds the row lock. A correct password gives its 
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, case, delete, or_, select, update
@@ -61,18 +62,26 @@ def keys_for(email: str, client_address: str | None) -> LoginKeys:
 def claim(engine: Engine, keys: LoginKeys, limits: LoginLimits) -> int | None:
     """Take one password check for every key; None when granted, else the seconds to wait
     (nothing is taken then)."""
+    return claim_slots(engine, keys.with_limits(limits), limits.window_seconds)
+
+
+def claim_slots(
+    engine: Engine, slots: Sequence[tuple[str, int]], window_seconds: int
+) -> int | None:
+    """Take one slot of every (key, limit) in one short transaction of its own; None when all
+    were granted, else the seconds until the full key's window ends (nothing is taken then)."""
     now = int(time.time())
     with engine.connect() as connection:
         with connection.begin() as transaction:
-            for key, limit in keys.with_limits(limits):
-                if _claim_one(connection, key, limit, now, limits.window_seconds) is None:
+            for key, limit in slots:
+                if _claim_one(connection, key, limit, now, window_seconds) is None:
                     started = connection.scalar(
                         select(col(LoginThrottle.window_started)).where(
                             col(LoginThrottle.key) == key
                         )
                     )
                     transaction.rollback()
-                    return max(1, int(started or now) + limits.window_seconds - now)
+                    return max(1, int(started or now) + window_seconds - now)
     return None
 
 

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=60, ge=1)
     login_max_failures_per_client: int = Field(default=30, ge=1)
     login_max_failures_per_account: int = Field(default=50, ge=1)
+    register_max_per_client: int = Field(default=10, ge=1)
     cookie_secure: bool = False
     stripe_secret_key: str | None = None
     stripe_publishable_key: str | None = None

@@ -4,15 +4,24 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from api import service
 from api.deps import CurrentUserDep, SessionDep, SettingsDep, client_address
+from api.errors import TooManyRegistrations
+from api.login_limits import claim_slots
 from api.models import Role
 from api.policies import login_limits
 from api.schemas import RegisterCreate, TokenRead, UserRead
 from api.security import create_access_token
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+REGISTER_WINDOW_SECONDS = 3600
+
+
+def engine_of(session: Session) -> Engine:
+    return session.get_bind().engine
 
 
 @router.post(
@@ -41,8 +50,25 @@ def issue_token(
     return TokenRead(access_token=token)
 
 
-@router.post("/auth/register", response_model=UserRead, status_code=status.HTTP_201_CREATED)
-def register(body: RegisterCreate, session: SessionDep) -> UserRead:
+@router.post(
+    "/auth/register",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"description": "An account with this e-mail already exists"},
+        429: {"description": "Too many registrations from this address"},
+    },
+)
+def register(
+    request: Request, body: RegisterCreate, session: SessionDep, settings: SettingsDep
+) -> UserRead:
+    # The answer must say when an e-mail is taken (API.md: 201 with the account, else 409), so
+    # probing addresses is slowed instead: a few registrations per client address an hour.
+    key = f"register:{client_address(request) or 'unknown'}"[:400]
+    window = REGISTER_WINDOW_SECONDS
+    wait = claim_slots(engine_of(session), [(key, settings.register_max_per_client)], window)
+    if wait is not None:
+        raise TooManyRegistrations(wait)
     user = service.create_user(session, email=body.email, password=body.password, role=Role.buyer)
     return UserRead.model_validate(user)
 

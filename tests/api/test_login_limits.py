@@ -161,3 +161,23 @@ def test_old_short_passwords_still_sign_in(client, session):
     )
     session.commit()
     assert _token(client, "old@example.com", "oldpw123").status_code == 200
+
+
+def test_registrations_from_one_address_are_limited(settings):
+    """Register must answer 409 for a taken e-mail (API.md), so probing for accounts is slowed."""
+    app = _app_with(settings, register_max_per_client=3)
+    with TestClient(app, client=("203.0.113.40", 1)) as prober:
+        answers = [
+            prober.post(
+                "/api/v1/auth/register",
+                json={"email": f"probe{n}@example.com", "password": "long-enough-pw-1"},
+            )
+            for n in range(4)
+        ]
+        assert [a.status_code for a in answers] == [201, 201, 201, 429]
+        assert answers[-1].json()["type"].endswith("/too-many-registrations")
+        assert int(answers[-1].headers["Retry-After"]) > 3000
+    with TestClient(app, client=("198.51.100.41", 1)) as other:
+        body = {"email": "fresh@example.com", "password": "long-enough-pw-1"}
+        assert other.post("/api/v1/auth/register", json=body).status_code == 201
+    app.state.engine.dispose()
