@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from catalog.models import Lot
-from catalog.permissions import Actor
+from core.actor import Actor
 from ledger.base import utcnow
 from orders import checkout as checkout_service
 from orders.config import OrderPolicy
