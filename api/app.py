@@ -13,8 +13,10 @@ from api.jobs.scheduler import build_scheduler
 from api.logs import configure_logging
 from api.media import media_store
 from api.metrics import install_metrics
+from api.openapi_problems import install_problem_docs
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
+from api.request_guards import BodyLimitMiddleware, NoStoreMiddleware, NulRefusalMiddleware
 from api.routers import (
     auth,
     catalog,
@@ -88,6 +90,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_api_docs(app)
     app.add_middleware(WriteIntentMiddleware)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
+    app.add_middleware(NulRefusalMiddleware)
+    app.add_middleware(NoStoreMiddleware)
     app.add_middleware(RequestIdMiddleware)
     # HTML, CSS and JSON compressed for slow phones (images and small answers are left alone).
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
@@ -95,4 +104,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     install_metrics(app)
     install_frontend(app)
+    install_problem_docs(app)
     return app

@@ -2,15 +2,17 @@
 
 import base64
 import binascii
+import hmac
 from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from api.database import declare_writes, get_session
-from api.errors import NotAuthenticated, RoleRefused
+from api.errors import CrossSiteRefused, NotAuthenticated, RoleRefused
 from api.models import Role, User
 from api.security import read_access_token
 from api.service import user_for_web_session
@@ -19,6 +21,10 @@ from core.actor import Actor
 from core.errors import Invalid
 
 SESSION_COOKIE = "hezuo_session"
+# The pages' double-submit CSRF pair (frontend/csrf.py sets the cookie and checks forms with it).
+CSRF_COOKIE = "hezuo_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 async def writes() -> None:
@@ -53,8 +59,39 @@ def optional_user(
         return user if user is not None and user.is_active else None
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        return user_for_web_session(session, cookie)
+        user = user_for_web_session(session, cookie)
+        if user is not None:
+            check_cookie_write(request, settings)
+        return user
     return None
+
+
+def check_cookie_write(request: Request, settings: Settings) -> None:
+    """A JSON API write authenticated by the browser's session cookie (not a bearer token) must
+    come from our own pages: no foreign Origin, and the CSRF token of the page in X-CSRF-Token."""
+    if request.method not in UNSAFE_METHODS or not request.url.path.startswith("/api/"):
+        return
+    origin = request.headers.get("origin")
+    if origin is not None and origin.rstrip("/") != _origin_of(settings.public_url):
+        raise CrossSiteRefused(f"Requests from {origin[:100]} may not use this site's sign-in.")
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):
+        raise CrossSiteRefused(
+            f"A change through the API signed in by cookie needs the page's {CSRF_HEADER} "
+            "header; scripts and other programs use 'Authorization: Bearer <token>'."
+        )
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def client_address(request: Request) -> str | None:
+    """The address the request came from (uvicorn takes it from X-Forwarded-For only when the
+    proxy is trusted: FORWARDED_ALLOW_IPS)."""
+    return request.client.host if request.client else None
 
 
 def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:

@@ -1,6 +1,6 @@
 """Identity errors."""
 
-from core.errors import Conflict, Forbidden, TooManyRequests, Unauthorized
+from core.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 
 
 class BadCredentials(Unauthorized):
@@ -40,3 +40,24 @@ class EmailTaken(Conflict):
 
     def __init__(self, email: str) -> None:
         super().__init__(f"An account with the email {email!r} already exists.")
+
+
+class WeakPassword(Invalid):
+    type_slug = "weak-password"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, errors=[{"loc": ["body", "password"], "msg": detail}])
+
+
+class CrossSiteRefused(Forbidden):
+    type_slug = "cross-site-refused"
+
+
+class TooManyRegistrations(TooManyRequests):
+    type_slug = "too-many-registrations"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many new accounts from this address. Try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+        )

@@ -3,7 +3,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index
+from sqlalchemy import BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from ledger.base import UTCDateTime, utcnow
@@ -48,6 +48,18 @@ class LoginAttempt(SQLModel, table=True):
     attempted_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Sign-in checks claimed in the current window for one limited key (an account from an
+    address, an address, an account). Claimed by one conditional upsert, so concurrent requests
+    can never check more passwords than the limit (api/login_limits.py)."""
+
+    __tablename__ = "login_throttles"
+
+    key: str = Field(primary_key=True, max_length=400)
+    window_started: int = Field(sa_column=Column(BigInteger(), nullable=False))  # unix seconds
+    checks: int
 
 
 class WebSession(SQLModel, table=True):

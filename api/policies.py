@@ -1,5 +1,6 @@
 """Domain policies built from the one Settings class, so that domains never import api."""
 
+from api.login_limits import LoginLimits
 from api.settings import Settings
 from ledger.share_rules import ShareParts
 from notify.config import DeliveryConfig
@@ -24,6 +25,9 @@ def order_policy(settings: Settings) -> OrderPolicy:
         ),
         default_fee_bearer=settings.default_fee_bearer,
         link_secret=settings.secret_key,
+        max_unpaid_orders_per_client=settings.max_unpaid_orders_per_client,
+        max_unpaid_orders_per_contact=settings.max_unpaid_orders_per_contact,
+        max_line_quantity=settings.max_line_quantity,
     )
 
 
@@ -39,3 +43,12 @@ def training_config(settings: Settings) -> TrainingConfig:
 def delivery_config(settings: Settings) -> DeliveryConfig:
     """What the notification delivery job needs from the HEZUO_ settings."""
     return DeliveryConfig.from_settings(settings)
+
+
+def login_limits(settings: Settings) -> LoginLimits:
+    return LoginLimits(
+        per_account_and_client=settings.login_max_failures,
+        per_client=settings.login_max_failures_per_client,
+        per_account=settings.login_max_failures_per_account,
+        window_seconds=settings.login_window_seconds,
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +20,7 @@ logger = logging.getLogger("hezuo.errors")
 
 PROBLEM_TYPE_BASE = "https://hezuo.example/problems/"
 REQUEST_ID_HEADER = "X-Request-ID"
+DB_RETRY_AFTER_SECONDS = 5
 
 # Set by the composition root: renders an HTML error page for browser requests.
 ErrorPageRenderer = Callable[[Request, int, str, str], Response]
@@ -96,6 +98,43 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return _respond(request, body, None)
 
 
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A number too large for the database, or text it cannot hold (NUL): the input's fault."""
+    body = problem(
+        422,
+        "A value in the request is out of range or holds characters that are not allowed "
+        "(numbers up to 2147483647; no NUL characters).",
+        type_slug="value-out-of-range",
+    )
+    return _respond(request, body, None)
+
+
+async def _conflicts_with_stored(request: Request, exc: Exception) -> Response:
+    """A reference to something that does not exist, or a duplicate: nothing was stored."""
+    body = problem(
+        409,
+        "The request names something that does not exist or repeats something that does; "
+        "nothing was changed.",
+        type_slug="stored-data-conflict",
+    )
+    return _respond(request, body, None)
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    """The connection was lost (or the database is busy): the client cannot know whether a write
+    committed, so it is told to retry — with the same Idempotency-Key where the route takes one."""
+    logger.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, str(exc)[:200]
+    )
+    body = problem(
+        503,
+        f"The database is unavailable for a moment; try again in {DB_RETRY_AFTER_SECONDS} "
+        "seconds (a retry with the same Idempotency-Key is safe).",
+        type_slug="database-unavailable",
+    )
+    return _respond(request, body, {"Retry-After": str(DB_RETRY_AFTER_SECONDS)})
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> Response:
     request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex
     logger.exception(
@@ -113,6 +152,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(sa_exc.DataError, _out_of_range)
+    app.add_exception_handler(sa_exc.IntegrityError, _conflicts_with_stored)
+    for lost in (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError):
+        app.add_exception_handler(lost, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

@@ -24,7 +24,7 @@ class RegisterCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(min_length=10, max_length=128)  # and not common: api/passwords.py
 
 
 class UserCreate(RegisterCreate):

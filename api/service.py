@@ -1,12 +1,15 @@
-"""Identity rules: accounts, sign-in with a database-counted brute-force limit, web sessions."""
+"""Identity rules: accounts, sign-in with atomic brute-force limits, web sessions."""
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
+from api import login_limits
 from api.errors import BadCredentials, EmailTaken, TooManyLogins
+from api.login_limits import LoginLimits
 from api.models import LoginAttempt, Role, User, WebSession
+from api.passwords import check_new_password
 from api.security import (
     burn_password_check,
     hash_password,
@@ -35,6 +38,7 @@ def create_user(
     household_id: int | None = None,
 ) -> User:
     email = normalize_email(email)
+    check_new_password(password, email=email)
     if get_user_by_email(session, email) is not None:
         raise EmailTaken(email)
     user = User(
@@ -56,22 +60,6 @@ def list_users(session: Session, *, after_id: int | None, limit: int) -> list[Us
     return list(session.scalars(query))
 
 
-def check_login_allowed(
-    session: Session, email: str, *, max_failures: int, window_seconds: int
-) -> None:
-    """Refuse with 429 while the account has max_failures failures in the last window."""
-    since = utcnow() - timedelta(seconds=window_seconds)
-    count, oldest = session.execute(
-        select(func.count(), func.min(LoginAttempt.attempted_at)).where(
-            col(LoginAttempt.email) == normalize_email(email),
-            col(LoginAttempt.attempted_at) > since,
-        )
-    ).one()
-    if count >= max_failures:
-        retry_after = window_seconds - int((utcnow() - oldest).total_seconds())
-        raise TooManyLogins(max(1, retry_after))
-
-
 def record_login_failure(session: Session, email: str) -> None:
     session.add(LoginAttempt(email=normalize_email(email)))
     session.flush()
@@ -89,15 +77,26 @@ def authenticate(session: Session, email: str, password: str) -> User:
 
 
 def sign_in(
-    session: Session, email: str, password: str, *, max_failures: int, window_seconds: int
+    session: Session,
+    email: str,
+    password: str,
+    *,
+    client_address: str | None,
+    limits: LoginLimits,
 ) -> User:
-    """Check the brute-force limit, then the credentials; a failure is recorded (and kept)."""
-    check_login_allowed(session, email, max_failures=max_failures, window_seconds=window_seconds)
+    """Claim a password check (atomic limits per account and address, api/login_limits.py),
+    then check the credentials; a failure is recorded (and kept), a success gives the claim back."""
+    keys = login_limits.keys_for(normalize_email(email), client_address)
+    retry_after = login_limits.claim(session.get_bind().engine, keys, limits)
+    if retry_after is not None:
+        raise TooManyLogins(retry_after)
     try:
-        return authenticate(session, email, password)
+        user = authenticate(session, email, password)
     except BadCredentials:
         record_login_failure(session, email)
         raise
+    login_limits.give_back(session.connection(), keys)
+    return user
 
 
 def start_web_session(session: Session, user: User, *, days: int) -> str:

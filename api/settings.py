@@ -1,5 +1,7 @@
 """One settings class, read from the environment with the prefix HEZUO_."""
 
+import os
+import secrets
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -10,6 +12,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from catalog.bank_accounts import BankAccount
 
+# The key earlier versions shipped as the development default: published, so refused everywhere.
 DEVELOPMENT_SECRET = "dev-insecure-secret-change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 32
 # Payment methods Hezuo can offer through Stripe (Stripe's payment_method_types values).
@@ -47,14 +50,26 @@ class Settings(BaseSettings):
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///var/hezuo.db"
-    secret_key: str = DEVELOPMENT_SECRET
+    # Unset outside production: a random key is made once in secret_key_file and reused.
+    secret_key: str = ""
+    secret_key_file: Path = Path("var/secret_key")
     media_dir: Path = Path("var/media")
+    # Request bodies: JSON and forms, and multipart uploads (refused 413 before being read).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Images with more pixels than this are refused before decoding (decompression bombs).
+    max_image_pixels: int = Field(default=50_000_000, ge=1_000_000, le=89_000_000)
     default_locale: Literal["zh-CN", "en"] = "zh-CN"
     currency: str = "CNY"
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
     web_session_days: int = Field(default=14, ge=1, le=90)
+    # A guest's order link (its token) works this many days after the order was placed.
+    guest_token_days: int = Field(default=90, ge=1, le=3650)
     login_max_failures: int = Field(default=5, ge=1)
     login_window_seconds: int = Field(default=60, ge=1)
+    login_max_failures_per_client: int = Field(default=30, ge=1)
+    login_max_failures_per_account: int = Field(default=50, ge=1)
+    register_max_per_client: int = Field(default=10, ge=1)
     cookie_secure: bool = False
     stripe_secret_key: str | None = None
     stripe_publishable_key: str | None = None
@@ -77,6 +92,11 @@ class Settings(BaseSettings):
     reservation_minutes_bank_transfer: int = Field(default=72 * 60, ge=1)
     reservation_minutes_cash_on_delivery: int = Field(default=7 * 24 * 60, ge=1)
     auto_deliver_days: int = Field(default=14, ge=1)
+    # Hoarding limits: open unpaid orders per client address and per e-mail/phone/account, and
+    # units of one product per order (a large value turns a cap off).
+    max_unpaid_orders_per_client: int = Field(default=3, ge=1)
+    max_unpaid_orders_per_contact: int = Field(default=3, ge=1)
+    max_line_quantity: int = Field(default=50, ge=1)
     producers_floor_bp: int = Field(default=6000, ge=0, le=10_000)
     default_share_rule: ShareRuleSetting = Field(default_factory=ShareRuleSetting)
     default_fee_bearer: Literal["enterprise", "pro_rata"] = "enterprise"
@@ -155,15 +175,20 @@ class Settings(BaseSettings):
         return tuple(dict.fromkeys(methods))
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> "Settings":
-        if self.env == "production" and (
-            self.secret_key == DEVELOPMENT_SECRET
-            or len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH
-        ):
+    def _a_secret_nobody_else_knows(self) -> "Settings":
+        if self.secret_key == DEVELOPMENT_SECRET:
             raise ValueError(
-                "HEZUO_SECRET_KEY must be set to a random value of at least "
-                f"{MIN_PRODUCTION_SECRET_LENGTH} characters when HEZUO_ENV=production"
+                "HEZUO_SECRET_KEY is the development default earlier versions published; "
+                "unset it (development makes its own) or set a random value"
             )
+        if self.env == "production":
+            if len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH:
+                raise ValueError(
+                    "HEZUO_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_PRODUCTION_SECRET_LENGTH} characters when HEZUO_ENV=production"
+                )
+        elif not self.secret_key:
+            self.secret_key = local_secret_key(self.secret_key_file)
         return self
 
     @field_validator("public_url")
@@ -254,6 +279,34 @@ class Settings(BaseSettings):
         from zoneinfo import ZoneInfo
 
         return datetime.now(ZoneInfo(self.timezone)).date()
+
+
+def local_secret_key(path: Path) -> str:
+    """The key in `path`, made (random, mode 0600) on first use. Written to a temporary file
+    and linked into place, so two processes starting at once agree on one key."""
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(secrets.token_urlsafe(48) + "\n")
+    try:
+        os.link(temporary, path)  # fails if another process made it first: theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> str:
+    key = path.read_text().strip()
+    if len(key) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise ValueError(f"{path} holds no usable secret key; delete it to make a new one")
+    return key
 
 
 @lru_cache

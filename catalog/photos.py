@@ -22,7 +22,11 @@ from catalog.schemas import PhotoRead
 from core.actor import Actor
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; larger is refused (decompression bombs)
+MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; larger is refused (HEZUO_MAX_IMAGE_PIXELS)
+# A large image must also weigh something: a real photo is a few pixels per byte, a decompression
+# bomb (a 130 KB PNG of 40 megapixels, ~300 pixels a byte) is not worth the memory to decode.
+BOMB_MIN_PIXELS = 12_000_000
+BOMB_PIXELS_PER_BYTE = 64
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 DISPLAY_SIZE = 1200
 THUMBNAIL_SIZE = 320
@@ -45,7 +49,21 @@ def too_large_message(size: int | None = None) -> str:
     return f"The photo must be at most {MAX_UPLOAD_BYTES // 1024 // 1024} MB{got}."
 
 
-def process_image(data: bytes) -> ProcessedImage:
+def _check_pixel_budget(width: int, height: int, size: int, max_pixels: int) -> None:
+    """Refuse from the header's dimensions alone, before a pixel is decoded."""
+    pixels = width * height
+    if pixels > max_pixels:
+        raise BadImage(
+            f"The photo has too many pixels ({width}×{height}; at most {max_pixels:,} in all)."
+        )
+    if pixels > BOMB_MIN_PIXELS and pixels > BOMB_PIXELS_PER_BYTE * size:
+        raise BadImage(
+            f"The photo's {width}×{height} pixels are far too many for a {size:,}-byte file; "
+            "send the photo as the camera took it."
+        )
+
+
+def process_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> ProcessedImage:
     """Two WebP renditions (display ≤ 1200 px, thumbnail ≤ 320 px) of an accepted image."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise BadImage(too_large_message(len(data)))
@@ -55,10 +73,11 @@ def process_image(data: bytes) -> ProcessedImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=list(ACCEPTED_FORMATS))
-            if image.width * image.height > MAX_PIXELS:
-                raise BadImage(f"The photo has too many pixels (at most {MAX_PIXELS:,}).")
+            _check_pixel_budget(image.width, image.height, len(data), max_pixels)
             image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImage(f"The photo has too many pixels (at most {max_pixels:,}).") from None
+    except UnidentifiedImageError:
         raise BadImage(
             "This file is not a JPEG, PNG or WebP image (its content was checked, not its name)."
         ) from None
@@ -99,7 +118,13 @@ def _rendition(image: Image.Image, limit: int, *, quality: int) -> bytes:
 
 
 def add_photo(
-    session: Session, *, actor: Actor, product_id: int, data: bytes, media_dir: Path | MediaStore
+    session: Session,
+    *,
+    actor: Actor,
+    product_id: int,
+    data: bytes,
+    media_dir: Path | MediaStore,
+    max_pixels: int = MAX_PIXELS,
 ) -> ProductPhoto:
     """Store both renditions (in a directory or a media store), then the row.
 
@@ -116,7 +141,7 @@ def add_photo(
     )
     if (count or 0) >= MAX_PHOTOS:
         raise BadImage(f"A product has at most {MAX_PHOTOS} photos; remove one first.")
-    processed = process_image(data)
+    processed = process_image(data, max_pixels=max_pixels)
     relative_dir = Path("products") / str(product.id)
     stem = uuid.uuid4().hex
     display_path = relative_dir / f"{stem}-{DISPLAY_SIZE}.webp"

@@ -302,6 +302,7 @@ def _create_listing(
     photo: bytes | None,
     media_dir: Any,
     currency: str,
+    max_pixels: int = photos.MAX_PIXELS,
 ) -> int:
     """Product (active), its lot, and its photo in the request's one transaction."""
     product = products.create_product(
@@ -329,7 +330,12 @@ def _create_listing(
     )
     if photo:
         photos.add_photo(
-            session, actor=actor, product_id=product.id, data=photo, media_dir=media_dir
+            session,
+            actor=actor,
+            product_id=product.id,
+            data=photo,
+            media_dir=media_dir,
+            max_pixels=max_pixels,
         )
     return product.id
 
@@ -391,6 +397,7 @@ async def sell_submit(
             photo,
             request.app.state.media_store,
             settings.currency,
+            settings.max_image_pixels,
         )
     except ValidationError as error:
         session.rollback()

@@ -20,11 +20,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from api.deps import CSRF_COOKIE, CSRF_HEADER
 from core.errors import Forbidden
 
-CSRF_COOKIE = "hezuo_csrf"
 CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 

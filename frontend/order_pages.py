@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from api.deps import SessionDep, SettingsDep, WritesDep, actor_of
+from api.deps import SessionDep, SettingsDep, WritesDep, actor_of, client_address
 from api.models import User
 from api.policies import order_policy
 from api.routers.orders import gateway_or_none
@@ -330,6 +330,7 @@ async def checkout_submit(
             policy=order_policy(settings),
             stripe_enabled=gateway is not None,
             language=translator(request).locale,
+            client_address=client_address(request),
         )
     except DomainError as error:
         session.rollback()  # nothing half stored: this answer is a page, not an exception
@@ -454,6 +455,7 @@ def viewable_order(
         actor=actor_of(request.state.web_user),
         token=token,
         secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
 
 

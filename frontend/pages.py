@@ -7,8 +7,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import service
 from api.demo import DEMO_USERS
-from api.deps import SESSION_COOKIE, SessionDep, SettingsDep, WritesDep
+from api.deps import SESSION_COOKIE, SessionDep, SettingsDep, WritesDep, client_address
 from api.errors import BadCredentials, TooManyLogins
+from api.policies import login_limits
 from core.errors import Invalid
 from frontend.catalog_pages import featured_products
 from frontend.csrf import CsrfDep, rotate_csrf_token, set_csrf_cookie
@@ -96,8 +97,8 @@ def login_submit(
             session,
             email,
             password,
-            max_failures=settings.login_max_failures,
-            window_seconds=settings.login_window_seconds,
+            client_address=client_address(request),
+            limits=login_limits(settings),
         )
     except TooManyLogins as refused:
         seconds = int(refused.headers["Retry-After"])

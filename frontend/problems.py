@@ -25,6 +25,10 @@ SUMMARIES = {
     "payment-provider-error": N_("The payment service did not answer; try again in a moment."),
     "stripe-disabled": N_("Online payment is not available here."),
     "refund-refused": N_("This refund is not possible."),
+    "too-many-unpaid-orders": N_(
+        "You already have %(limit)s unpaid orders holding stock: pay or cancel one first."
+    ),
+    "line-quantity-too-large": N_("At most %(limit)s units of one product per order."),
     "illegal-refund-request-transition": N_("The refund request has already been answered."),
     "refund-request-refused": N_("A refund cannot be asked for now."),
     # catalog
@@ -43,6 +47,10 @@ SUMMARIES = {
     "training-not-eligible": N_("This programme is not open to you."),
     "training-attendance-missing": N_("Not enough sessions were attended."),
     "training-duplicate-certificate": N_("This certificate number is already used."),
+    # accounts
+    "weak-password": N_(
+        "Choose a longer or less common password (at least 10 characters, not a known one)."
+    ),
     # ledger (staff pages)
     "ledger-limit-exceeded": N_("An account would go below zero."),
     "ledger-period-invalid": N_("Write the month as YYYY-MM, in a year from 2000 to 2100."),
@@ -63,4 +71,6 @@ def problem_message(request: Request, error: DomainError) -> str:
     summary = SUMMARIES.get(error.type_slug)
     if summary is None or translate.locale == "en":
         return error.detail
-    return f"{translate.gettext(summary)}（{error.detail}）"
+    values = getattr(error, "summary_values", None)
+    text = translate.gettext(summary) % values if values else translate.gettext(summary)
+    return f"{text}（{error.detail}）"

@@ -69,6 +69,8 @@ def month_of(period: str) -> Month:
             f"{period!r} is not a month; write it as YYYY-MM, e.g. 2026-11.", loc=["period"]
         )
     year, month = int(match.group(1)), int(match.group(2))
+    if not 1 <= year <= 9998:  # year 0000 (or 9999's following month) is no date at all
+        raise GovernanceInvalid(f"{period!r} is not a month of a real year.", loc=["period"])
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
     return Month(period, first, following - timedelta(days=1))

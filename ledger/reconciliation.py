@@ -74,6 +74,9 @@ class Reconciliation:
         return not self.unexplained and self.explained_amount == self.difference
 
 
+MIN_YEAR, MAX_YEAR = 1, 9998
+
+
 def period_end(period: str) -> date:
     if not PERIOD_PATTERN.match(period):
         raise Invalid(
@@ -81,6 +84,11 @@ def period_end(period: str) -> date:
             errors=[{"loc": ["period"], "msg": "YYYY-MM"}],
         )
     year, month = (int(part) for part in period.split("-"))
+    if not MIN_YEAR <= year <= MAX_YEAR:  # year 0000 is no date at all
+        raise Invalid(
+            f"{period!r} is not a period: the year must be between {MIN_YEAR} and {MAX_YEAR}.",
+            errors=[{"loc": ["period"], "msg": "YYYY-MM"}],
+        )
     return date(year, month, calendar.monthrange(year, month)[1])
 
 

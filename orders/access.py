@@ -3,8 +3,10 @@
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
 from core.actor import Actor
+from core.time import utcnow
 from orders.errors import OrderAccessRefused, OrderNeedsSignIn
 from orders.models import Order
 
@@ -19,8 +21,13 @@ def access_token(order: Order, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
-def token_matches(order: Order, token: str | None, secret_key: str) -> bool:
-    return bool(token) and hmac.compare_digest(access_token(order, secret_key), str(token))
+def token_matches(order: Order, token: str | None, secret_key: str, *, days: int) -> bool:
+    """The guest link's token, still valid: it lapses `days` after the order was placed."""
+    if not token or utcnow() > order.created_at + timedelta(days=days):
+        return False
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    expected = access_token(order, secret_key).encode()
+    return hmac.compare_digest(expected, str(token).encode())
 
 
 def is_buyer(actor: Actor, order: Order, *, token_ok: bool) -> bool:

@@ -3,7 +3,7 @@
 import hashlib
 import json
 import secrets
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -12,7 +12,7 @@ from catalog import stock
 from catalog.models import Product, ProductStatus
 from core.actor import Actor
 from ledger.base import utcnow
-from orders import notices
+from orders import hoarding, notices
 from orders.access import new_nonce
 from orders.config import OrderPolicy
 from orders.errors import IdempotencyKeyReused, OrderInvalid, OutOfStock, StripeDisabled
@@ -50,8 +50,11 @@ def place_order(
     policy: OrderPolicy,
     stripe_enabled: bool,
     language: str | None = None,
+    client_address: str | None = None,
 ) -> tuple[Order, bool]:
-    """The order (new, or the original for a replayed key) and whether it was created now."""
+    """The order (new, or the original for a replayed key) and whether it was created now.
+
+    `client_address` (the request's) counts towards the cap on unpaid orders per client."""
     key = check_idempotency_key(idempotency_key)
     if actor.user_id is None and data.email is None:
         raise OrderInvalid("A guest order needs an email address.", loc=["body", "email"])
@@ -65,6 +68,16 @@ def place_order(
     if existing is not None:
         return _replay(existing, digest), False
 
+    hoarding.check_line_quantities(data, policy)
+    now = utcnow()
+    hoarding.check_unpaid_caps(
+        session,
+        data=data,
+        buyer_user_id=actor.user_id,
+        client_address=client_address,
+        policy=policy,
+        now=now,
+    )
     quantities = _merge_lines(data)
     products = _products(session, quantities)
     currency = _one_currency(products)
@@ -86,7 +99,8 @@ def place_order(
         idempotency_scope=scope,
         idempotency_key=key,
         request_hash=digest,
-        reserved_until=utcnow() + policy.reservation_for(data.payment_method),
+        reserved_until=now + policy.reservation_for(data.payment_method),
+        client_address=client_address[:64] if client_address else None,
     )
     # The order row first, in a savepoint: a concurrent request with the same key loses here,
     # before it reserves any stock, and answers with the winner's order.
@@ -106,7 +120,7 @@ def place_order(
             session, coop_id=product.coop_id, on=date.today(), policy=policy
         )
         rules[product.coop_id] = rule
-        _add_line(session, order, product, quantities[product.id or 0], rule)
+        _add_line(session, order, product, quantities[product.id or 0], rule, now=now)
     session.add(
         OrderEvent(
             order_id=order.id or 0,
@@ -169,10 +183,23 @@ def _one_currency(products: list[Product]) -> str:
 
 
 def _add_line(
-    session: Session, order: Order, product: Product, quantity: int, rule: RuleInForce
+    session: Session,
+    order: Order,
+    product: Product,
+    quantity: int,
+    rule: RuleInForce,
+    *,
+    now: datetime,
 ) -> None:
     taken = stock.reserve_up_to(session, product_id=product.id or 0, quantity=quantity)
     held = sum(reservation.quantity for reservation in taken)
+    if held < quantity and hoarding.expire_lapsed_holding(
+        session, product_id=product.id or 0, now=now
+    ):
+        # Stock held past its reservation is free to sell, whether or not a job expired it.
+        more = stock.reserve_up_to(session, product_id=product.id or 0, quantity=quantity - held)
+        taken = _merged(taken + more)
+        held = sum(reservation.quantity for reservation in taken)
     if held < quantity:  # the partial holds go with the request's rollback
         raise OutOfStock(
             product.name_zh + (f" ({product.name_en})" if product.name_en else ""),
@@ -205,6 +232,14 @@ def _add_line(
                 line_id=line.id or 0, lot_id=reservation.lot_id, quantity=reservation.quantity
             )
         )
+
+
+def _merged(reservations: list[stock.Reservation]) -> list[stock.Reservation]:
+    """One reservation per lot, in the order the lots were first taken."""
+    by_lot: dict[int, int] = {}
+    for reservation in reservations:
+        by_lot[reservation.lot_id] = by_lot.get(reservation.lot_id, 0) + reservation.quantity
+    return [stock.Reservation(lot_id=lot, quantity=units) for lot, units in by_lot.items()]
 
 
 def _reference_code() -> str:

@@ -28,6 +28,10 @@ class OrderPolicy:
     default_fee_bearer: str = "enterprise"
     # Signs the guest's order link in the order confirmation (HEZUO_SECRET_KEY; "" = no link token).
     link_secret: str = field(default="", repr=False, compare=False)
+    # Hoarding limits (orders/hoarding.py); a large value turns a cap off.
+    max_unpaid_orders_per_client: int = 3
+    max_unpaid_orders_per_contact: int = 3
+    max_line_quantity: int = 50
 
     def __post_init__(self) -> None:
         for name in (
@@ -35,6 +39,9 @@ class OrderPolicy:
             "reservation_minutes_bank_transfer",
             "reservation_minutes_cash_on_delivery",
             "auto_deliver_days",
+            "max_unpaid_orders_per_client",
+            "max_unpaid_orders_per_contact",
+            "max_line_quantity",
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

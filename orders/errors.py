@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
+from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
 
 
 class OrderNotFound(NotFound):
@@ -124,3 +124,29 @@ class BadWebhookSignature(Invalid):
 
 class RefundRefused(Conflict):
     type_slug = "refund-refused"
+
+
+class TooManyUnpaidOrders(TooManyRequests):
+    """A buyer (by address or by e-mail/phone) already holds the most unpaid orders allowed."""
+
+    type_slug = "too-many-unpaid-orders"
+
+    def __init__(self, *, limit: int, by: str, retry_after: int) -> None:
+        super().__init__(
+            f"You already have {limit} unpaid orders holding stock (the most allowed per {by}). "
+            "Pay or cancel one of them, or wait until one lapses, then order again.",
+            errors=[{"loc": ["body"], "msg": f"at most {limit} unpaid orders per {by}"}],
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.summary_values = {"limit": limit}
+
+
+class LineQuantityTooLarge(OrderInvalid):
+    type_slug = "line-quantity-too-large"
+
+    def __init__(self, *, limit: int, index: int) -> None:
+        super().__init__(
+            f"At most {limit} units of one product can be ordered at once.",
+            loc=["body", "lines", index, "quantity"],
+        )
+        self.summary_values = {"limit": limit}

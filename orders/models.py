@@ -61,6 +61,7 @@ class Order(SQLModel, table=True):
             "buyer_user_id IS NOT NULL OR guest_email IS NOT NULL", name="buyer_or_guest"
         ),
         Index("ix_orders_status_reserved_until", "status", "reserved_until"),
+        Index("ix_orders_status_client_address", "status", "client_address"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,6 +86,8 @@ class Order(SQLModel, table=True):
     reserved_until: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
+    # The address the order was placed from (caps on open unpaid orders per client).
+    client_address: str | None = Field(default=None, max_length=64)
     flagged: bool = Field(default=False)
     flag_reason: str = Field(default="", max_length=500)
     settlement_entry_id: int | None = Field(default=None, sa_column=Column(BigInteger()))

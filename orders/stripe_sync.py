@@ -34,7 +34,7 @@ PAGE = 100
 
 
 class StripeNotConfigured(DomainError):
-    status_code = 503
+    status_code = 409  # a state of this installation, not an outage: retrying will not help
     title = "Stripe not configured"
     type_slug = "stripe-not-configured"
 

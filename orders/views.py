@@ -20,10 +20,16 @@ from orders.schemas import EventRead, LineRead, MoneyRead, OrderRead, PaymentRea
 
 
 def order_for_viewer(
-    session: Session, *, order_id: int, actor: Actor, token: str | None, secret_key: str
+    session: Session,
+    *,
+    order_id: int,
+    actor: Actor,
+    token: str | None,
+    secret_key: str,
+    token_days: int,
 ) -> tuple[Order, bool]:
     order = get_order(session, order_id)
-    token_ok = token_matches(order, token, secret_key)
+    token_ok = token_matches(order, token, secret_key, days=token_days)
     require_viewer(
         actor, order, {line.coop_id for line in lines_of(session, order_id)}, token_ok=token_ok
     )

@@ -2,16 +2,26 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from api import service
-from api.deps import CurrentUserDep, SessionDep, SettingsDep
+from api.deps import CurrentUserDep, SessionDep, SettingsDep, client_address
+from api.errors import TooManyRegistrations
+from api.login_limits import claim_slots
 from api.models import Role
+from api.policies import login_limits
 from api.schemas import RegisterCreate, TokenRead, UserRead
 from api.security import create_access_token
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+REGISTER_WINDOW_SECONDS = 3600
+
+
+def engine_of(session: Session) -> Engine:
+    return session.get_bind().engine
 
 
 @router.post(
@@ -23,6 +33,7 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
     },
 )
 def issue_token(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
     settings: SettingsDep,
@@ -31,16 +42,33 @@ def issue_token(
         session,
         form.username,
         form.password,
-        max_failures=settings.login_max_failures,
-        window_seconds=settings.login_window_seconds,
+        client_address=client_address(request),
+        limits=login_limits(settings),
     )
     assert user.id is not None
     token = create_access_token(user.id, settings.secret_key, settings.access_token_minutes)
     return TokenRead(access_token=token)
 
 
-@router.post("/auth/register", response_model=UserRead, status_code=status.HTTP_201_CREATED)
-def register(body: RegisterCreate, session: SessionDep) -> UserRead:
+@router.post(
+    "/auth/register",
+    response_model=UserRead,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"description": "An account with this e-mail already exists"},
+        429: {"description": "Too many registrations from this address"},
+    },
+)
+def register(
+    request: Request, body: RegisterCreate, session: SessionDep, settings: SettingsDep
+) -> UserRead:
+    # The answer must say when an e-mail is taken (API.md: 201 with the account, else 409), so
+    # probing addresses is slowed instead: a few registrations per client address an hour.
+    key = f"register:{client_address(request) or 'unknown'}"[:400]
+    window = REGISTER_WINDOW_SECONDS
+    wait = claim_slots(engine_of(session), [(key, settings.register_max_per_client)], window)
+    if wait is not None:
+        raise TooManyRegistrations(wait)
     user = service.create_user(session, email=body.email, password=body.password, role=Role.buyer)
     return UserRead.model_validate(user)
 

@@ -309,6 +309,7 @@ async def add_photo(
         product_id=product_id,
         data=data,
         media_dir=request.app.state.media_store,
+        max_pixels=settings.max_image_pixels,
     )
     return photos.photo_read(photo)
 
@@ -348,20 +349,26 @@ def get_lot(code: str, user: OptionalUserDep, session: SessionDep) -> Provenance
     return provenance.provenance(session, actor=actor_of(user), code=code)
 
 
-def _lot_url(request: Request, session: SessionDep, user: User | None, code: str) -> str:
+def _lot_url(settings: SettingsDep, session: SessionDep, user: User | None, code: str) -> str:
+    """From HEZUO_PUBLIC_URL, never the request's Host (a cached or printed QR must not point
+    wherever a request's Host header said)."""
     view = provenance.lot_view(session, actor=actor_of(user), code=code)
-    return str(request.base_url).rstrip("/") + provenance.page_path(view.lot.code)
+    return settings.public_url + provenance.page_path(view.lot.code)
 
 
 @router.get("/l/{code}/qr.svg", include_in_schema=True, response_class=Response)
-def lot_qr_svg(code: str, request: Request, user: OptionalUserDep, session: SessionDep) -> Response:
-    svg = provenance.qr_svg(_lot_url(request, session, user, code))
+def lot_qr_svg(
+    code: str, settings: SettingsDep, user: OptionalUserDep, session: SessionDep
+) -> Response:
+    svg = provenance.qr_svg(_lot_url(settings, session, user, code))
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": QR_CACHE})
 
 
 @router.get("/l/{code}/qr.png", include_in_schema=True, response_class=Response)
-def lot_qr_png(code: str, request: Request, user: OptionalUserDep, session: SessionDep) -> Response:
-    png = provenance.qr_png(_lot_url(request, session, user, code))
+def lot_qr_png(
+    code: str, settings: SettingsDep, user: OptionalUserDep, session: SessionDep
+) -> Response:
+    png = provenance.qr_png(_lot_url(settings, session, user, code))
     return Response(png, media_type="image/png", headers={"Cache-Control": QR_CACHE})
 
 

@@ -95,7 +95,11 @@ def verify_disclosure(disclosure_id: int, session: SessionDep) -> Page:
     )
 
 
-@router.get("/disclosures/{disclosure_id}/csv")
+@router.get(
+    "/disclosures/{disclosure_id}/csv",
+    response_class=Response,
+    responses={200: {"description": "A CSV file", "content": {"text/csv; charset=utf-8": {}}}},
+)
 def disclosure_csv(disclosure_id: int, session: SessionDep) -> Response:
     disclosure = disclosures.get_disclosure(session, disclosure_id)
     name = f"disclosure-{disclosure.coop_id}-{disclosure.period}.csv"

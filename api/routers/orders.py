@@ -14,6 +14,7 @@ from api.deps import (
     SettingsDep,
     StaffDep,
     actor_of,
+    client_address,
     encode_cursor,
 )
 from api.policies import order_policy
@@ -92,6 +93,7 @@ def _read(session: SessionDep, order_id: int, settings: Settings, *, with_token:
 
 @router.post(f"{API}/orders", status_code=status.HTTP_201_CREATED, response_model=OrderRead)
 def place_order(
+    request: Request,
     data: OrderCreate,
     session: SessionDep,
     settings: SettingsDep,
@@ -108,6 +110,7 @@ def place_order(
         idempotency_key=idempotency_key,
         policy=policy,
         stripe_enabled=gateway is not None,
+        client_address=client_address(request),
     )
     if created and order.payment_method == "stripe":
         # The order and its stock are committed before Stripe is asked, so no lot stays locked
@@ -171,6 +174,7 @@ def read_order(
         actor=actor_of(user),
         token=token,
         secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
     return views.order_read(session, order, secret_key=settings.secret_key, with_token=token_ok)
 
@@ -189,6 +193,7 @@ def order_receipt(
         actor=actor_of(user),
         token=token,
         secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
     return receipt(session, order)
 
@@ -234,7 +239,12 @@ def new_stripe_attempt(
 ) -> PaymentRead:
     actor = actor_of(user)
     order, token_ok = views.order_for_viewer(
-        session, order_id=order_id, actor=actor, token=token, secret_key=settings.secret_key
+        session,
+        order_id=order_id,
+        actor=actor,
+        token=token,
+        secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
     require_buyer(actor, order, token_ok=token_ok, allow_staff=False)
     payment = payments.start_stripe_attempt(
@@ -256,7 +266,12 @@ def stripe_return(
     """The browser's return from Stripe: the same completion as the webhook (whichever is first)."""
     actor = actor_of(user)
     order, token_ok = views.order_for_viewer(
-        session, order_id=order_id, actor=actor, token=token, secret_key=settings.secret_key
+        session,
+        order_id=order_id,
+        actor=actor,
+        token=token,
+        secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
     require_buyer(actor, order, token_ok=token_ok, allow_staff=True)
     stripe = _gateway(gateway)
@@ -313,7 +328,12 @@ def deliver(
 ) -> OrderRead:
     actor = actor_of(user)
     order, token_ok = views.order_for_viewer(
-        session, order_id=order_id, actor=actor, token=token, secret_key=settings.secret_key
+        session,
+        order_id=order_id,
+        actor=actor,
+        token=token,
+        secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
     fulfilment.deliver(session, order_id=order_id, actor=actor, token_ok=token_ok)
     return _read(session, order_id, settings, with_token=token_ok)
@@ -330,7 +350,12 @@ def cancel(
 ) -> OrderRead:
     actor = actor_of(user)
     order, token_ok = views.order_for_viewer(
-        session, order_id=order_id, actor=actor, token=token, secret_key=settings.secret_key
+        session,
+        order_id=order_id,
+        actor=actor,
+        token=token,
+        secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
     refunds.cancel_order(
         session, order_id=order_id, actor=actor, token_ok=token_ok, gateway=gateway

@@ -509,7 +509,7 @@ def close_period(
 @router.post(
     "/stripe/sync",
     response_model=SyncRead,
-    responses={**PROBLEMS, 503: {"description": "Stripe is not configured"}},
+    responses={**PROBLEMS, 409: {"description": "Stripe is not configured"}},
 )
 def sync_stripe(staff: StaffDep, session: SessionDep, settings: SettingsDep) -> SyncRead:
     """Fetch Stripe balance transactions since the last sync; post fees and payouts; match."""

@@ -58,7 +58,12 @@ def create_refund_request(
 ) -> JSONResponse:
     actor = actor_of(user)
     _order, token_ok = views.order_for_viewer(
-        session, order_id=order_id, actor=actor, token=token, secret_key=settings.secret_key
+        session,
+        order_id=order_id,
+        actor=actor,
+        token=token,
+        secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
     made = refund_requests.request_refund(
         session,
@@ -87,6 +92,7 @@ def order_refund_requests(
         actor=actor_of(user),
         token=token,
         secret_key=settings.secret_key,
+        token_days=settings.guest_token_days,
     )
     found = refund_requests.requests_of_order(session, order_id)
     return {

@@ -14,14 +14,18 @@ from ledger import service as ledger
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Not signed in"},
-    403: {"description": "Not allowed to see this report"},
-    404: {"description": "No such household or cooperative (or not yours)"},
-}
 FILE_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report as JSON, or as a file with format=csv or format=xlsx",
+        "content": {"application/json": {}, **{media: {} for media in FILE_TYPES.values()}},
+    },
+    401: {"description": "Not signed in"},
+    403: {"description": "Not allowed to see this report"},
+    404: {"description": "No such household or cooperative (or not yours)"},
 }
 Format = Annotated[Literal["json", "csv", "xlsx"], Query()]
 Since = Annotated[date | None, Query()]

@@ -290,7 +290,11 @@ def outcomes(
     )
 
 
-@router.get("/programmes/{programme_id}/outcomes.csv")
+@router.get(
+    "/programmes/{programme_id}/outcomes.csv",
+    response_class=Response,
+    responses={200: {"description": "A CSV file", "content": {"text/csv; charset=utf-8": {}}}},
+)
 def outcomes_csv(
     programme_id: int,
     session: SessionDep,

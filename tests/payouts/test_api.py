@@ -244,11 +244,13 @@ def test_statement_upload_preview_import_replay_and_refusal(
     assert len(client.get("/api/v1/reconciliation/lines", headers=staff).json()) == 1
 
 
-def test_stripe_sync_without_keys_is_503(
+def test_stripe_sync_without_keys_is_409(
     client: TestClient, login: Login, world: dict[str, Any]
 ) -> None:
+    # A state of this installation, not an outage (503 would tell clients to retry).
     response = client.post("/api/v1/reconciliation/stripe/sync", headers=login(world["staff"]))
-    assert response.status_code == 503
+    assert response.status_code == 409
+    assert "not configured" in response.json()["detail"]
 
 
 def test_paid_on_is_a_date(client: TestClient, login: Login, world: dict[str, Any]) -> None:
