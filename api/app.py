@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 import api.tables  # noqa: F401  (registers every table)
+from api.auditing import AuditorReadLogMiddleware
 from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
 from api.docs import install_api_docs
 from api.jobs.scheduler import build_scheduler
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.media_store = media_store(settings)
     install_problem_handlers(app)
     install_api_docs(app)
+    app.add_middleware(AuditorReadLogMiddleware)  # inside WriteIntent: logs after the response
     app.add_middleware(WriteIntentMiddleware)
     app.add_middleware(RequestIdMiddleware)
     # HTML, CSS and JSON compressed for slow phones (images and small answers are left alone).
