@@ -17,6 +17,7 @@ from api.metrics import install_metrics
 from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
 from api.routers import (
+    audit,
     auth,
     catalog,
     governance,
@@ -47,6 +48,7 @@ API_ROUTERS = (
     reconciliation.router,
     reports.router,
     governance.router,
+    audit.router,
 )
 
 

@@ -62,9 +62,12 @@ def log_read(factory: sessionmaker[Session], *, user_id: int, method: str, path:
 
 
 def reads_of(
-    session: Session, *, user_id: int | None = None, limit: int = 200
+    session: Session, *, user_id: int | None = None, before_id: int | None = None, limit: int = 200
 ) -> list[AuditorRead]:
+    """Newest first; `before_id` continues an earlier page."""
     query = select(AuditorRead).order_by(col(AuditorRead.id).desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(col(AuditorRead.id) < before_id)
     if user_id is not None:
         query = query.where(col(AuditorRead.user_id) == user_id)
     return list(session.scalars(query))

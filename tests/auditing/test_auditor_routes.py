@@ -132,3 +132,25 @@ def test_admin_creates_auditor_and_social_worker_users(
         json={"email": "x@example.org", "password": "long-enough-pw-2026", "role": "auditor"},
     )
     assert refused.status_code == 403
+
+
+def test_the_read_log_tells_who_read_what_and_is_itself_read_only(
+    client: TestClient, make_user: Callable[..., User], login: Login
+) -> None:
+    auditor_user = make_user(Role.auditor)
+    auditor = login(auditor_user)
+    staff = login(make_user(Role.staff))
+    buyer = login(make_user(Role.buyer))
+    assert client.get("/api/v1/ledger/accounts?limit=5", headers=auditor).status_code == 200
+    assert client.get("/api/v1/ledger/accounts", headers=staff).status_code == 200
+    log = client.get(f"/api/v1/audit/auditor-reads?user_id={auditor_user.id}", headers=staff)
+    assert log.status_code == 200
+    (row,) = log.json()["items"]  # staff's own reads are not logged
+    assert (row["user_id"], row["method"], row["path"]) == (
+        auditor_user.id,
+        "GET",
+        "/api/v1/ledger/accounts?limit=5",
+    )
+    assert client.get("/api/v1/audit/auditor-reads", headers=auditor).status_code == 200
+    assert client.get("/api/v1/audit/auditor-reads", headers=buyer).status_code == 403
+    assert client.get("/api/v1/audit/auditor-reads").status_code == 401
