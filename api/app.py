@@ -25,6 +25,7 @@ from api.routers import (
     ledger,
     orders,
     payouts,
+    plans,
     reconciliation,
     refund_requests,
     reports,
@@ -49,6 +50,7 @@ API_ROUTERS = (
     reports.router,
     governance.router,
     audit.router,
+    plans.router,
 )
 
 

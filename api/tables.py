@@ -5,6 +5,7 @@ import api.jobs.models  # noqa: F401
 import api.models  # noqa: F401
 import catalog.models  # noqa: F401
 import governance.models  # noqa: F401
+import governance.plan_models  # noqa: F401
 import ledger.bank.models  # noqa: F401
 import ledger.models  # noqa: F401
 import ledger.payout_models  # noqa: F401
