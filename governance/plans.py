@@ -136,7 +136,7 @@ def may_see_plan(session: Session, actor: Actor, household: Household) -> bool:
     )
 
 
-def _visible_household(session: Session, actor: Actor, household_id: int) -> Household:
+def visible_household(session: Session, actor: Actor, household_id: int) -> Household:
     household = _household(session, household_id)
     if not may_see_plan(session, actor, household):
         raise GovernanceForbidden(
@@ -320,7 +320,7 @@ def progress(session: Session, household: Household, today: date) -> ProgressRea
 
 
 def read_plan(session: Session, *, actor: Actor, household_id: int, today: date) -> PlanRead:
-    household = _visible_household(session, actor, household_id)
+    household = visible_household(session, actor, household_id)
     plan = _existing_plan(session, household_id)
     assert plan.id is not None
     figures = progress(session, household, today)

@@ -21,6 +21,7 @@ from frontend import (
     order_pages,
     pages,
     payout_pages,
+    plan_pages,
     refund_request_pages,
     training_pages,
 )
@@ -35,6 +36,7 @@ PAGE_MODULES = (
     refund_request_pages,
     ledger_pages,
     payout_pages,
+    plan_pages,
     training_pages,
     governance_pages,
 )
