@@ -2,6 +2,8 @@
 with what was typed and a message in the reader's language, nothing stored); the farmer sees
 "my plan" and agrees; other households, buyers, other managers and the public are refused."""
 
+import re
+from collections import deque
 from datetime import timedelta
 
 import pytest
@@ -124,3 +126,72 @@ def test_others_do_not_see_the_plan_page(
         )
         assert answer.status_code == 303
         assert "看病报销" not in answer.text
+
+
+PLAN_SECRET = "家庭计划 PLAN-SECRET 负债三万"
+HREF = re.compile(r'(?:href|action)="(/[^"]*)"')
+SKIP = ("/login", "/logout", "/locale", "/static/", "/docs", "/openapi.json", "/register")
+
+
+def _crawl(client: TestClient, start: list[str], limit: int = 150) -> set[str]:
+    """Follow every same-site link from `start`; fail if the plan's text shows anywhere."""
+    seen: set[str] = set()
+    queue = deque(start)
+    while queue and len(seen) < limit:
+        path = queue.popleft()
+        if path in seen:
+            continue
+        seen.add(path)
+        body = client.get(path, headers={} if path.startswith("/api/") else HTML).text
+        assert "PLAN-SECRET" not in body, f"the plan leaked on {path}"
+        queue.extend(
+            link.replace("&amp;", "&").split("#")[0]
+            for link in HREF.findall(body)
+            if not link.startswith(SKIP)
+        )
+    return seen
+
+
+@pytest.mark.parametrize("role", ["anonymous", "farmer", "buyer", "manager_b", "other_worker"])
+def test_privacy_crawl_never_shows_another_households_plan(
+    app, client: TestClient, world: World, worker, as_role, role: str
+) -> None:
+    """h2's plan: crawled by the public, h1's farmer, a buyer, coop B's manager, a social worker
+    not assigned to h2 — from the home page, "my plan", the social work pages and the API."""
+    client.post(
+        f"/api/v1/households/{world.h2.id}/social-workers",
+        json={"user_id": worker.id},
+        headers=as_role("staff"),
+    )
+    made = client.post(
+        f"/api/v1/households/{world.h2.id}/plan",
+        json={"review_on": LATER, "goals": [{"kind": "income", "description": PLAN_SECRET}]},
+        headers=as_role("staff"),
+    )
+    assert made.status_code == 201
+    other_worker = world.make_user(Role.social_worker)
+    with TestClient(app, raise_server_exceptions=False) as visitor:
+        if role != "anonymous":
+            user = other_worker if role == "other_worker" else world.user(role)
+            assert sign_in(visitor, user.email, TEST_PASSWORD).status_code == 303
+        seen = _crawl(
+            visitor,
+            [
+                "/",
+                "/plan",
+                "/social-work",
+                f"/social-work/households/{world.h2.id}",
+                f"/api/v1/households/{world.h2.id}/plan",
+                "/api/v1/social-worker/households",
+                f"/coops/{world.coop_a.id}",
+            ],
+        )
+        assert len(seen) > 5
+    # The crawl looks for something real: the plan is there for those who may see it.
+    assert (
+        "PLAN-SECRET"
+        in client.get(
+            f"/api/v1/households/{world.h2.id}/plan",
+            headers=as_role("farmer2"),
+        ).text
+    )
