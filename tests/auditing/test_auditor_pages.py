@@ -17,6 +17,7 @@ from frontend import (
     catalog_manage_pages,
     catalog_pages,
     governance_pages,
+    job_pages,
     ledger_pages,
     order_pages,
     pages,
@@ -39,6 +40,7 @@ PAGE_MODULES = (
     plan_pages,
     training_pages,
     governance_pages,
+    job_pages,
 )
 NOT_COUNTED = {"auditor_reads", "web_sessions", "login_attempts"}
 
