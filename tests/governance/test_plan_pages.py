@@ -59,6 +59,7 @@ def test_the_social_worker_opens_a_plan_and_the_farmer_agrees(
     _assign(client, as_role, world, worker)
     assert sign_in(client, worker.email, TEST_PASSWORD).status_code == 303
     listing = client.get("/social-work", headers=HTML)
+    assert 'href="/social-work"' in listing.text  # in the social worker's menu
     assert world.h1.name in listing.text
     assert world.h2.name not in listing.text
     page = f"/social-work/households/{world.h1.id}"
@@ -89,6 +90,7 @@ def test_the_social_worker_opens_a_plan_and_the_farmer_agrees(
     with TestClient(app) as farmer:
         assert sign_in(farmer, world.user("farmer").email, TEST_PASSWORD).status_code == 303
         mine = farmer.get("/plan", headers=HTML)
+        assert 'href="/plan"' in farmer.get("/", headers=HTML).text  # in the farmer's menu
         assert "养蜂增收" in mine.text
         token = csrf_token(farmer, "/plan")
         agreed = farmer.post(
