@@ -8,11 +8,13 @@ response, in its own short transaction: the read itself stays a read (on SQLite 
 transaction that never takes the write lock).
 """
 
+import logging
 from datetime import datetime
 from typing import Any
 
 import anyio
 from sqlalchemy import Column, Index
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -25,6 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Posts an auditor may still make: leaving (the session is theirs, no record of the project).
 AUDITOR_MAY_POST = frozenset({"/logout", "/api/v1/auth/logout"})
 STATE_KEY = "hezuo_auditor_id"
+logger = logging.getLogger("hezuo.auditing")
 
 
 class AuditorRead(SQLModel, table=True):
@@ -92,6 +95,9 @@ class AuditorReadLogMiddleware:
         path = str(scope["path"]) + (f"?{query.decode('latin-1')}" if query else "")
         factory = scope["app"].state.session_factory
         method = str(scope["method"])
-        await anyio.to_thread.run_sync(
-            lambda: log_read(factory, user_id=user_id, method=method, path=path)
-        )
+        try:
+            await anyio.to_thread.run_sync(
+                lambda: log_read(factory, user_id=user_id, method=method, path=path)
+            )
+        except SQLAlchemyError:  # the answer is already sent: say so loudly, do not hide it
+            logger.exception("could not log auditor %s's read of %s %s", user_id, method, path)
