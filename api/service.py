@@ -7,6 +7,7 @@ from sqlmodel import Session, col
 
 from api.errors import BadCredentials, EmailTaken, TooManyLogins
 from api.models import LoginAttempt, Role, User, WebSession
+from api.phone_login import login_email
 from api.security import (
     burn_password_check,
     hash_password,
@@ -91,7 +92,10 @@ def authenticate(session: Session, email: str, password: str) -> User:
 def sign_in(
     session: Session, email: str, password: str, *, max_failures: int, window_seconds: int
 ) -> User:
-    """Check the brute-force limit, then the credentials; a failure is recorded (and kept)."""
+    """Check the brute-force limit, then the credentials; a failure is recorded (and kept).
+
+    `email` may also be a user's mainland mobile number (api/phone_login.py)."""
+    email = login_email(session, email)
     check_login_allowed(session, email, max_failures=max_failures, window_seconds=window_seconds)
     try:
         return authenticate(session, email, password)

@@ -3,6 +3,7 @@
 import api.auditing  # noqa: F401
 import api.jobs.models  # noqa: F401
 import api.models  # noqa: F401
+import api.phone_login  # noqa: F401
 import catalog.models  # noqa: F401
 import governance.models  # noqa: F401
 import governance.plan_models  # noqa: F401

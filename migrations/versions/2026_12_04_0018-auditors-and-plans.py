@@ -3,6 +3,7 @@
 auditor_reads: one row per request an auditor makes (who, when, method, path).
 social_worker_assignments, household_plans, household_plan_goals, household_plan_reviews: case
 management (a plan per household, goals, reviews by an assigned social worker, agreement).
+user_phones: a user's mainland mobile number for signing in with it.
 
 Roles are strings (users.role, 16 characters), so the new roles `auditor` and `social_worker`
 need no change to existing data.
@@ -38,6 +39,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_auditor_reads_user_id_at", "auditor_reads", ["user_id", "at"])
     _create_plans()
+    op.create_table(
+        "user_phones",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("phone", sa.String(length=11), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("user_id"),
+        sa.UniqueConstraint("phone"),
+    )
 
 
 def _create_plans() -> None:
@@ -106,6 +115,7 @@ def _create_plans() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("user_phones")
     op.drop_index("ix_household_plan_reviews_plan_id", table_name="household_plan_reviews")
     op.drop_table("household_plan_reviews")
     op.drop_index("ix_household_plan_goals_plan_id", table_name="household_plan_goals")
