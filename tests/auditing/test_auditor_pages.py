@@ -23,6 +23,7 @@ from frontend import (
     pages,
     payout_pages,
     plan_pages,
+    reconciliation_pages,
     refund_request_pages,
     training_pages,
 )
@@ -38,6 +39,7 @@ PAGE_MODULES = (
     ledger_pages,
     payout_pages,
     plan_pages,
+    reconciliation_pages,
     training_pages,
     governance_pages,
     job_pages,
