@@ -19,6 +19,7 @@ from frontend import (
     governance_pages,
     job_pages,
     ledger_pages,
+    notify_pages,
     order_pages,
     pages,
     payout_pages,
