@@ -44,6 +44,7 @@ PAGE_MODULES = (
     training_pages,
     governance_pages,
     job_pages,
+    notify_pages,
 )
 NOT_COUNTED = {"auditor_reads", "web_sessions", "login_attempts"}
 
