@@ -9,7 +9,7 @@ Roles are strings (users.role, 16 characters), so the new roles `auditor` and `s
 need no change to existing data.
 
 Revision ID: 0018
-Revises: 0012, 0013
+Revises: 0010
 Create Date: 2026-12-04 23:59:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import ledger.base
 
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = ("0012", "0013")  # also joins main's two heads
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
