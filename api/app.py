@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 import api.tables  # noqa: F401  (registers every table)
+from api.auditing import AuditorReadLogMiddleware
 from api.database import WriteIntentMiddleware, create_db_engine, create_session_factory
 from api.docs import install_api_docs
 from api.jobs.scheduler import build_scheduler
@@ -18,6 +19,7 @@ from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
 from api.request_guards import BodyLimitMiddleware, NoStoreMiddleware, NulRefusalMiddleware
 from api.routers import (
+    audit,
     auth,
     catalog,
     governance,
@@ -25,6 +27,7 @@ from api.routers import (
     ledger,
     orders,
     payouts,
+    plans,
     reconciliation,
     refund_requests,
     reports,
@@ -48,6 +51,8 @@ API_ROUTERS = (
     reconciliation.router,
     reports.router,
     governance.router,
+    audit.router,
+    plans.router,
 )
 
 
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.media_store = media_store(settings)
     install_problem_handlers(app)
     install_api_docs(app)
+    app.add_middleware(AuditorReadLogMiddleware)  # inside WriteIntent: logs after the response
     app.add_middleware(WriteIntentMiddleware)
     app.add_middleware(
         BodyLimitMiddleware,

@@ -357,7 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--password", required=True)
     create.add_argument(
-        "--role", required=True, choices=["buyer", "farmer", "manager", "staff", "admin"]
+        "--role",
+        required=True,
+        choices=["buyer", "farmer", "manager", "staff", "admin", "auditor", "social_worker"],
     )
     create.add_argument("--coop", type=int)
     create.add_argument("--household", type=int)

@@ -11,6 +11,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
+from api.auditing import SAFE_METHODS, refuse_auditor_write
 from api.database import declare_writes, get_session
 from api.errors import CrossSiteRefused, NotAuthenticated, RoleRefused
 from api.models import Role, User
@@ -52,7 +53,19 @@ def optional_user(
     settings: SettingsDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> User | None:
-    """The user from a bearer token, else from the browser session cookie, else None."""
+    """The user from a bearer token, else from the browser session cookie, else None.
+
+    An auditor's request is remembered for the read log, and refused here if it would write.
+    """
+    user = _user_of(request, session, settings, token)
+    scope_state = request.scope.setdefault("state", {})
+    refuse_auditor_write(scope_state, user, request.method, request.url.path)
+    return user
+
+
+def _user_of(
+    request: Request, session: Session, settings: Settings, token: str | None
+) -> User | None:
     if token:
         user_id = read_access_token(token, settings.secret_key)
         user = session.get(User, user_id) if user_id is not None else None
@@ -113,10 +126,13 @@ def actor_of(user: User | None) -> Actor:
     )
 
 
-def require_roles(*roles: Role) -> Callable[[User], User]:
+def require_roles(*roles: Role) -> Callable[[Request, User], User]:
+    """Only these roles; an auditor also passes a staff check when it only reads (GET, HEAD)."""
     allowed = frozenset(roles)
 
-    def check(user: CurrentUserDep) -> User:
+    def check(request: Request, user: CurrentUserDep) -> User:
+        if _auditor_reads(request, user, allowed):
+            return user
         if user.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise RoleRefused(
@@ -125,6 +141,10 @@ def require_roles(*roles: Role) -> Callable[[User], User]:
         return user
 
     return check
+
+
+def _auditor_reads(request: Request, user: User, allowed: frozenset[Role]) -> bool:
+    return user.role == Role.auditor and Role.staff in allowed and request.method in SAFE_METHODS
 
 
 AdminDep = Annotated[User, Depends(require_roles(Role.admin))]

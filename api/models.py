@@ -15,9 +15,13 @@ class Role(StrEnum):
     manager = "manager"
     staff = "staff"
     admin = "admin"
+    auditor = "auditor"  # a township government or funder auditor: reads what staff read, no writes
+    social_worker = "social_worker"  # from a partner institution: assigned households' plans
 
 
 STAFF_ROLES = frozenset({Role.staff, Role.admin})
+# Who may read everything staff may read (the auditor only with safe methods: GET, HEAD).
+READ_ALL_ROLES = STAFF_ROLES | {Role.auditor}
 
 
 class User(SQLModel, table=True):

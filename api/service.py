@@ -10,6 +10,7 @@ from api.errors import BadCredentials, EmailTaken, TooManyLogins
 from api.login_limits import LoginLimits
 from api.models import LoginAttempt, Role, User, WebSession
 from api.passwords import check_new_password
+from api.phone_login import login_email
 from api.security import (
     burn_password_check,
     hash_password,
@@ -85,7 +86,10 @@ def sign_in(
     limits: LoginLimits,
 ) -> User:
     """Claim a password check (atomic limits per account and address, api/login_limits.py),
-    then check the credentials; a failure is recorded (and kept), a success gives the claim back."""
+    then check the credentials; a failure is recorded (and kept), a success gives the claim back.
+
+    `email` may also be a user's mainland mobile number (api/phone_login.py)."""
+    email = login_email(session, email)
     keys = login_limits.keys_for(normalize_email(email), client_address)
     retry_after = login_limits.claim(session.get_bind().engine, keys, limits)
     if retry_after is not None:

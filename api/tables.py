@@ -1,9 +1,12 @@
 """Imports every domain's tables so SQLModel's metadata is complete (Alembic, tests, app)."""
 
+import api.auditing  # noqa: F401
 import api.jobs.models  # noqa: F401
 import api.models  # noqa: F401
+import api.phone_login  # noqa: F401
 import catalog.models  # noqa: F401
 import governance.models  # noqa: F401
+import governance.plan_models  # noqa: F401
 import ledger.bank.models  # noqa: F401
 import ledger.models  # noqa: F401
 import ledger.payout_models  # noqa: F401

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 
 STAFF = frozenset({"staff", "admin"})
+# Staff and the auditor read everything; the auditor changes nothing (the edges refuse its writes).
+READERS = STAFF | {"auditor"}
 
 
 @dataclass(frozen=True)
@@ -10,7 +12,7 @@ class Actor:
     """The signed-in person (or an anonymous visitor) as the domains see them."""
 
     user_id: int | None
-    role: str  # "anonymous", "buyer", "farmer", "manager", "staff", "admin"
+    role: str  # "anonymous", "buyer", "farmer", "manager", "staff", "admin", "auditor", ...
     coop_id: int | None = None
     household_id: int | None = None
 
@@ -20,7 +22,17 @@ class Actor:
 
     @property
     def is_staff(self) -> bool:
-        return self.role in STAFF
+        """Staff's reach: staff, admins, and the auditor (who only ever reads).
+
+        The auditor passes the domains' staff checks because it never reaches a write: the edges
+        (api/deps.optional_user, frontend/rendering.load_web_user) refuse an auditor's unsafe
+        request before any route runs (tests/auditing proves it for every route).
+        """
+        return self.role in READERS
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == "auditor"
 
     @property
     def signed_in(self) -> bool:

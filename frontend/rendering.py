@@ -60,8 +60,9 @@ from jinja2 import (
 )
 from jinja2.runtime import Context
 
+from api.auditing import SAFE_METHODS, refuse_auditor_write
 from api.deps import SESSION_COOKIE, SessionDep
-from api.models import STAFF_ROLES, User
+from api.models import STAFF_ROLES, Role, User
 from api.service import user_for_web_session
 from catalog.prices import parse_major
 from core.errors import Forbidden
@@ -106,6 +107,9 @@ def load_web_user(request: Request, session: SessionDep) -> User | None:
     user = user_for_web_session(session, cookie) if cookie else None
     request.state.web_user = user
     request.state.unread_count = inbox.unread_count(session, user.id or 0) if user else 0
+    refuse_auditor_write(
+        request.scope.setdefault("state", {}), user, request.method, request.url.path
+    )
     return user
 
 
@@ -131,9 +135,12 @@ def sign_in_redirect(request: Request, path: str | None = None) -> RedirectRespo
 
 
 def staff_only(request: Request, user: User | None, refusal: str) -> Response | None:
-    """None for staff and admins; a sign-in redirect for visitors; `Forbidden(refusal)` otherwise."""
+    """None for staff and admins (and an auditor reading); a sign-in redirect for visitors;
+    `Forbidden(refusal)` otherwise."""
     if user is None:
         return sign_in_redirect(request)
+    if user.role == Role.auditor and request.method in SAFE_METHODS:
+        return None
     if user.role not in STAFF_ROLES:
         raise Forbidden(refusal)
     return None

@@ -23,6 +23,7 @@ from frontend.job_pages import install_job_pages
 from frontend.ledger_pages import install_ledger_pages
 from frontend.notify_pages import install_notify_pages
 from frontend.payout_pages import install_payout_pages
+from frontend.plan_pages import install_plan_pages
 from frontend.reconciliation_pages import install_reconciliation_pages
 from frontend.refund_request_pages import install_refund_request_pages
 from frontend.rendering import STATIC_DIR, STATIC_PREFIX, render
@@ -107,4 +108,5 @@ def install_frontend(app: FastAPI) -> None:
     install_job_pages(app)
     install_notify_pages(app)
     install_coop_admin_pages(app)
+    install_plan_pages(app)
     app.state.render_error_page = render_error_page

@@ -95,8 +95,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("language")
+    op.drop_column("users", "language")  # in place: a batch copy of `users` fails with data
     op.drop_index(
         op.f("ix_notification_preferences_user_id"), table_name="notification_preferences"
     )

@@ -18,11 +18,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("orders") as batch:
-        batch.add_column(sa.Column("client_address", sa.String(length=64), nullable=True))
-        batch.create_index(
-            "ix_orders_status_client_address", ["status", "client_address"], unique=False
-        )
+    # In place (SQLite ≥ 3.35 adds and drops columns): a batch copy would drop and re-create
+    # `orders`, which other tables reference, and fail on a database with data.
+    op.add_column("orders", sa.Column("client_address", sa.String(length=64), nullable=True))
+    op.create_index(
+        "ix_orders_status_client_address", "orders", ["status", "client_address"], unique=False
+    )
     op.create_table(
         "login_throttles",
         sa.Column("key", sa.String(length=400), nullable=False),
@@ -34,6 +35,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("login_throttles")
-    with op.batch_alter_table("orders") as batch:
-        batch.drop_index("ix_orders_status_client_address")
-        batch.drop_column("client_address")
+    op.drop_index("ix_orders_status_client_address", table_name="orders")
+    op.drop_column("orders", "client_address")

@@ -148,7 +148,7 @@ def test_migration_0011_attributes_existing_postings_from_the_order_lines(
     session.close()
     session.get_bind().dispose()
     config = alembic_config(database_url)
-    command.downgrade(config, "0012")
+    command.downgrade(config, "0010")  # the revision before 0011
     command.upgrade(config, "head")
     migrated = snapshot()
     assert migrated.keys() == posted.keys()

@@ -1,0 +1,209 @@
+"""Household development plan pages (no JavaScript): the farmer's "my plan" with an agree button,
+the social worker's households and a household's plan with the plan and review forms.
+
+Who sees what follows governance/plans.py: a plan is shown only to its household, the social
+workers assigned to it, its cooperative's manager and staff. No money controls here.
+"""
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api.deps import SessionDep, actor_of
+from api.models import User
+from core.actor import Actor
+from core.errors import Forbidden, Invalid
+from core.time import to_reader_zone
+from frontend.csrf import CsrfDep
+from frontend.i18n import N_
+from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, to_minor
+from governance import plans
+from governance.errors import GovernanceNotFound
+from ledger.base import utcnow
+
+router = page_router()
+GOAL_KINDS = {
+    "income": N_("Income"),
+    "skills": N_("Skills"),
+    "product": N_("A product"),
+    "health": N_("Health expenses"),
+    "schooling": N_("Schooling expenses"),
+}
+
+
+def _today(request: Request) -> date:
+    return to_reader_zone(utcnow(), request.app.state.settings.timezone).date()
+
+
+def _plan_or_none(session: Session, actor: Actor, household_id: int, today: date) -> Any:
+    try:
+        return plans.read_plan(session, actor=actor, household_id=household_id, today=today)
+    except GovernanceNotFound:
+        return None
+
+
+# --- the household ---------------------------------------------------------------------------
+
+
+@router.get("/plan", response_class=HTMLResponse)
+def my_plan(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    actor = actor_of(user)
+    if actor.role != "farmer" or actor.household_id is None:
+        raise Forbidden("Only a member household has a development plan.")
+    plan = _plan_or_none(session, actor, actor.household_id, _today(request))
+    return render(request, "plans/mine.html", {"plan": plan, "kinds": GOAL_KINDS})
+
+
+@router.post("/plan/agree")
+def agree_to_my_plan(_csrf: CsrfDep, user: WebUserDep, session: SessionDep) -> Response:
+    if user is None or user.household_id is None:
+        raise Forbidden("Only a member household agrees to its plan.")
+    plans.agree(session, actor=actor_of(user), household_id=user.household_id)
+    return RedirectResponse("/plan", status_code=303)
+
+
+# --- the social worker -----------------------------------------------------------------------
+
+
+def _worker(user: User | None) -> User:
+    if user is None or user.role != "social_worker":
+        raise Forbidden("This page is for social workers.")
+    return user
+
+
+@router.get("/social-work", response_class=HTMLResponse)
+def worker_households(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    worker = _worker(user)
+    assert worker.id is not None
+    households = [
+        {"household": h, "has_plan": plans.plan_of(session, h.id or 0) is not None}
+        for h in plans.households_of_worker(session, worker.id)
+    ]
+    return render(request, "plans/households.html", {"households": households})
+
+
+def _plan_page(
+    request: Request,
+    session: Session,
+    user: User,
+    household_id: int,
+    *,
+    values: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    actor = actor_of(user)
+    today = _today(request)
+    household = plans.visible_household(session, actor, household_id)
+    context = {
+        "household": household,
+        "plan": _plan_or_none(session, actor, household_id, today),
+        "kinds": GOAL_KINDS,
+        "may_write": plans.is_assigned(session, actor, household_id),
+        "values": values or {},
+        "error": error,
+    }
+    return render(request, "plans/household.html", context, status_code=status_code)
+
+
+@router.get("/social-work/households/{household_id}", response_class=HTMLResponse)
+def household_plan(
+    household_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    return _plan_page(request, session, user, household_id)
+
+
+def _goal(values: dict[str, str]) -> plans.GoalCreate:
+    target = to_minor(values["target"], "CNY") if values["target"].strip() else None
+    if values["target"].strip() and target is None:
+        raise Invalid("The target is not an amount in yuan.")
+    return plans.GoalCreate(
+        kind=values["kind"],
+        description=values["description"],
+        target_per_capita=target,
+        target_on=values["target_on"] or None,
+    )
+
+
+@router.post("/social-work/households/{household_id}", response_class=HTMLResponse)
+def save_plan(  # noqa: PLR0913 - form fields
+    household_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    kind: Annotated[str, Form(max_length=16)],
+    description: Annotated[str, Form(max_length=500)] = "",
+    target: Annotated[str, Form(max_length=20)] = "",
+    target_on: Annotated[str, Form(max_length=10)] = "",
+    review_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    worker = _worker(user)
+    values = {
+        "kind": kind,
+        "description": description,
+        "target": target,
+        "target_on": target_on,
+        "review_on": review_on,
+    }
+    actor, today = actor_of(worker), _today(request)
+    try:
+        goal = _goal(values)
+        if plans.plan_of(session, household_id) is None:
+            data = plans.PlanCreate(review_on=review_on, goals=[goal])
+            plans.create_plan(
+                session, actor=actor, household_id=household_id, data=data, today=today
+            )
+        else:
+            plans.add_goal(session, actor=actor, household_id=household_id, goal=goal, today=today)
+    except (ValidationError, Invalid) as error:
+        session.rollback()
+        message = error.detail if isinstance(error, Invalid) else "invalid"
+        return _plan_page(
+            request, session, worker, household_id, values=values, error=message, status_code=422
+        )
+    return RedirectResponse(f"/social-work/households/{household_id}", status_code=303)
+
+
+@router.post("/social-work/households/{household_id}/reviews", response_class=HTMLResponse)
+def save_review(
+    household_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    next_review_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    worker = _worker(user)
+    values = {"note": note, "next_review_on": next_review_on}
+    try:
+        data = plans.ReviewCreate(note=note, next_review_on=next_review_on)
+        plans.record_review(
+            session,
+            actor=actor_of(worker),
+            household_id=household_id,
+            data=data,
+            today=_today(request),
+        )
+    except (ValidationError, Invalid) as error:
+        session.rollback()
+        message = error.detail if isinstance(error, Invalid) else "invalid"
+        return _plan_page(
+            request, session, worker, household_id, values=values, error=message, status_code=422
+        )
+    return RedirectResponse(f"/social-work/households/{household_id}", status_code=303)
+
+
+def install_plan_pages(app: FastAPI) -> None:
+    app.include_router(router)
