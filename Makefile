@@ -33,6 +33,9 @@ demo: migrate
 run: demo
 	$(BIN)/hezuo serve --host 127.0.0.1 --port 8000
 
+# Two pytest workers (pytest-xdist): every test has its own database, so they never collide.
+PYTEST_ARGS ?= -n 2
+
 # The whole suite on SQLite (browser journeys included), then on PostgreSQL when
 # HEZUO_TEST_DATABASE_URL is set. In CI (CI=true) the PostgreSQL pass is required.
 test: install-test
