@@ -89,9 +89,13 @@ def sign_in(
     then check the credentials; a failure is recorded (and kept), a success gives the claim back.
 
     `email` may also be a user's mainland mobile number (api/phone_login.py)."""
-    email = login_email(session, email)
+    engine = session.get_bind().engine
+    # A short session of its own, like the claim below: on SQLite the request's own transaction
+    # would take the write lock at its first statement, and the claim would then wait for it.
+    with Session(engine) as lookup:
+        email = login_email(lookup, email)
     keys = login_limits.keys_for(normalize_email(email), client_address)
-    retry_after = login_limits.claim(session.get_bind().engine, keys, limits)
+    retry_after = login_limits.claim(engine, keys, limits)
     if retry_after is not None:
         raise TooManyLogins(retry_after)
     try:
