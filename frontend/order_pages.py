@@ -1020,6 +1020,30 @@ def ship_submit(
     return RedirectResponse(f"/manage/fulfilment{suffix}", status_code=303)
 
 
+def _record_typed_payment(
+    request: Request,
+    session: Session,
+    user: User,
+    order: Order,
+    amount: str,
+    reference: str,
+    idempotency_key: str,
+) -> None:
+    """Money received by hand, typed in 元 on a page (cash on delivery, a transfer staff saw)."""
+    minor = to_minor(amount, order.currency)
+    if minor is None:
+        raise OrderInvalid(translator(request).gettext(MSG_BAD_AMOUNT), loc=["form", "amount"])
+    payments.record_manual_payment(
+        session,
+        order_id=order.id or 0,
+        amount=minor,
+        currency=order.currency,
+        reference=reference.strip(),
+        actor=actor_of(user),
+        idempotency_key=idempotency_key,
+    )
+
+
 @router.post("/manage/fulfilment/{order_id}/cash", response_class=HTMLResponse)
 def cash_submit(
     order_id: int,
@@ -1037,19 +1061,8 @@ def cash_submit(
         return sign_in_redirect(request)
     coop = _fulfilment_coop(user, coop_id)
     order = get_order(session, order_id)
-    minor = to_minor(amount, order.currency)
     try:
-        if minor is None:
-            raise OrderInvalid(translator(request).gettext(MSG_BAD_AMOUNT), loc=["form", "amount"])
-        payments.record_manual_payment(
-            session,
-            order_id=order_id,
-            amount=minor,
-            currency=order.currency,
-            reference=reference.strip(),
-            actor=actor_of(user),
-            idempotency_key=idempotency_key,
-        )
+        _record_typed_payment(request, session, user, order, amount, reference, idempotency_key)
     except DomainError as error:
         session.rollback()
         context = _queue_context(request, session, user, coop)
@@ -1113,19 +1126,8 @@ def staff_record_payment(
         return sign_in_redirect(request)
     _require_staff(user)
     order = get_order(session, order_id)
-    minor = to_minor(amount, order.currency)
     try:
-        if minor is None:
-            raise OrderInvalid(translator(request).gettext(MSG_BAD_AMOUNT), loc=["form", "amount"])
-        payments.record_manual_payment(
-            session,
-            order_id=order_id,
-            amount=minor,
-            currency=order.currency,
-            reference=reference.strip(),
-            actor=actor_of(user),
-            idempotency_key=idempotency_key,
-        )
+        _record_typed_payment(request, session, user, order, amount, reference, idempotency_key)
     except DomainError as error:
         session.rollback()
         context = _payments_context(session, "")
