@@ -13,6 +13,7 @@ from sqlmodel import Session
 from api.models import Role, User
 from catalog.models import Cooperative, Household
 from core.actor import Actor
+from core.time import utcnow
 from ledger import service as ledger
 from ledger.models import AccountType, Side
 from ledger.share_rules import member_payable_key, training_fund_key
@@ -23,7 +24,7 @@ from training.schemas import ProgrammeCreate, ProviderCreate
 
 STAFF = Actor(user_id=0, role="staff")
 DEPOSITS = "liabilities:buyers:deposits"
-TODAY = date.today()
+TODAY = utcnow().date()  # the ledger dates entries by UTC
 
 
 def fund_coop(session: Session, coop_id: int, amount: int, *, on: date = TODAY) -> None:
