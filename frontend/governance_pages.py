@@ -20,6 +20,7 @@ from catalog.permissions import manages_coop
 from core.actor import Actor
 from core.errors import DomainError, Unauthorized
 from frontend.csrf import CsrfDep
+from frontend.flash import take_flash
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
@@ -134,6 +135,7 @@ def disclosure_page(
             "coop": session.get(Cooperative, disclosure.coop_id),
             "chart": chart(report),
             "rows": disclosures.report_rows(report),
+            "msg": take_flash(request).notice,
         },
     )
 

@@ -17,6 +17,7 @@ from frontend import order_pages, pages, training_pages
 from frontend.catalog_pages import install_catalog_pages
 from frontend.coop_admin_pages import install_coop_admin_pages
 from frontend.csrf import CsrfRefused
+from frontend.disclosure_pages import install_disclosure_pages
 from frontend.governance_pages import install_governance_pages
 from frontend.i18n import N_
 from frontend.job_pages import install_job_pages
@@ -105,6 +106,7 @@ def install_frontend(app: FastAPI) -> None:
     install_reconciliation_pages(app)
     training_pages.install_training_pages(app)
     install_governance_pages(app)
+    install_disclosure_pages(app)
     install_job_pages(app)
     install_notify_pages(app)
     install_coop_admin_pages(app)

@@ -30,6 +30,7 @@ from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Post
 from ledger.periods import (
     EARLIEST_YEAR,
     close_period,
+    closed_through,
     is_closed,
     plausible_year,
     reopen_period,
@@ -63,6 +64,7 @@ __all__ = [
     "close_account",
     "EARLIEST_YEAR",
     "close_period",
+    "closed_through",
     "is_closed",
     "plausible_year",
     "reopen_period",
