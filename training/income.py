@@ -1,8 +1,10 @@
 """Households' settled income from the ledger, per calendar window (the raw material of outcomes).
 
-Settled income of a household over [start, end) is what settlements credited to its payable
-(entries of kind `sale` or `settlement`) minus what was taken back from it (settlement reversals
-for refunds, kind `refund`, and reversal entries of those kinds), by effective date. Payouts and
+Settled income of a household over [start, end) is what settlements credited to it on a member's
+payable (entries of kind `sale` or `settlement`) minus what was taken back from it (settlement
+reversals for refunds, kind `refund`, and reversal entries of those kinds), by effective date. It
+reads the postings' attribution (`Posting.household_id`, written when they are posted, migration
+0011), the same figures as the receipts, reports and disclosures, never the account key's text. Payouts and
 tuition deductions are not income changes and are left out. Per capita divides by the household
 size, exactly (a Fraction): rounding happens only when a figure is shown.
 """
@@ -17,10 +19,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from ledger.models import Account, JournalEntry, Posting
-from ledger.share_rules import member_payable_key
+from ledger.reports import PART_OF_PREFIX
 
 INCOME_KINDS = ("sale", "settlement")
 TAKEBACK_KINDS = ("refund",)
+# Where a household's share of a sale is credited: the members' payables.
+MEMBER_PAYABLES = next(prefix for prefix, part in PART_OF_PREFIX if part == "producers")
 
 
 def add_months(day: date, months: int) -> date:
@@ -38,7 +42,6 @@ def settled_income(
     ids = sorted(set(household_ids))
     if not ids:
         return {}
-    keys = {member_payable_key(h): h for h in ids}
     original = aliased(JournalEntry)
     counted = or_(
         col(JournalEntry.kind).in_(INCOME_KINDS + TAKEBACK_KINDS),
@@ -46,21 +49,22 @@ def settled_income(
         & col(original.kind).in_(INCOME_KINDS + TAKEBACK_KINDS),
     )
     rows = session.execute(
-        select(col(Account.key), func.sum(col(Posting.amount)))
+        select(col(Posting.household_id), func.sum(col(Posting.amount)))
         .join(Account, col(Account.id) == col(Posting.account_id))
         .join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id))
         .outerjoin(original, col(original.id) == col(JournalEntry.reverses_id))
         .where(
-            col(Account.key).in_(list(keys)),
+            col(Posting.household_id).in_(ids),
+            col(Account.key).startswith(MEMBER_PAYABLES),
             col(Posting.effective_date) >= start,
             col(Posting.effective_date) < end,
             counted,
         )
-        .group_by(col(Account.key))
+        .group_by(col(Posting.household_id))
     ).all()
     income = dict.fromkeys(ids, 0)
-    for key, total in rows:
-        income[keys[key]] = -int(total or 0)  # credits are stored negative
+    for household_id, total in rows:
+        income[int(household_id)] = -int(total or 0)  # credits are stored negative
     return income
 
 

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 from ledger.models import Account, JournalEntry, Posting
 from ledger.share_rules import ENTERPRISE_INCOME
 from tests.catalog import factories
+from training.income import add_months, settled_income
 
 THIS_MONTH = date.today().strftime("%Y-%m")
 
@@ -85,6 +86,14 @@ def test_two_cooperatives_with_different_enterprise_shares_each_get_their_own_fi
         assert disclosure["sales"]["parts"]["enterprise"] == enterprise
         # one household in each: its income is never disclosed (the staff report shows it)
         assert disclosure["sales"]["parts"]["households"] is None
+
+    # the income linkage (training outcomes) reads the same attributed postings, by household
+    session.rollback()
+    today = date.today()
+    income = settled_income(
+        session, [world.h1.id, world.h3.id], start=today.replace(day=1), end=add_months(today, 1)
+    )
+    assert income == {world.h1.id: 3500, world.h3.id: 5600}
 
     enterprise_report = client.get("/api/v1/reports/enterprise", headers=as_role("staff")).json()
     assert enterprise_report["service_fees"] == 1700

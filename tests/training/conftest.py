@@ -51,22 +51,32 @@ def fund_coop(session: Session, coop_id: int, amount: int, *, on: date = TODAY) 
 def settle_share(
     session: Session, household_id: int, amount: int, *, on: date, kind: str = "sale"
 ) -> int:
-    """A settled share credited to a household's payable with a chosen effective date."""
+    """A settled share credited to a household's payable with a chosen effective date, attributed
+    to the household and its cooperative as a settlement attributes it."""
     ledger.open_account(session, key=DEPOSITS, type=AccountType.liability, currency="CNY")
+    mine = attribution(session, household_id)
     result = ledger.post(
         session,
         ledger.EntrySpec(
             kind=kind,
             effective_date=on,
             postings=(
-                ledger.PostingSpec(DEPOSITS, Side.debit, amount, "CNY"),
-                ledger.PostingSpec(member_payable_key(household_id), Side.credit, amount, "CNY"),
+                ledger.PostingSpec(DEPOSITS, Side.debit, amount, "CNY", coop_id=mine["coop_id"]),
+                ledger.PostingSpec(
+                    member_payable_key(household_id), Side.credit, amount, "CNY", **mine
+                ),
             ),
             idempotency_key=f"test-share:{uuid.uuid4().hex}",
         ),
     )
     assert result.entry.id is not None
     return result.entry.id
+
+
+def attribution(session: Session, household_id: int) -> dict[str, int | None]:
+    """The attribution of a household's share postings: the household and its cooperative."""
+    household = session.get(Household, household_id)
+    return {"coop_id": household.coop_id if household else None, "household_id": household_id}
 
 
 def balance(session: Session, key: str) -> int:

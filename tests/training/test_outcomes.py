@@ -13,7 +13,7 @@ from ledger import service as ledger
 from ledger.models import AccountType, Side
 from ledger.share_rules import member_payable_key
 from tests.catalog import factories
-from tests.training.conftest import DEPOSITS, STAFF, TODAY, settle_share
+from tests.training.conftest import DEPOSITS, STAFF, TODAY, attribution, settle_share
 from training import enrolments
 from training.config import TrainingConfig
 from training.income import add_months, settled_income
@@ -35,7 +35,13 @@ def take_back(session, household_id, amount, *, on):
             kind="refund",
             effective_date=on,
             postings=(
-                ledger.PostingSpec(member_payable_key(household_id), Side.debit, amount, "CNY"),
+                ledger.PostingSpec(
+                    member_payable_key(household_id),
+                    Side.debit,
+                    amount,
+                    "CNY",
+                    **attribution(session, household_id),
+                ),
                 ledger.PostingSpec(DEPOSITS, Side.credit, amount, "CNY"),
             ),
             idempotency_key=f"test-refund:{household_id}:{on}:{amount}",
