@@ -1,12 +1,17 @@
 """Browser journey at 1280 px (Chromium, no JavaScript needed): staff upload the bank's own GBK
 export with Chinese headers, see the preview name the format and skip the totals row, import it
 without choosing the file again, see the buyer's transfer they recorded matched by its order code,
-book the bank fee to an expense account chosen from a list, explain the interest, and try to close
-the month (refused while it is still running: only an ended month closes).
+book the bank fee to an expense account chosen from a list, explain the interest, close the month;
+then publish that month's disclosure from the staff page and open its verify page, which says in
+Chinese that it matches.
+
+The month is a past one (two months back: the demo closes and discloses last month, so an
+administrator reopens last month first), and the transfer is recorded, shipped and settled in it.
 """
 
 import csv
 import io
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +20,15 @@ from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+import orders.payments
+from api import service as users
 from api.demo import DEMO_USERS
+from api.deps import actor_of
+from core.actor import Actor
 from ledger import bank
-from orders.models import Order, Payment
+from ledger import service as ledger
+from orders import fulfilment
+from orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 from tests.e2e.conftest import (  # noqa: F401  (fixtures)
     browser_type_launch_args,
     e2e_settings,
@@ -28,22 +39,72 @@ STAFF = next(u for u in DEMO_USERS if u.role == "staff")
 HEADER = "交易日期,摘要,交易详情,交易场所,交易国家或地区简称,钞/汇,交易金额(收入),交易金额(支出),交易币种,记账金额(收入),记账金额(支出),记账币种,余额,对方户名"
 
 
-def recorded_transfer(session: Session) -> tuple[Order, bank.LedgerItem]:
-    """A demo order paid by bank transfer that staff recorded, and its clearing posting."""
+def months_back(today: date, months: int) -> date:
+    """The 20th of the month `months` before today's."""
+    index = today.year * 12 + today.month - 1 - months
+    return date(index // 12, index % 12 + 1, 20)
+
+
+def _actor(session: Session, email: str) -> Actor:
+    user = users.get_user_by_email(session, email)
+    assert user is not None, email
+    return actor_of(user)
+
+
+def transfer_of_a_past_month(
+    session: Session, monkeypatch: pytest.MonkeyPatch, day: date
+) -> tuple[Order, bank.LedgerItem]:
+    """The demo order awaiting its bank transfer: staff record the transfer dated `day`, the
+    manager ships it and staff mark it delivered, settled on `day` (last month reopened first)."""
     session.rollback()
-    paid = session.scalars(
+    last_month = months_back(date.today(), 1).strftime("%Y-%m")
+    ledger.reopen_period(
+        session, last_month, reopened_by="test", reason="e2e: a transfer banked two months ago"
+    )
+    order = session.scalars(
         select(Order)
-        .join(Payment, col(Payment.order_id) == col(Order.id))
-        .where(col(Payment.provider) == "manual")
+        .where(
+            col(Order.status) == OrderStatus.pending_payment.value,
+            col(Order.payment_method) == PaymentMethod.bank_transfer.value,
+        )
         .order_by(col(Order.id))
     ).first()
-    assert paid is not None
+    assert order is not None
+    assert order.id is not None
+    staff = _actor(session, STAFF.email)
+
+    class ThatDay(date):
+        @classmethod
+        def today(cls) -> "ThatDay":
+            return cls(day.year, day.month, day.day)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(orders.payments, "date", ThatDay)
+        orders.payments.record_manual_payment(
+            session,
+            order_id=order.id,
+            amount=order.total_amount,
+            currency=order.currency,
+            reference=f"bank transfer {order.reference_code}",
+            actor=staff,
+        )
+    fulfilment.ship_lines(
+        session,
+        order_id=order.id,
+        actor=_actor(session, "manager@songjiang.demo"),
+        carrier="SF",
+        tracking_number="SF1400000001",
+        coop_id=None,
+    )
+    fulfilment.deliver(session, order_id=order.id, actor=staff, token_ok=False, on=day)
+    session.commit()
     (posting,) = [
         item
         for item in bank.ledger_items(session, bank.CLEARING_ACCOUNT)
-        if item.metadata.get("order_id") == paid.id and item.amount > 0
+        if item.metadata.get("order_id") == order.id and item.amount > 0
     ]
-    return paid, posting
+    assert posting.effective_date == day
+    return order, posting
 
 
 def icbc_export(path: Path, order: Order, posting: bank.LedgerItem) -> None:
@@ -111,14 +172,17 @@ def icbc_export(path: Path, order: Order, posting: bank.LedgerItem) -> None:
 
 
 @pytest.mark.e2e
-def test_staff_import_a_gbk_bank_export_match_book_explain_and_close(
+def test_staff_import_a_gbk_bank_export_match_book_explain_close_and_publish(
     browser: Browser,
     live_server: str,  # noqa: F811
     session: Session,
     tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    order, posting = recorded_transfer(session)
-    month = posting.effective_date.strftime("%Y-%m")
+    day = months_back(date.today(), 2)
+    order, posting = transfer_of_a_past_month(session, monkeypatch, day)
+    coop_id = order_coop(session, order)
+    month = day.strftime("%Y-%m")
     statement = tmp_path / "工行明细.csv"
     icbc_export(statement, order, posting)
     context = browser.new_context(
@@ -150,7 +214,7 @@ def test_staff_import_a_gbk_bank_export_match_book_explain_and_close(
     options = page.locator("#counter_account option")
     expect(options.filter(has_text="expenses:bank:fees")).to_have_count(1)
     page.locator("#counter_account").select_option("expenses:bank:fees")
-    page.locator("#reason").fill("11月账户管理费")
+    page.locator("#reason").fill("账户管理费")
     page.locator("button[value=book]").click()
     expect(page.locator("p.notice")).to_contain_text("已记账")
     expect(page.locator("#unexplained")).to_have_text("1")
@@ -162,11 +226,41 @@ def test_staff_import_a_gbk_bank_export_match_book_explain_and_close(
     page.locator("button[value=explain]").click()
     expect(page.locator("#unexplained")).to_have_text("0")
 
-    # Everything is explained, but the month is still running: closing it is refused (only an
-    # ended month can be closed, issue 15), with the reason on the page and nothing closed.
+    # Everything is matched, booked or explained, and the month has ended: it closes.
     page.locator("button[value=close]").click()
-    expect(page.locator(".error-summary")).to_contain_text(month)
-    expect(page.locator("#closed-notice")).to_have_count(0)
+    expect(page.locator("p.notice[role=status]")).to_contain_text(f"{month} 已结账")
+    expect(page.locator("#closed-notice")).to_be_visible()
     page.set_viewport_size({"width": 360, "height": 800})  # the same page on a phone
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+    # Publish the closed month's disclosure, final, from the staff dashboard's page.
+    page.goto("/staff")
+    page.locator("#publish-disclosure").click()
+    expect(page.locator("h1")).to_have_text("公布公示")
+    page.locator("#coop_id").select_option(str(coop_id))
+    page.locator("#period").fill(month)
+    page.locator("input[name=kind][value=final]").check()
+    page.locator("#publish-next").click()
+    expect(page.locator("#kind")).to_contain_text("最终版")
+    expect(page.locator("#public-figures")).to_contain_text("sales.total")
+    page.locator("#publish-confirm").click()
+    expect(page.locator("p.notice")).to_contain_text(f"{month} 的公示已公布")
+    expect(page.locator(".badge.provisional")).to_have_count(0)
+    expect(page.locator("p.big")).not_to_contain_text("¥0.00")  # the order settled that month
+
+    page.locator("a", has_text="重新计算并核验").click()
+    expect(page.locator("h1")).to_contain_text(month)
+    expect(page.locator(".verdict-matches h2")).to_contain_text("核验一致")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     context.close()
+
+
+def order_coop(session: Session, order: Order) -> int:
+    coops = set(
+        session.scalars(
+            select(col(OrderLine.coop_id)).where(col(OrderLine.order_id) == order.id)
+        ).all()
+    )
+    assert len(coops) == 1
+    return int(coops.pop())
