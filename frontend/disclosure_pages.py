@@ -25,7 +25,6 @@ from core.errors import DomainError
 from frontend.confirmations import confirmed
 from frontend.csrf import CsrfDep
 from frontend.flash import redirect_with_notice
-from frontend.governance_pages import COUNT_FIGURES
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render, staff_only
@@ -189,7 +188,7 @@ def _confirm_page(
             "rows": disclosures.report_rows(report),
             "provisional": provisional,
             "currency": report["currency"],
-            "count_figures": COUNT_FIGURES,
+            "count_figures": disclosures.COUNT_FIGURES,
         },
     )
 

@@ -37,10 +37,7 @@ PART_LABELS = {
     "enterprise": N_("Social enterprise"),
     "fees": N_("Payment fees"),
 }
-# Figures of a report that count people or seats; every other figure is an amount of money.
-COUNT_FIGURES = frozenset(
-    {"households.paid", "payouts.households", "training.seats_financed", "training.completed"}
-)
+COUNT_FIGURES = disclosures.COUNT_FIGURES
 PART_COLOURS = {
     "households": "#2f7d32",
     "collective_fund": "#1565c0",

@@ -37,6 +37,7 @@ MSG_BOOKED = N_("Booked and matched.")
 MSG_EXPLAINED = N_("Explained.")
 MSG_CLOSED = N_("%(period)s is closed.")
 MSG_CHOOSE_ITEMS = N_("Choose the items this action needs.")
+MSG_SET_CONFIRMED = N_("The deposit is matched to %(count)s recorded payments.")
 MSG_UNKNOWN_FORMAT = N_(
     "This file's layout is not one of the known banks'. Choose which of its columns holds "
     "what, and name the layout: it is saved for the next file."
@@ -109,6 +110,11 @@ def reconciliation_page(
             "period": month,
             "matches": [(m, items) for m, items in matches if m.active],
             "booking_accounts": bank.booking_accounts(session),
+            "deposit_sets": bank.deposit_sets(
+                session, account_key=account, codes=payment_codes(session)
+            )
+            if view is not None
+            else [],
             "presets": bank.all_presets(session),
             "msg": flash.notice,
             "error": error,
@@ -374,6 +380,11 @@ def _act(
             created_by=by,
         )
         return MSG_MATCHED, {}
+    if action == "confirm_set" and len(lines) == 1 and len(postings) >= 2:
+        bank.confirm_deposit_set(
+            session, line_id=lines[0], posting_ids=postings, reason=reason, created_by=by
+        )
+        return MSG_SET_CONFIRMED, {"count": len(set(postings))}
     if action == "unmatch" and match_id is not None:
         bank.unmatch(session, match_id=match_id, reason=reason, undone_by=by)
         return MSG_UNMATCHED, {}

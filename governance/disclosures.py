@@ -53,6 +53,10 @@ SALE_KINDS = ("sale", "refund")
 PROCESSING_FEES = "expenses:payments:processing-fees"
 DEFAULT_MIN_GROUP = 5  # HEZUO_DISCLOSURE_MIN_GROUP
 PART_NAMES = ("households", "collective_fund", "training_fund", "enterprise", "fees")
+# Figures of a report that count people or seats; every other figure is an amount of money.
+COUNT_FIGURES = frozenset(
+    {"households.paid", "payouts.households", "training.seats_financed", "training.completed"}
+)
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ class ProposalRead(BaseModel):
     rule: str
     line_nos: list[int]
     posting_ids: list[int]
+    confirm: bool = False  # for staff to confirm (one deposit of several payments), never auto
 
 
 class PreviewRead(BaseModel):
@@ -224,7 +225,12 @@ def _preview_read(
         header_line=parsed.header_line,
         skipped=[SkippedRead(**row.__dict__) for row in parsed.skipped],
         proposals=[
-            ProposalRead(rule=p.rule, line_nos=list(p.line_keys), posting_ids=list(p.posting_ids))
+            ProposalRead(
+                rule=p.rule,
+                line_nos=list(p.line_keys),
+                posting_ids=list(p.posting_ids),
+                confirm=p.confirm,
+            )
             for p in {id(p): p for p in proposals.values()}.values()
         ],
         already_stored=sorted(bank.already_stored(session, account, parsed)),

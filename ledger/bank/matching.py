@@ -3,6 +3,7 @@ undone, or by booking an unexpected line (a fee, interest) against another accou
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -210,6 +211,8 @@ def auto_match(
     )
     made = []
     for proposal in proposals:
+        if proposal.confirm:
+            continue  # a deposit of several payments: staff confirm it (confirm_deposit_set)
         if proposal.clearing:
             made.append(_record_clearing(session, proposal, by_id, created_by))
             continue
@@ -224,6 +227,107 @@ def auto_match(
             )
         )
     return made
+
+
+@dataclass(frozen=True)
+class DepositSet:
+    """A bank line proposed to be several recorded payments at once, for staff to confirm."""
+
+    line: StatementLine
+    payments: list[LedgerItem]
+    codes: dict[int, str]  # clearing posting id → the order's reference code
+
+
+def deposit_sets(
+    session: Session,
+    *,
+    account_key: str,
+    codes: CodeResolver,
+    drift_days: int = DEFAULT_DRIFT_DAYS,
+) -> list[DepositSet]:
+    """The account's open lines the rules propose as several recorded payments each."""
+    if account_key == CLEARING_ACCOUNT:
+        return []
+    lines, _ = _open_for_rules(session, account_key)
+    by_id = {line.id or 0: line for line in lines}
+    clearing = reading.open_clearing_items(session, CLEARING_ACCOUNT)
+    items = {item.posting_id: item for item in clearing}
+    found = dict(codes(clearing)) if clearing else {}
+    return [
+        DepositSet(
+            by_id[proposal.line_keys[0]],
+            [items[i] for i in proposal.posting_ids],
+            {i: found.get(i, "") for i in proposal.posting_ids},
+        )
+        for proposal in proposals_for(
+            session,
+            account_key=account_key,
+            lines=[facts(line) for line in lines],
+            drift_days=drift_days,
+            codes=codes,
+        )
+        if proposal.rule == "deposit_set"
+    ]
+
+
+def confirm_deposit_set(
+    session: Session,
+    *,
+    line_id: int,
+    posting_ids: Sequence[int],
+    reason: str = "",
+    created_by: str | None = None,
+) -> Match:
+    """Staff confirm that one bank line is several recorded payments: the line's money moves from
+    clearing to the bank in one entry, and the line, that posting and the payments are matched.
+
+    The payments must be open recorded payments (clearing debits not yet matched), at least two,
+    summing to the line to the fen; the line must be open."""
+    line = session.get(StatementLine, line_id)
+    if line is None:
+        raise NotFound(f"There is no statement line {line_id}.")
+    lines, _ = _open_for_rules(session, line.account_key)
+    if line_id not in {x.id for x in lines}:
+        raise MatchConflict(f"Statement line {line_id} is not open (matched or explained).")
+    ids = sorted(set(posting_ids))
+    if len(ids) < 2:
+        raise Invalid(
+            "A deposit of several payments needs at least two recorded payments.",
+            errors=[{"loc": ["body", "posting_ids"], "msg": "at least two"}],
+        )
+    open_payments = {
+        i.posting_id: i for i in reading.open_clearing_items(session, CLEARING_ACCOUNT)
+    }
+    for posting_id in ids:
+        if posting_id not in open_payments:
+            raise MatchConflict(
+                f"Posting {posting_id} is not an open recorded payment (unknown, or matched)."
+            )
+    total = sum(open_payments[i].amount for i in ids)
+    if total != line.amount:
+        raise MatchConflict(
+            f"The payments sum to {total} and the deposit is {line.amount} (minor units); "
+            "they must agree to the fen.",
+            errors=[{"loc": ["body", "posting_ids"], "msg": f"off by {line.amount - total}"}],
+        )
+    bank_posting = _book_line(
+        session,
+        line,
+        counter_account=CLEARING_ACCOUNT,
+        memo=f"Recorded payments reached the bank as one deposit (statement line {line_id})",
+        key=f"bank-clearing-set:{line_id}",
+        metadata={"statement_line": line_id, "payments": len(ids)},
+        created_by=created_by,
+    )
+    return record_match(
+        session,
+        account_key=line.account_key,
+        rule="deposit_set",
+        line_ids=[line_id],
+        posting_ids=[bank_posting, *ids],
+        reason=reason.strip()[:500] or "one deposit of several recorded payments, confirmed",
+        created_by=created_by,
+    )
 
 
 def require_reason(reason: str) -> str:

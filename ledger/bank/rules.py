@@ -5,8 +5,11 @@ rules, in order: the same reference (any number of lines to any number of postin
 agree); one transfer for a payout batch (a line equal to a batch's postings of a day); a buyer's
 bank transfer or cash deposit recorded by staff (the order's reference code in the line's memo, the
 same amount, a date near the recording); the same amount on the nearest date within a drift; and
-last, a deposit without a code (cash paid in at the counter) to the one recorded payment of that
-amount within the drift.
+then a deposit without a code (cash paid in at the counter) to the one recorded payment of that
+amount within the drift; and last, one deposit that covers several recorded payments (a
+cooperative banks three cash orders at once): the payments whose codes its memo names, or else the
+one set of payments recorded within the drift whose sum is the deposit. That last proposal is for
+staff to confirm on the page (`Proposal.confirm`), never matched automatically.
 """
 
 import re
@@ -21,6 +24,10 @@ from ledger.bank.values import LedgerItem
 CODE_DRIFT_DAYS = (
     10  # a reference code is strong evidence: a transfer recorded a week late still matches
 )
+# A deposit of several payments: at most this many payments in it, searched among at most this
+# many candidates (2^16 subsets at worst; beyond that a person matches by hand).
+SET_MAX_PAYMENTS = 8
+SET_MAX_CANDIDATES = 16
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class Proposal:
     line_keys: tuple[int, ...]
     posting_ids: tuple[int, ...]
     clearing: bool = False  # the postings are on the clearing account: a transfer is posted first
+    confirm: bool = False  # staff confirm it on the page; never matched automatically
 
 
 def bank_line(
@@ -166,6 +174,74 @@ def by_payment_amount(
     ]
 
 
+def _sets_summing(pool: Sequence[LedgerItem], total: int, limit: int = 2) -> list[list[LedgerItem]]:
+    """Up to `limit` sets of 2 to SET_MAX_PAYMENTS items whose amounts (all > 0) sum to `total`."""
+    ordered = sorted(pool, key=lambda i: (-i.amount, i.posting_id))
+    found: list[list[LedgerItem]] = []
+
+    def search(start: int, left: int, chosen: list[LedgerItem]) -> None:
+        if len(found) >= limit:
+            return
+        if left == 0:
+            if len(chosen) >= 2:
+                found.append(list(chosen))
+            return
+        if len(chosen) >= SET_MAX_PAYMENTS:
+            return
+        for index in range(start, len(ordered)):
+            candidate = ordered[index]
+            if candidate.amount <= left:
+                chosen.append(candidate)
+                search(index + 1, left - candidate.amount, chosen)
+                chosen.pop()
+
+    search(0, total, [])
+    return found
+
+
+def _deposit_set(
+    line: BankLine, pool: Sequence[LedgerItem], codes: Mapping[int, str]
+) -> list[LedgerItem] | None:
+    text = _normalised(line.text)
+    named = [i for i in pool if _normalised(codes[i.posting_id]) in text]
+    if len(named) >= 2:
+        return named if sum(i.amount for i in named) == line.amount else None
+    if len(pool) > SET_MAX_CANDIDATES:
+        return None
+    sets = _sets_summing(pool, line.amount)
+    return sets[0] if len(sets) == 1 else None  # two sets fit: a person decides
+
+
+def by_deposit_set(
+    lines: Sequence[BankLine],
+    clearing: Sequence[LedgerItem],
+    codes: Mapping[int, str],
+    drift_days: int,
+) -> list[Proposal]:
+    """One deposit covering several recorded payments: the payments whose codes its memo names
+    (when they add up to it), or else the one set of payments recorded within the drift of its
+    date whose sum it is. For staff to confirm (`confirm=True`)."""
+    proposals = []
+    used: set[int] = set()
+    for line in lines:
+        if line.amount <= 0:
+            continue
+        pool = [
+            i
+            for i in clearing
+            if i.posting_id in codes
+            and i.posting_id not in used
+            and 0 < i.amount < line.amount
+            and _days(i.effective_date, line.booked_on) <= drift_days
+        ]
+        chosen = _deposit_set(line, pool, codes)
+        if chosen:
+            used.update(i.posting_id for i in chosen)
+            ids = tuple(sorted(i.posting_id for i in chosen))
+            proposals.append(Proposal("deposit_set", (line.key,), ids, clearing=True, confirm=True))
+    return proposals
+
+
 def by_amount_and_date(
     lines: Sequence[BankLine], items: Sequence[LedgerItem], drift_days: int
 ) -> list[Proposal]:
@@ -221,4 +297,7 @@ def propose(
         taken = {i for p in made for i in p.posting_ids}
         left = [i for i in clearing if i.posting_id not in taken]
         made += by_payment_amount(still_open()[0], left, codes, drift_days)
+        taken = {i for p in made for i in p.posting_ids}
+        left = [i for i in clearing if i.posting_id not in taken]
+        made += by_deposit_set(still_open()[0], left, codes, drift_days)
     return made

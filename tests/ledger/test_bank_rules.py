@@ -91,3 +91,46 @@ def test_the_accounts_own_posting_of_that_amount_comes_before_a_recorded_payment
         codes={10: "HZA"},
     )
     assert made == [rules.Proposal("amount_date", (1,), (3,))]
+
+
+def test_one_deposit_naming_several_codes_is_proposed_as_their_set_for_staff_to_confirm() -> None:
+    codes = {10: "HZAAAA0001", 11: "HZAAAA0002", 12: "HZAAAA0003", 13: "HZAAAA0004"}
+    clearing = [item(10, 3_000), item(11, 4_500), item(12, 2_500), item(13, 3_000)]
+    deposit = line(1, 10_000, memo="现金存入 hzaaaa0001 HZAAAA0002 HZAAAA0003")
+    assert rules.by_deposit_set([deposit], clearing, codes, 3) == [
+        rules.Proposal("deposit_set", (1,), (10, 11, 12), clearing=True, confirm=True)
+    ]
+    # the named payments must add up to the line to the fen
+    short = line(1, 9_999, memo="HZAAAA0001 HZAAAA0002 HZAAAA0003")
+    assert rules.by_deposit_set([short], clearing, codes, 3) == []
+
+
+def test_a_deposit_without_codes_is_the_one_set_that_adds_up_within_the_drift() -> None:
+    codes = {10: "HZ1", 11: "HZ2", 12: "HZ3", 13: "HZ4"}
+    clearing = [
+        item(10, 1_200, on=date(2026, 11, 8)),
+        item(11, 3_400, on=date(2026, 11, 9)),
+        item(12, 5_600, on=date(2026, 11, 10)),
+        item(13, 4_600, on=date(2026, 10, 1)),  # out of the drift: not a candidate
+    ]
+    assert rules.by_deposit_set([line(1, 10_200, memo="现金存款")], clearing, codes, 3) == [
+        rules.Proposal("deposit_set", (1,), (10, 11, 12), clearing=True, confirm=True)
+    ]
+    # two sets fit (1 200 + 3 400 and 2 000 + 2 600): a person decides
+    tie = [item(20, 1_200), item(21, 3_400), item(22, 2_000), item(23, 2_600)]
+    tie_codes = {20: "A", 21: "B", 22: "C", 23: "D"}
+    assert rules.by_deposit_set([line(1, 4_600)], tie, tie_codes, 3) == []
+    # a payment outside the orders (no code) is never part of a set; nor a withdrawal
+    assert rules.by_deposit_set([line(1, 4_600)], clearing[:2], {10: "HZ1"}, 3) == []
+    assert rules.by_deposit_set([line(1, -4_600)], clearing[:2], codes, 3) == []
+
+
+def test_single_payment_rules_come_first_and_the_set_comes_last() -> None:
+    codes = {10: "HZONE00001", 11: "HZ2", 12: "HZ3"}
+    clearing = [item(10, 900), item(11, 1_000), item(12, 2_000)]
+    lines = [line(1, 900, memo="HZONE00001"), line(2, 3_000, memo="现金")]
+    made = rules.propose(lines, [], drift_days=3, clearing=clearing, codes=codes)
+    assert [(p.rule, p.line_keys, p.posting_ids, p.confirm) for p in made] == [
+        ("code", (1,), (10,), False),
+        ("deposit_set", (2,), (11, 12), True),
+    ]
