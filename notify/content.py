@@ -74,6 +74,16 @@ class Words:
 Render = Callable[[Words, Mapping[str, Any]], Message]
 
 
+def _payee(_: Words, p: Mapping[str, Any]) -> Payee | None:
+    """The order's own payee (a cooperative that receives directly), else the marketplace's."""
+    own = p.get("payee")
+    if isinstance(own, Mapping) and own.get("name") and own.get("account"):
+        return Payee(
+            name=str(own["name"]), bank=str(own.get("bank") or ""), account=str(own["account"])
+        )
+    return _.context.payee
+
+
 def _order_placed(_: Words, p: Mapping[str, Any]) -> Message:
     total = _.money(p["amount"], p["currency"])
     lines = [_("Order %(reference)s, total %(total)s.", reference=p["reference"], total=total)]
@@ -85,10 +95,11 @@ def _order_placed(_: Words, p: Mapping[str, Any]) -> Message:
                 reference=p["reference"],
             )
         )
-        payee = _.context.payee
+        payee = _payee(_, p)
         if payee is not None:
             lines.append(_("Payee: %(name)s", name=payee.name))
-            lines.append(_("Bank: %(bank)s", bank=payee.bank))
+            if payee.bank:
+                lines.append(_("Bank: %(bank)s", bank=payee.bank))
             lines.append(_("Account: %(account)s", account=payee.account))
         if p.get("pay_by"):
             lines.append(_("Please pay by %(time)s.", time=_.time(p["pay_by"])))

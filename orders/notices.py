@@ -10,7 +10,8 @@ from notify import outbox
 from notify.kinds import Kind
 from notify.models import Notification
 from orders.access import access_token
-from orders.models import Order, OrderStatus
+from orders.bank_transfer import coop_transfer_account
+from orders.models import Order, OrderStatus, PaymentMethod
 
 MEMBER_PREFIX = "liabilities:members:"
 STATUS_KINDS = {
@@ -38,13 +39,21 @@ def _basics(order: Order, path: str) -> dict[str, object]:
 
 
 def order_placed(session: Session, order: Order, *, language: str | None, link_secret: str) -> None:
-    """The buyer's confirmation; a guest's carries the signed order link (their only way back)."""
+    """The buyer's confirmation; a guest's carries the signed order link (their only way back).
+
+    A bank transfer to a cooperative that receives directly names that cooperative's account
+    (`payee`), as the order page does; otherwise the e-mail names the marketplace's (notify's
+    configured payee)."""
     path = f"/orders/{order.id}"
     if order.buyer_user_id is None and link_secret:
         path += "?" + urlencode({"token": access_token(order, link_secret)})
     payload = _basics(order, path)
     if order.reserved_until is not None:
         payload["pay_by"] = order.reserved_until.isoformat()
+    if order.payment_method == PaymentMethod.bank_transfer.value:
+        own = coop_transfer_account(session, order)
+        if own is not None:
+            payload["payee"] = {"name": own.payee, "bank": own.bank, "account": own.account}
     outbox.record(
         session,
         kind=Kind.order_placed,

@@ -8,6 +8,7 @@ from babel.numbers import format_currency
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from catalog.models import Cooperative
 from frontend.i18n import Translator
 from ledger.service import balance
 from notify.models import Notification
@@ -69,6 +70,39 @@ def test_an_api_order_without_a_language_is_told_in_chinese(
     assert _money(order.total_amount, "zh_CN") in text
     assert "收款人" in text
     assert PAYEE["account"] in text
+
+
+def test_an_order_to_a_cooperative_that_receives_directly_names_its_account_in_the_email(
+    world, place, session, deliver, mailbox
+):
+    """The cooperative's own account (set by staff), as on the order page; an order of two
+    cooperatives still goes to the marketplace's account."""
+    coop = session.get(Cooperative, world.coop_a.id)
+    coop.bank_payee, coop.bank_name, coop.bank_account = (
+        "松江合作社",
+        "上海农商银行",
+        "3100 0000 1234",
+    )
+    session.add(coop)
+    session.commit()
+    own = place("guest", [(world.honey, 1)], email="own@example.com")
+    shared = place("guest", [(world.honey, 1), (world.mushrooms, 1)], email="shared@example.com")
+    assert own.status_code == shared.status_code == 201, (own.text, shared.text)
+    deliver()
+
+    [mail] = mailbox.to("own@example.com")
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    for fact in ("松江合作社", "上海农商银行", "3100 0000 1234", own.json()["reference_code"]):
+        assert fact in text
+        assert fact in html
+    assert PAYEE["account"] not in text  # not the marketplace's account
+    assert PAYEE["name"] not in text
+
+    [mail] = mailbox.to("shared@example.com")
+    text = mail.get_body(("plain",)).get_content()
+    assert PAYEE["account"] in text
+    assert "3100 0000 1234" not in text
 
 
 def _settle_a_guest_order(world, place, client, as_role) -> int:
