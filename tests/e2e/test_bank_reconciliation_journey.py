@@ -238,12 +238,18 @@ def test_staff_import_a_gbk_bank_export_match_book_explain_close_and_publish(
     page.goto("/staff")
     page.locator("#publish-disclosure").click()
     expect(page.locator("h1")).to_have_text("公布公示")
+    page.set_viewport_size({"width": 360, "height": 800})  # so does the form
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("#coop_id").select_option(str(coop_id))
     page.locator("#period").fill(month)
     page.locator("input[name=kind][value=final]").check()
     page.locator("#publish-next").click()
     expect(page.locator("#kind")).to_contain_text("最终版")
     expect(page.locator("#public-figures")).to_contain_text("sales.total")
+    page.set_viewport_size({"width": 360, "height": 800})  # the confirmation fits a phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("#publish-confirm").click()
     expect(page.locator("p.notice")).to_contain_text(f"{month} 的公示已公布")
     expect(page.locator(".badge.provisional")).to_have_count(0)
