@@ -108,7 +108,6 @@ def _form_page(
             "coops": _coops(session),
             "coop_name": lambda c: by_locale(request, c.name_zh, c.name_en),
             "closed_through": ledger.closed_through(session),
-            "recent": disclosures.list_disclosures(session)[:10],
             "error": error,
         },
         status_code=status_code,
