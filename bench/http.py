@@ -296,7 +296,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(target: list[str], env: dict[str, str]) -> Iterator[str]:
+def server(target: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
     port = free_port()
     command = [
         sys.executable,
@@ -317,7 +317,7 @@ def server(target: list[str], env: dict[str, str]) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base, process)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -454,6 +454,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="run only the scenarios whose name contains TEXT (repeatable), e.g. --only page",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="record Hezuo's workers with py-spy during its runs; the top functions to FILE",
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is missing: apt-get install wrk (make bench does)", file=sys.stderr)
@@ -470,12 +483,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "HEZUO_BENCH_BARE_URL": url,
     }
     os.environ.update(env)
-    with server(["api.app:create_app", "--factory"], env) as hezuo_base:
+    with server(["api.app:create_app", "--factory"], env) as (hezuo_base, hezuo_server):
         token = staff_token(hezuo_base)
-        plan = scenarios(ids, token)
+        plan = [s for s in scenarios(ids, token) if _chosen(s, args.only)]
         statements = count_statements(url, plan)
-        with server(["bench.bare_app:app"], env) as bare_base:
-            runs = _load(plan, {"hezuo": hezuo_base, "bare": bare_base}, args)
+        with server(["bench.bare_app:app"], env) as (bare_base, _bare_server):
+            runs = _load(plan, {"hezuo": hezuo_base, "bare": bare_base}, args, hezuo_server)
     rows = summarise(plan, runs, statements)
     print_table(rows)
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -503,20 +516,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(
-    plan: list[Scenario], bases: dict[str, str], args: argparse.Namespace
+    plan: list[Scenario], bases: dict[str, str], args: argparse.Namespace, hezuo_pid: int
 ) -> dict[tuple[str, str], list[Run]]:
     runs: dict[tuple[str, str], list[Run]] = {}
     for round_number in range(args.rounds):
         order = ["hezuo", "bare"] if round_number % 2 == 0 else ["bare", "hezuo"]
         for scenario in plan:
             for app_name in order:
-                run = wrk(
-                    bases[app_name],
-                    scenario,
-                    seconds=args.seconds,
-                    threads=args.threads,
-                    connections=args.connections,
-                )
+                if round_number == 0:  # each worker builds its routes and caches on first use
+                    wrk(bases[app_name], scenario, seconds=1, threads=1, connections=4)
+                profiling = args.profile is not None and app_name == "hezuo"
+                with _profiled(hezuo_pid, args, scenario) if profiling else _nothing():
+                    run = wrk(
+                        bases[app_name],
+                        scenario,
+                        seconds=args.seconds,
+                        threads=args.threads,
+                        connections=args.connections,
+                    )
                 runs.setdefault((app_name, scenario.name), []).append(run)
                 print(
                     f"round {round_number + 1} {app_name:5} {scenario.name:40}"
@@ -524,6 +541,101 @@ def _load(
                     flush=True,
                 )
     return runs
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+# --- profiles (py-spy) ----------------------------------------------------------------------------
+
+
+def _workers(parent: int) -> list[int]:
+    """The uvicorn worker processes of a server (children of its supervisor)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+@contextmanager
+def _profiled(parent: int, args: argparse.Namespace, scenario: Scenario) -> Iterator[None]:
+    """py-spy records every worker while the block runs; the top functions are appended to
+    args.profile (self time and inclusive time, from py-spy's raw collapsed stacks)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    outputs, recorders = [], []
+    for pid in _workers(parent):
+        output = tempfile.NamedTemporaryFile(suffix=".txt", delete=False).name
+        outputs.append(output)
+        recorders.append(
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--duration",
+                    str(args.seconds),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "raw",
+                    "--nonblocking",
+                    "--output",
+                    output,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    try:
+        yield
+    finally:
+        for recorder in recorders:
+            recorder.wait(timeout=args.seconds + 30)
+        stacks = [Path(o).read_text() for o in outputs if Path(o).exists()]
+        for output in outputs:
+            Path(output).unlink(missing_ok=True)
+        with args.profile.open("a") as report:
+            report.write(top_functions(scenario.name, "\n".join(stacks)))
+
+
+def top_functions(title: str, collapsed: str, count: int = 25) -> str:
+    """The functions with the most samples, self and inclusive, from collapsed stacks."""
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in collapsed.splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not stack or not samples.isdigit():
+            continue
+        weight = int(samples)
+        frames = [f for f in stack.split(";") if not f.startswith(("process ", "thread "))]
+        if not frames:
+            continue
+        total += weight
+        own[frames[-1]] = own.get(frames[-1], 0) + weight
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + weight
+    lines = [f"== {title}: {total} samples", "-- self time"]
+    for name, hits in sorted(own.items(), key=lambda kv: -kv[1])[:count]:
+        lines.append(f"{100 * hits / max(total, 1):6.1f}%  {name}")
+    lines.append("-- inclusive (own code and libraries, not the event loop)")
+    for name, hits in sorted(inclusive.items(), key=lambda kv: -kv[1])[: count * 2]:
+        lines.append(f"{100 * hits / max(total, 1):6.1f}%  {name}")
+    return "\n".join(lines) + "\n\n"
+
+
+def _chosen(scenario: Scenario, only: list[str]) -> bool:
+    return not only or any(part.lower() in scenario.name.lower() for part in only)
 
 
 def _name(url: str) -> str:

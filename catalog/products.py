@@ -176,6 +176,24 @@ def product_for_edit(session: Session, *, actor: Actor, product_id: int) -> Prod
     return product
 
 
+def product_with_owner(
+    session: Session, *, actor: Actor, product_id: int
+) -> tuple[Product, Cooperative, Brand | None]:
+    """`product_for_view` with its cooperative and brand, read in one statement."""
+    row = session.execute(
+        select(Product, Cooperative, Brand)
+        .join(Cooperative, col(Cooperative.id) == col(Product.coop_id))
+        .outerjoin(Brand, col(Brand.id) == col(Product.brand_id))
+        .where(col(Product.id) == product_id)
+    ).first()
+    if row is None or (
+        row[0].status != ProductStatus.active and not may_edit_product(actor, row[0])
+    ):
+        raise CatalogNotFound("product", product_id)
+    product, coop, brand = row
+    return product, coop, brand
+
+
 def product_for_view(session: Session, *, actor: Actor, product_id: int) -> Product:
     """Active products for everyone; drafts and archived ones only for their editors."""
     product = session.get(Product, product_id)
@@ -258,9 +276,14 @@ def product_lots(session: Session, product_id: int) -> list[Lot]:
 
 
 def product_detail(session: Session, product: Product) -> ProductDetail:
-    (read,) = product_reads(session, [product])
+    """The product with its photos and lots: two statements (the stock is summed from the lots,
+    by the rule of `stock_by_product`)."""
     assert product.id is not None
-    lots = [
+    lots = product_lots(session, product.id)
+    today = date.today()
+    stock = sum(lot.available for lot in lots if lot.expires_on is None or lot.expires_on >= today)
+    read = _product_read(product, stock, photos_by_product(session, [product.id])[product.id])
+    summaries = [
         LotSummary(
             code=lot.code,
             harvested_on=lot.harvested_on,
@@ -268,9 +291,9 @@ def product_detail(session: Session, product: Product) -> ProductDetail:
             quantity=lot.quantity,
             available=lot.available,
         )
-        for lot in product_lots(session, product.id)
+        for lot in lots
     ]
-    return ProductDetail(**read.model_dump(), lots=lots)
+    return ProductDetail(**read.model_dump(), lots=summaries)
 
 
 # Lots

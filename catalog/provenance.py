@@ -54,6 +54,18 @@ def lot_view(session: Session, *, actor: Actor, code: str) -> LotView:
     return LotView(lot=lot, product=product, coop=coop, brand=brand)
 
 
+def in_force(certifications: list[Certification], on: date | None = None) -> list[Certification]:
+    """Of a brand's certifications, those valid on the day (by kind): `current_certifications`
+    for a caller that already read them all."""
+    on = on or date.today()
+    valid = [
+        c
+        for c in certifications
+        if c.valid_from <= on and (c.valid_until is None or c.valid_until >= on)
+    ]
+    return sorted(valid, key=lambda c: c.kind)
+
+
 def current_certifications(
     session: Session, brand_id: int | None, on: date | None = None
 ) -> list[Certification]:

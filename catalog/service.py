@@ -352,14 +352,17 @@ def list_brands(session: Session, *, coop_id: int) -> list[Brand]:
     )
 
 
-def brand_read(session: Session, brand: Brand) -> BrandRead:
+def brand_read(
+    session: Session, brand: Brand, certifications: list[Certification] | None = None
+) -> BrandRead:
+    """The brand with its certifications (read here unless the caller already holds them all)."""
     assert brand.id is not None
+    if certifications is None:
+        certifications = brand_certifications(session, brand.id)
     return BrandRead(
         id=brand.id,
         coop_id=brand.coop_id,
         name=LocalizedName(zh=brand.name_zh, en=brand.name_en),
         story=LocalizedText(zh=brand.story_zh, en=brand.story_en),
-        certifications=[
-            CertificationRead.model_validate(c) for c in brand_certifications(session, brand.id)
-        ],
+        certifications=[CertificationRead.model_validate(c) for c in certifications],
     )

@@ -157,10 +157,10 @@ def product_context(
     request: Request, session: Session, actor: Actor, product_id: int
 ) -> dict[str, Any]:
     """What the product page shows; editors also get its edit form (prefilled, no errors)."""
-    product = products.product_for_view(session, actor=actor, product_id=product_id)
+    product, coop, brand = products.product_with_owner(session, actor=actor, product_id=product_id)
     detail = products.product_detail(session, product)
-    coop = service.get_coop(session, product.coop_id)
-    brand = service.get_brand(session, product.brand_id) if product.brand_id else None
+    # One read of the brand's certifications serves the brand and the ones in force today.
+    certifications = service.brand_certifications(session, brand.id) if brand and brand.id else []
     done = {
         "saved": N_("Saved."),
         "lot": N_("Lot added."),
@@ -168,8 +168,8 @@ def product_context(
     return {
         "product": detail,
         "coop": service.coop_read(coop),
-        "brand": service.brand_read(session, brand) if brand else None,
-        "certifications": provenance.current_certifications(session, product.brand_id),
+        "brand": service.brand_read(session, brand, certifications) if brand else None,
+        "certifications": provenance.in_force(certifications),
         "can_edit": may_edit_product(actor, product),
         "ratings": feedback.product_ratings(session, product_id),
         "statuses": [s.value for s in ProductStatus],
