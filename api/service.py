@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlmodel import Session, col
 
 from api import login_limits
@@ -123,18 +123,24 @@ def start_web_session(session: Session, user: User, *, days: int) -> str:
 
 
 def user_for_web_session(session: Session, token: str) -> User | None:
-    row = session.execute(
+    row = session.execute(web_session_user(token)).first()
+    if row is None or not row[0].is_active:
+        return None
+    user: User = row[0]
+    return user
+
+
+def web_session_user(token: str) -> Select[User]:
+    """The statement reading the user of an unexpired browser session (check `is_active`);
+    a caller may add columns to read along with it."""
+    return (
         select(User)
         .join(WebSession, col(WebSession.user_id) == col(User.id))
         .where(
             col(WebSession.token_hash) == token_digest(token),
             col(WebSession.expires_at) > utcnow(),
         )
-    ).first()
-    if row is None or not row[0].is_active:
-        return None
-    user: User = row[0]
-    return user
+    )
 
 
 def end_web_session(session: Session, token: str) -> None:

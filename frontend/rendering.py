@@ -59,11 +59,12 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.runtime import Context
+from sqlmodel import Session, col
 
 from api.auditing import SAFE_METHODS, refuse_auditor_write
 from api.deps import SESSION_COOKIE, SessionDep
 from api.models import STAFF_ROLES, Role, User
-from api.service import user_for_web_session
+from api.service import web_session_user
 from catalog.prices import parse_major
 from core.errors import Forbidden
 from core.text import in_locale
@@ -104,13 +105,23 @@ templates = Jinja2Templates(env=_environment)
 def load_web_user(request: Request, session: SessionDep) -> User | None:
     """The user signed in by the ``hezuo_session`` cookie (or None), remembered for render()."""
     cookie = request.cookies.get(SESSION_COOKIE)
-    user = user_for_web_session(session, cookie) if cookie else None
+    user, unread = _session_user_and_unread(session, cookie) if cookie else (None, 0)
     request.state.web_user = user
-    request.state.unread_count = inbox.unread_count(session, user.id or 0) if user else 0
+    request.state.unread_count = unread
     refuse_auditor_write(
         request.scope.setdefault("state", {}), user, request.method, request.url.path
     )
     return user
+
+
+def _session_user_and_unread(session: Session, cookie: str) -> tuple[User | None, int]:
+    """The session's user and their unread inbox count, in one statement."""
+    row = session.execute(
+        web_session_user(cookie).add_columns(inbox.unread_count_of(col(User.id)))
+    ).first()
+    if row is None or not row[0].is_active:
+        return None, 0
+    return row[0], int(row[1] or 0)
 
 
 WebUserDep = Annotated[User | None, Depends(load_web_user)]

@@ -1,7 +1,9 @@
 """'Where your money went': an order's split read back from its actual ledger postings."""
 
 from collections import defaultdict
+from typing import TypeVar
 
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, col, select
 
 from catalog.models import Cooperative, Household
@@ -44,8 +46,9 @@ def receipt(session: Session, order: Order) -> ReceiptRead:
         borne = -net[PROCESSING_FEES]
         net[PROCESSING_FEES] = fees
         net[ENTERPRISE_INCOME if order.settlement_entry_id else BUYER_DEPOSITS] -= borne
+    parties = _parties(session, [key for key, amount in net.items() if amount])
     split = [
-        _part(session, key, amount, order.currency)
+        _part(parties, key, amount, order.currency)
         for key, amount in sorted(net.items(), key=_order)
         if amount
     ]
@@ -57,16 +60,46 @@ def receipt(session: Session, order: Order) -> ReceiptRead:
     )
 
 
+def _parties(session: Session, keys: list[str]) -> dict[str, Household | Cooperative]:
+    """The households and cooperatives the split names ("household:1", "coop:2"): those the
+    session holds already, the rest in one statement per table, not one per part."""
+    found: dict[str, Household | Cooperative] = {}
+    for household in _held_or_read(session, Household, _ids(keys, "liabilities:members:")):
+        found[f"household:{household.id}"] = household
+    for coop in _held_or_read(session, Cooperative, _ids(keys, "equity:coops:")):
+        found[f"coop:{coop.id}"] = coop
+    return found
+
+
+def _ids(keys: list[str], prefix: str) -> set[int]:
+    return {int(k.split(":")[2]) for k in keys if k.startswith(prefix)}
+
+
+Row = TypeVar("Row", Household, Cooperative)
+
+
+def _held_or_read(session: Session, model: type[Row], ids: set[int]) -> list[Row]:
+    held = {i: session.identity_map.get(identity_key(model, i)) for i in ids}
+    rows: list[Row] = [row for row in held.values() if isinstance(row, model)]
+    missing = [i for i in ids if not isinstance(held[i], model)]
+    if missing:
+        rows += session.scalars(select(model).where(col(model.id).in_(missing))).all()
+    return rows
+
+
 def _order(item: tuple[str, int]) -> tuple[int, str]:
     key = item[0]
     rank = 0 if key.startswith("liabilities:members:") else 1 if key.startswith("equity:") else 2
     return rank, key
 
 
-def _part(session: Session, key: str, amount: int, currency: str) -> ReceiptPart:
+def _part(
+    parties: dict[str, Household | Cooperative], key: str, amount: int, currency: str
+) -> ReceiptPart:
     parts = key.split(":")
     if key.startswith("liabilities:members:"):
-        household = session.get(Household, int(parts[2]))
+        household = parties.get(f"household:{parts[2]}")
+        assert household is None or isinstance(household, Household)
         code = household.member_code if household else parts[2]
         label = (
             household.name
@@ -75,7 +108,8 @@ def _part(session: Session, key: str, amount: int, currency: str) -> ReceiptPart
         )
         return ReceiptPart(party=f"household:{code}", label=label, amount=amount, currency=currency)
     if key.startswith("equity:coops:"):
-        coop = session.get(Cooperative, int(parts[2]))
+        coop = parties.get(f"coop:{parts[2]}")
+        assert coop is None or isinstance(coop, Cooperative)
         name = coop.name_zh if coop else parts[2]
         kind = "collective" if parts[3] == "collective-fund" else "training"
         label = f"{name} — {'collective fund' if kind == 'collective' else 'training fund'}"
