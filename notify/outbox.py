@@ -12,7 +12,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import Session, col, select
 
 from ledger.base import utcnow
@@ -161,10 +163,6 @@ def _store(
     body: str,
 ) -> Notification | None:
     key = idempotency_key(event_key, recipient.key, channel.value)
-    if session.scalars(
-        select(Notification.id).where(col(Notification.idempotency_key) == key)
-    ).first():
-        return None
     now = utcnow()
     row = Notification(
         kind=kind,
@@ -181,10 +179,13 @@ def _store(
     if channel == Channel.inbox:  # the inbox is this table: nothing to send
         row.status = Status.sent.value
         row.sent_at = now
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:  # a concurrent replay stored it first
-        return None
-    return row
+    # One statement: a replay (or a concurrent one that stored it first) inserts nothing.
+    row.id = session.execute(_insert_unless_stored(session, row)).scalar()
+    return row if row.id is not None else None
+
+
+def _insert_unless_stored(session: Session, row: Notification) -> ReturningInsert[tuple[int]]:
+    table = Notification.__table__  # type: ignore[attr-defined]
+    values = {c.name: getattr(row, c.name) for c in table.columns if c.name != "id"}
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(table).values(values).on_conflict_do_nothing().returning(table.c.id)

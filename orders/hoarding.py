@@ -76,11 +76,16 @@ def _serialise(session: Session, client_address: str | None, *, contact_keys: li
     if bind.dialect.name != "postgresql":
         return
     keys = sorted({*contact_keys, *([f"client:{client_address}"] if client_address else [])})
-    for key in keys:  # always the same order: no deadlock between two checkouts
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 15))"),
-            {"key": "hezuo-unpaid:" + key},
-        )
+    # One round trip: the locks are taken row by row in the sorted order of the keys (always the
+    # same order: no deadlock between two checkouts).
+    session.execute(
+        text(
+            "SELECT count(pg_advisory_xact_lock(hashtextextended(key, 15))) FROM ("
+            "SELECT key FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS k(key, n)"
+            " ORDER BY n) AS sorted_keys"
+        ),
+        {"keys": ["hezuo-unpaid:" + key for key in keys]},
+    )
 
 
 def _open_unpaid(session: Session, clause: ColumnElement[bool], now: datetime) -> list[datetime]:
