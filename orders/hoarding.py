@@ -10,7 +10,7 @@ An unpaid order holds its stock until `reserved_until`. Three rules keep that fr
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, text
+from sqlalchemy import ColumnElement, false, func, or_, select, text
 from sqlmodel import Session, col
 
 from orders import stock
@@ -42,11 +42,16 @@ def check_unpaid_caps(
     """Refuse (429) a new order while this client or contact already holds the most unpaid ones."""
     contact = _contact_clause(data, buyer_user_id)
     _serialise(session, client_address, contact_keys=_contact_keys(data, buyer_user_id))
+    by_client = (
+        col(Order.client_address) == client_address if client_address is not None else false()
+    )
+    # One statement for both caps: each open unpaid order says which of them it counts towards.
+    rows = _open_unpaid(session, by_client, contact, now)
     if client_address is not None:
-        held = _open_unpaid(session, col(Order.client_address) == client_address, now)
+        held = [until for until, client, _contact in rows if client]
         if len(held) >= policy.max_unpaid_orders_per_client:
             raise _refusal(policy.max_unpaid_orders_per_client, "client address", held, now)
-    held = _open_unpaid(session, contact, now)
+    held = [until for until, _client, same_contact in rows if same_contact]
     if len(held) >= policy.max_unpaid_orders_per_contact:
         raise _refusal(policy.max_unpaid_orders_per_contact, "e-mail, phone or account", held, now)
 
@@ -88,21 +93,24 @@ def _serialise(session: Session, client_address: str | None, *, contact_keys: li
     )
 
 
-def _open_unpaid(session: Session, clause: ColumnElement[bool], now: datetime) -> list[datetime]:
-    """The reservation ends of the open unpaid orders matching the clause, soonest first."""
-    return [
-        until
-        for until in session.scalars(
-            select(col(Order.reserved_until))
-            .where(
-                col(Order.status) == OrderStatus.pending_payment.value,
-                col(Order.reserved_until) > now,
-                clause,
-            )
-            .order_by(col(Order.reserved_until))
+def _open_unpaid(
+    session: Session,
+    by_client: ColumnElement[bool],
+    by_contact: ColumnElement[bool],
+    now: datetime,
+) -> list[tuple[datetime, bool, bool]]:
+    """The open unpaid orders of this client or contact, soonest reservation end first: the end,
+    and whether the order counts towards the client's cap and towards the contact's."""
+    rows = session.execute(
+        select(col(Order.reserved_until), by_client, by_contact)
+        .where(
+            col(Order.status) == OrderStatus.pending_payment.value,
+            col(Order.reserved_until) > now,
+            or_(by_client, by_contact),
         )
-        if until is not None
-    ]
+        .order_by(col(Order.reserved_until))
+    ).all()
+    return [(until, bool(client), bool(contact)) for until, client, contact in rows if until]
 
 
 def _refusal(limit: int, by: str, held: list[datetime], now: datetime) -> TooManyUnpaidOrders:

@@ -112,11 +112,13 @@ def place_order(
         stripe_enabled=gateway is not None,
         client_address=client_address(request),
     )
+    # Committed before the answer is read back: the hot lot's row and the unpaid-cap locks are
+    # held only while the order is placed (a retry with the same key answers the same order).
+    session.commit()
     if created and order.payment_method == "stripe":
         # The order and its stock are committed before Stripe is asked, so no lot stays locked
         # while Stripe answers. If Stripe fails, the order stays payable without an intent yet:
         # POST .../payments/stripe asks again.
-        session.commit()
         try:
             payments.start_stripe_attempt(
                 session,
