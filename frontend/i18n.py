@@ -129,7 +129,12 @@ class Translator:
 
     @property
     def babel_locale(self) -> Locale:
-        return Locale.parse(babel_name(self.locale))
+        return _babel_locale(self.locale)
+
+
+@lru_cache
+def _babel_locale(locale: str) -> Locale:
+    return Locale.parse(babel_name(locale))
 
 
 def translator(request: Request) -> Translator:

@@ -98,8 +98,16 @@ _environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates are compiled once per process, with no stat of every template file on each
+    # render; development re-reads changed templates (see `reload_templates`).
+    auto_reload=False,
 )
 templates = Jinja2Templates(env=_environment)
+
+
+def reload_templates(reload: bool) -> None:
+    """Whether a changed template file is picked up without a restart (development only)."""
+    _environment.auto_reload = reload
 
 
 def load_web_user(request: Request, session: SessionDep) -> User | None:

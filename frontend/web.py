@@ -27,7 +27,7 @@ from frontend.payout_pages import install_payout_pages
 from frontend.plan_pages import install_plan_pages
 from frontend.reconciliation_pages import install_reconciliation_pages
 from frontend.refund_request_pages import install_refund_request_pages
-from frontend.rendering import STATIC_DIR, STATIC_PREFIX, render
+from frontend.rendering import STATIC_DIR, STATIC_PREFIX, reload_templates, render
 
 logger = logging.getLogger("hezuo.frontend")
 
@@ -95,6 +95,7 @@ def render_error_page(request: Request, status: int, title: str, detail: str) ->
 
 
 def install_frontend(app: FastAPI) -> None:
+    reload_templates(app.state.settings.env == "development")
     app.mount(STATIC_PREFIX, CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.locale_router)
     app.include_router(pages.router)
