@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from ledger.errors import EntryNotFound
@@ -25,18 +26,27 @@ class EntryView:
 
 
 def get_entry(session: Session, entry_id: int) -> EntryView:
-    entry = session.get(JournalEntry, entry_id)
-    if entry is None:
+    # The entry and the one reversing it (if any) in one statement.
+    reversal = aliased(JournalEntry)
+    found = session.execute(
+        select(
+            JournalEntry,
+            select(col(reversal.id))
+            .where(col(reversal.reverses_id) == entry_id)
+            .order_by(col(reversal.id))
+            .limit(1)
+            .scalar_subquery(),
+        ).where(col(JournalEntry.id) == entry_id)
+    ).first()
+    if found is None:
         raise EntryNotFound(f"There is no journal entry {entry_id}.")
+    entry, reversed_by = found
     rows = session.execute(
         select(col(Account.key), col(Posting.amount), col(Posting.currency))
         .join(Account, col(Account.id) == col(Posting.account_id))
         .where(col(Posting.entry_id) == entry_id)
         .order_by(col(Posting.id))
     ).all()
-    reversed_by = session.scalars(
-        select(col(JournalEntry.id)).where(col(JournalEntry.reverses_id) == entry_id)
-    ).first()
     return EntryView(
         entry=entry,
         postings=tuple(
