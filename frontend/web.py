@@ -19,7 +19,7 @@ from frontend.coop_admin_pages import install_coop_admin_pages
 from frontend.csrf import CsrfRefused
 from frontend.disclosure_pages import install_disclosure_pages
 from frontend.governance_pages import install_governance_pages
-from frontend.i18n import N_
+from frontend.i18n import N_, SUPPORTED_LOCALES, translations_for
 from frontend.job_pages import install_job_pages
 from frontend.ledger_pages import install_ledger_pages
 from frontend.notify_pages import install_notify_pages
@@ -96,6 +96,8 @@ def render_error_page(request: Request, status: int, title: str, detail: str) ->
 
 def install_frontend(app: FastAPI) -> None:
     reload_templates(app.state.settings.env == "development")
+    for locale in SUPPORTED_LOCALES:  # compiled at start, not by a worker's first requests
+        translations_for(locale)
     app.mount(STATIC_PREFIX, CachedStaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.locale_router)
     app.include_router(pages.router)
