@@ -70,6 +70,11 @@ def place_order(
 
     hoarding.check_line_quantities(data, policy)
     now = utcnow()
+    # Products and share rules are read before the unpaid-cap locks, which are held until commit.
+    quantities = _merge_lines(data)
+    products = _products(session, quantities)
+    currency = _one_currency(products)
+    rules = _rules_in_force(session, products, policy)
     hoarding.check_unpaid_caps(
         session,
         data=data,
@@ -78,9 +83,6 @@ def place_order(
         policy=policy,
         now=now,
     )
-    quantities = _merge_lines(data)
-    products = _products(session, quantities)
-    currency = _one_currency(products)
     order = Order(
         buyer_user_id=actor.user_id,
         guest_email=str(data.email).lower() if data.email else None,
@@ -114,12 +116,8 @@ def place_order(
             raise
         return _replay(winner, digest), False
 
-    rules: dict[int, RuleInForce] = {}
     for product in products:  # sorted by id: every checkout locks lots in the same order
-        rule = rules.get(product.coop_id) or rule_in_force(
-            session, coop_id=product.coop_id, on=date.today(), policy=policy
-        )
-        rules[product.coop_id] = rule
+        rule = rules[product.coop_id]
         _add_line(session, order, product, quantities[product.id or 0], rule, now=now)
     session.add(
         OrderEvent(
@@ -168,6 +166,19 @@ def _products(session: Session, quantities: dict[int, int]) -> list[Product]:
             )
         products.append(product)
     return products
+
+
+def _rules_in_force(
+    session: Session, products: list[Product], policy: OrderPolicy
+) -> dict[int, RuleInForce]:
+    """The share rule in force today for each cooperative of the order."""
+    rules: dict[int, RuleInForce] = {}
+    for product in products:
+        if product.coop_id not in rules:
+            rules[product.coop_id] = rule_in_force(
+                session, coop_id=product.coop_id, on=date.today(), policy=policy
+            )
+    return rules
 
 
 def _one_currency(products: list[Product]) -> str:
