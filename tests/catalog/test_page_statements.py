@@ -61,7 +61,8 @@ def test_product_page_reads_product_owner_lots_photos_certifications_ratings_onc
     with counted(app) as sent:
         page = client.get(f"/products/{world.active.id}", headers=HTML)
     assert page.status_code == 200
-    assert "松江牌" in page.text and "SJ合作社" in page.text
+    assert "松江牌" in page.text
+    assert "SJ合作社" in page.text
     assert "ORG-NOW" in page.text  # in force today
     assert "GF-OLD" not in page.text  # expired yesterday
     assert "SJ-LOT-102" in page.text
