@@ -5,6 +5,7 @@ import api.jobs.models  # noqa: F401
 import api.models  # noqa: F401
 import api.phone_login  # noqa: F401
 import catalog.models  # noqa: F401
+import governance.community_models  # noqa: F401
 import governance.models  # noqa: F401
 import governance.plan_models  # noqa: F401
 import ledger.bank.models  # noqa: F401

@@ -38,6 +38,7 @@ from sqlmodel import Session, col, select
 
 from catalog.models import Cooperative
 from core.spreadsheets import csv_writer
+from governance import beneficiary_feedback
 from governance.errors import AlreadyPublished, GovernanceInvalid, GovernanceNotFound
 from governance.models import Disclosure
 from ledger import reports
@@ -126,7 +127,7 @@ def build_report(
         parts["households"] = households_total = None
     if payouts["households"] == 1:  # one household's payout is its income
         payouts["total"] = None
-    return {
+    report: dict[str, Any] = {
         "coop_id": coop_id,
         "period": period,
         "currency": currency,
@@ -148,6 +149,14 @@ def build_report(
         "training": _training(session, month, coop_id),
         "entries": {"count": len(used), "last_entry_id": max(used) if used else None},
     }
+    # Beneficiary feedback, aggregated; only in months that have some (earlier reports, built
+    # before there was feedback, keep their hash).
+    feedback = beneficiary_feedback.aggregate(
+        session, coop_id=coop_id, first=month.first, last=month.last, min_group=min_group
+    )
+    if feedback["groups"] or feedback["suppressed"]:
+        report["feedback"] = feedback
+    return report
 
 
 def _sales(
