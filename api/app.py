@@ -22,6 +22,7 @@ from api.routers import (
     audit,
     auth,
     catalog,
+    community,
     governance,
     health,
     ledger,
@@ -53,6 +54,7 @@ API_ROUTERS = (
     governance.router,
     audit.router,
     plans.router,
+    community.router,
 )
 
 
