@@ -27,12 +27,14 @@ from catalog.schemas import LotCreate, ProductCreate
 from catalog.search import ProductQuery, search_products
 from core.actor import Actor
 from core.errors import DomainError, Forbidden, Unauthorized
+from core.time import to_reader_zone
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_, translator
 from frontend.price_checks import doubt_message
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, money_formatter, page_router, render
-from governance import feedback
+from governance import consultations, feedback
+from ledger.base import utcnow
 from orders import share_rules
 
 router = page_router()
@@ -213,6 +215,9 @@ def coop_page(
                 session, coop_id=coop_id, on=date.today(), policy=order_policy(settings)
             ),
             "rule_versions": share_rules.list_share_rules(session, coop_id=coop_id),
+            "consultations": consultations.closed_results(
+                session, coop_id, to_reader_zone(utcnow(), settings.timezone).date()
+            ),
         },
     )
 

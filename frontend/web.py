@@ -15,11 +15,13 @@ from api.models import User
 from api.service import user_for_web_session
 from frontend import order_pages, pages, training_pages
 from frontend.catalog_pages import install_catalog_pages
+from frontend.community_pages import install_community_pages
 from frontend.coop_admin_pages import install_coop_admin_pages
 from frontend.csrf import CsrfRefused
 from frontend.disclosure_pages import install_disclosure_pages
 from frontend.governance_pages import install_governance_pages
 from frontend.i18n import N_, SUPPORTED_LOCALES, translations_for
+from frontend.impact_pages import install_impact_pages
 from frontend.job_pages import install_job_pages
 from frontend.ledger_pages import install_ledger_pages
 from frontend.notify_pages import install_notify_pages
@@ -114,4 +116,6 @@ def install_frontend(app: FastAPI) -> None:
     install_notify_pages(app)
     install_coop_admin_pages(app)
     install_plan_pages(app)
+    install_community_pages(app)
+    install_impact_pages(app)
     app.state.render_error_page = render_error_page

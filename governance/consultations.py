@@ -289,3 +289,16 @@ def free_answers(session: Session, *, actor: Actor, consultation_id: int) -> lis
         .order_by(col(ConsultationAnswer.text))  # not by time: the order would hint at who
     )
     return list(session.scalars(query))
+
+
+def closed_results(
+    session: Session, coop_id: int, today: date, limit: int = 3
+) -> list[dict[str, Any]]:
+    """The latest closed consultations with their results, for the public cooperative page."""
+    query = (
+        select(Consultation)
+        .where(col(Consultation.coop_id) == coop_id, col(Consultation.closes_on) < today)
+        .order_by(col(Consultation.closes_on).desc(), col(Consultation.id).desc())
+        .limit(limit)
+    )
+    return [consultation_read(session, c, today) for c in session.scalars(query)]

@@ -1,0 +1,408 @@
+"""Group and community work pages (no JavaScript): consultations (public results once closed,
+a member household's answer form), the cooperative's community page for its manager and staff
+(groups, consultations, replies), a group's page for those who run it (sessions, attendance,
+notes) and the social worker's groups.
+
+Who may do what is decided in governance/groups.py and governance/consultations.py; a refused
+form comes back with what was typed and a message in the reader's language (4xx).
+"""
+
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from api.deps import SessionDep, actor_of
+from api.models import User
+from catalog.models import Cooperative, Household, HouseholdStatus
+from catalog.permissions import manages_coop
+from core.errors import DomainError, Forbidden, NotFound
+from frontend.community_forms import message, today_of
+from frontend.csrf import CsrfDep
+from frontend.i18n import N_, by_locale
+from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
+from governance import consultations, groups
+from governance.community_models import Consultation
+
+router = page_router()
+PHASES = {"upcoming": N_("Not open yet"), "open": N_("Open"), "closed": N_("Closed")}
+
+
+def _coop(session: Session, coop_id: int) -> Cooperative:
+    coop = session.get(Cooperative, coop_id)
+    if coop is None:
+        raise NotFound(f"No cooperative {coop_id}.")
+    return coop
+
+
+def _households(session: Session, coop_id: int) -> list[Household]:
+    query = (
+        select(Household)
+        .where(
+            col(Household.coop_id) == coop_id,
+            col(Household.status) == HouseholdStatus.active.value,
+        )
+        .order_by(col(Household.id))
+    )
+    return list(session.scalars(query))
+
+
+# --- Consultations: public --------------------------------------------------------------------
+
+
+@router.get("/coops/{coop_id}/consultations", response_class=HTMLResponse)
+def coop_consultations(coop_id: int, request: Request, session: SessionDep) -> Response:
+    coop = _coop(session, coop_id)
+    today = today_of(request)
+    items = [
+        consultations.consultation_read(session, c, today)
+        for c in consultations.list_for_coop(session, coop_id)
+    ]
+    context = {
+        "coop_name": by_locale(request, coop.name_zh, coop.name_en),
+        "coop": coop,
+        "items": items,
+        "phases": PHASES,
+    }
+    return render(request, "community/consultations.html", context)
+
+
+def _consultation_page(
+    request: Request,
+    session: Session,
+    user: User | None,
+    consultation: Consultation,
+    *,
+    values: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    assert consultation.id is not None
+    today = today_of(request)
+    coop = _coop(session, consultation.coop_id)
+    household_id = user.household_id if user is not None and user.role == "farmer" else None
+    member = household_id is not None and user is not None and user.coop_id == coop.id
+    mine = (
+        consultations.answer_of(session, consultation.id, household_id)
+        if household_id is not None
+        else None
+    )
+    context = {
+        "c": consultations.consultation_read(session, consultation, today),
+        "coop": coop,
+        "coop_name": by_locale(request, coop.name_zh, coop.name_en),
+        "phases": PHASES,
+        "may_answer": member and mine is None,
+        "mine": mine,
+        "may_reply": user is not None and manages_coop(actor_of(user), coop.id or 0),
+        "values": values or {},
+        "error": error,
+    }
+    return render(request, "community/consultation.html", context, status_code=status_code)
+
+
+@router.get("/consultations/{consultation_id}", response_class=HTMLResponse)
+def consultation_page(
+    consultation_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    row = consultations.get_consultation(session, consultation_id)
+    return _consultation_page(request, session, user, row)
+
+
+@router.post("/consultations/{consultation_id}/answer", response_class=HTMLResponse)
+def answer_consultation(
+    consultation_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    option_id: Annotated[str, Form(max_length=12)] = "",
+    text: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request, f"/consultations/{consultation_id}")
+    row = consultations.get_consultation(session, consultation_id)
+    values = {"option_id": option_id, "text": text}
+    try:
+        data = consultations.AnswerCreate(
+            option_id=int(option_id) if option_id.isdigit() else None, text=text
+        )
+        consultations.answer(
+            session,
+            actor=actor_of(user),
+            consultation_id=consultation_id,
+            data=data,
+            today=today_of(request),
+        )
+    except (DomainError, ValidationError) as error:
+        if isinstance(error, Forbidden):
+            raise
+        session.rollback()
+        status_code = error.status_code if isinstance(error, DomainError) else 422
+        return _consultation_page(
+            request,
+            session,
+            user,
+            row,
+            values=values,
+            error=message(request, error),
+            status_code=status_code,
+        )
+    return RedirectResponse(f"/consultations/{consultation_id}", status_code=303)
+
+
+@router.post("/consultations/{consultation_id}/reply", response_class=HTMLResponse)
+def reply_to_consultation(
+    consultation_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    reply: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request, f"/consultations/{consultation_id}")
+    row = consultations.get_consultation(session, consultation_id)
+    try:
+        consultations.reply(
+            session,
+            actor=actor_of(user),
+            consultation_id=consultation_id,
+            data=consultations.ReplyCreate(reply=reply),
+            today=today_of(request),
+        )
+    except (DomainError, ValidationError) as error:
+        if isinstance(error, Forbidden):
+            raise
+        session.rollback()
+        status_code = error.status_code if isinstance(error, DomainError) else 422
+        return _consultation_page(
+            request,
+            session,
+            user,
+            row,
+            values={"reply": reply},
+            error=message(request, error),
+            status_code=status_code,
+        )
+    return RedirectResponse(f"/consultations/{consultation_id}", status_code=303)
+
+
+# --- The cooperative's community work (manager, staff) ---------------------------------------
+
+
+def _organiser(request: Request, user: User | None, coop_id: int) -> User:
+    assert user is not None
+    if not manages_coop(actor_of(user), coop_id):
+        raise Forbidden(
+            f"Only cooperative {coop_id}'s manager and staff organise its community work."
+        )
+    return user
+
+
+def _community_page(
+    request: Request,
+    session: Session,
+    coop_id: int,
+    *,
+    user: User,
+    values: dict[str, Any] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    coop = _coop(session, coop_id)
+    today = today_of(request)
+    context = {
+        "coop": coop,
+        "coop_name": by_locale(request, coop.name_zh, coop.name_en),
+        "groups": groups.groups_of_coop(session, actor=actor_of(user), coop_id=coop_id),
+        "consultations": [
+            consultations.consultation_read(session, c, today)
+            for c in consultations.list_for_coop(session, coop_id)
+        ],
+        "households": _households(session, coop_id),
+        "phases": PHASES,
+        "values": values or {},
+        "error": error,
+    }
+    return render(request, "community/manage.html", context, status_code=status_code)
+
+
+@router.get("/manage/coops/{coop_id}/community", response_class=HTMLResponse)
+def community_page(
+    coop_id: int, request: Request, user: WebUserDep, session: SessionDep
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    return _community_page(request, session, coop_id, user=_organiser(request, user, coop_id))
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    coop_id: int,
+    user: User,
+    values: dict[str, Any],
+    error: DomainError | ValidationError,
+) -> HTMLResponse:
+    if isinstance(error, Forbidden):
+        raise error
+    session.rollback()
+    status_code = error.status_code if isinstance(error, DomainError) else 422
+    return _community_page(
+        request,
+        session,
+        coop_id,
+        user=user,
+        values=values,
+        error=message(request, error),
+        status_code=status_code,
+    )
+
+
+@router.post("/manage/coops/{coop_id}/groups", response_class=HTMLResponse)
+def create_group(  # noqa: PLR0913 - form fields
+    coop_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    name: Annotated[str, Form(max_length=120)] = "",
+    purpose: Annotated[str, Form(max_length=500)] = "",
+    household_ids: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    organiser = _organiser(request, user, coop_id)
+    chosen = household_ids or []
+    values = {"name": name, "purpose": purpose, "household_ids": chosen}
+    try:
+        data = groups.GroupCreate(name=name, purpose=purpose, household_ids=chosen)
+        group = groups.create_group(
+            session, actor=actor_of(organiser), coop_id=coop_id, data=data, worker_roles={}
+        )
+    except (DomainError, ValidationError) as error:
+        return _refused(request, session, coop_id, organiser, values, error)
+    return RedirectResponse(f"/groups/{group.id}", status_code=303)
+
+
+@router.post("/manage/coops/{coop_id}/consultations", response_class=HTMLResponse)
+def create_consultation(  # noqa: PLR0913 - form fields
+    coop_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    question: Annotated[str, Form(max_length=500)] = "",
+    options: Annotated[str, Form(max_length=3000)] = "",
+    opens_on: Annotated[str, Form(max_length=10)] = "",
+    closes_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    organiser = _organiser(request, user, coop_id)
+    values = {
+        "question": question,
+        "options": options,
+        "opens_on": opens_on,
+        "closes_on": closes_on,
+    }
+    labels = [line.strip() for line in options.splitlines() if line.strip()]
+    try:
+        data = consultations.ConsultationCreate(
+            question=question, options=labels, opens_on=opens_on, closes_on=closes_on
+        )
+        row = consultations.create(
+            session, actor=actor_of(organiser), coop_id=coop_id, data=data, today=today_of(request)
+        )
+    except (DomainError, ValidationError) as error:
+        return _refused(request, session, coop_id, organiser, values, error)
+    return RedirectResponse(f"/consultations/{row.id}", status_code=303)
+
+
+# --- A group (manager, staff, its social workers) ---------------------------------------------
+
+
+def _group_page(
+    request: Request,
+    session: Session,
+    user: User,
+    group_id: int,
+    *,
+    values: dict[str, Any] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    group = groups.visible_group(session, actor_of(user), group_id)
+    read = groups.group_read(session, group)
+    names = {h.id: h for h in _households(session, group.coop_id)}
+    context = {
+        "group": read,
+        "members": [names[h] for h in read["household_ids"] if h in names],
+        "names": names,
+        "today": today_of(request).isoformat(),
+        "values": values or {},
+        "error": error,
+    }
+    return render(request, "community/group.html", context, status_code=status_code)
+
+
+@router.get("/groups/{group_id}", response_class=HTMLResponse)
+def group_page(group_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    return _group_page(request, session, user, group_id)
+
+
+@router.post("/groups/{group_id}/sessions", response_class=HTMLResponse)
+def record_session(  # noqa: PLR0913 - form fields
+    group_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    held_on: Annotated[str, Form(max_length=10)] = "",
+    topic: Annotated[str, Form(max_length=200)] = "",
+    notes: Annotated[str, Form(max_length=2000)] = "",
+    attended: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    present = attended or []
+    values = {"held_on": held_on, "topic": topic, "notes": notes, "attended": present}
+    try:
+        data = groups.SessionCreate(held_on=held_on, topic=topic, notes=notes, attended=present)
+        groups.record_session(
+            session, actor=actor_of(user), group_id=group_id, data=data, today=today_of(request)
+        )
+    except (DomainError, ValidationError) as error:
+        if isinstance(error, Forbidden | NotFound):
+            raise
+        session.rollback()
+        status_code = error.status_code if isinstance(error, DomainError) else 422
+        return _group_page(
+            request,
+            session,
+            user,
+            group_id,
+            values=values,
+            error=message(request, error),
+            status_code=status_code,
+        )
+    return RedirectResponse(f"/groups/{group_id}", status_code=303)
+
+
+@router.get("/social-work/groups", response_class=HTMLResponse)
+def worker_groups(request: Request, user: WebUserDep, session: SessionDep) -> Response:
+    if user is None:
+        return sign_in_redirect(request)
+    if user.role != "social_worker" or user.id is None:
+        raise Forbidden("This page is for social workers.")
+    found = groups.groups_of_worker(session, user.id)
+    return render(request, "community/worker_groups.html", {"groups": found})
+
+
+def install_community_pages(app: FastAPI) -> None:
+    app.include_router(router)
