@@ -34,7 +34,7 @@ AsRole = Callable[[str], Headers]
 
 
 def _count(session: Session, table: type[SQLModel]) -> int:
-    session.expire_all()
+    session.commit()  # a transaction left open would read its old snapshot (SQLite)
     count = session.scalar(select(func.count()).select_from(table)) or 0
     session.commit()
     return count
