@@ -106,7 +106,8 @@ def test_consultation_on_forms_from_question_to_published_reply(
     answered = _post(farmer, url, f"{url}/answer", option_id=options[1])
     assert answered.status_code == 303
     after = farmer.get(url, headers=HTML).text
-    assert "您家已经回答" in after and 'name="option_id"' not in after
+    assert "您家已经回答" in after
+    assert 'name="option_id"' not in after
     again = farmer.post(
         f"{url}/answer",
         data={"option_id": options[0], "csrf_token": csrf_token(farmer, "/me/feedback")},
@@ -182,7 +183,8 @@ def test_group_pages_for_its_manager_and_assigned_social_worker_only(
     )
     assert saved.status_code == 303
     shown = social.get(group_url, headers=HTML).text
-    assert NOTE_SECRET in shown and "1 / 2" in shown
+    assert NOTE_SECRET in shown
+    assert "1 / 2" in shown
     assert _count(session, GroupSession) == 1
     for user in (world.user("farmer"), world.user("buyer"), world.user("manager_b"), other_worker):
         visitor = _signed_in(app, user)
@@ -211,7 +213,8 @@ def test_a_household_rates_its_training_on_its_feedback_page(
     _programme, (enrolment,) = completed_enrolments(session, [world.h1])
     farmer = _signed_in(app, world.user("farmer"))
     page = farmer.get("/me/feedback", headers=HTML).text
-    assert "养蜂培训" in page and "匿名" in page
+    assert "养蜂培训" in page
+    assert "匿名" in page
     bad = _post(
         farmer,
         "/me/feedback",
@@ -246,7 +249,8 @@ def test_impact_page_is_public_and_fits_a_phone(app, world: World, session: Sess
     with TestClient(app) as public:
         page = public.get(f"/coops/{world.coop_a.id}/impact", headers=HTML)
         assert page.status_code == 200
-        assert "成效" in page.text and "为保护隐私" in page.text
+        assert "成效" in page.text
+        assert "为保护隐私" in page.text
         english = public.get(
             f"/coops/{world.coop_a.id}/impact", headers={**HTML, "Accept-Language": "en"}
         )
