@@ -8,6 +8,7 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 
 from catalog.models import Household
+from governance.community_models import Consultation
 from governance.monitoring import run_monitor
 from tests.conftest import TEST_PASSWORD
 from tests.frontend.helpers import HTML, csrf_token, sign_in
@@ -17,6 +18,8 @@ from training.income import add_months
 THIS_MONTH = date.today().strftime("%Y-%m")
 CASE_NOTE = "家访记录：户主腿伤无法劳动 CASE-NOTE-SECRET"
 PAYOUT_ACCOUNT = "6222020200001234567"
+ANSWER_SECRET = "CONSULTATION-ANSWER-SECRET 我家欠债"
+GROUP_NOTE = "GROUP-NOTE-SECRET 李家蜂群生病"
 OFF_PLATFORM_SOURCE = "县城打零工 OFF-PLATFORM-SECRET"
 
 
@@ -271,7 +274,44 @@ def _seed_everything(client, world, as_role, session, settle_order) -> dict:
         json={"stars": 5, "comment": "Very good"},
         headers=as_role("buyer"),
     )
-    return {"disclosure": disclosure, "hearing": hearing, "order": order}
+    consultation = _seed_community(client, world, as_role, session)
+    return {
+        "disclosure": disclosure,
+        "hearing": hearing,
+        "order": order,
+        "consultation": consultation,
+    }
+
+
+def _seed_community(client, world, as_role, session) -> int:
+    """A closed consultation with a household's free answer, and a group session's notes."""
+    made = client.post(
+        f"/api/v1/coops/{world.coop_a.id}/consultations",
+        json={
+            "question": "建议？",
+            "opens_on": date.today().isoformat(),
+            "closes_on": "2099-01-01",
+        },
+        headers=as_role("manager_a"),
+    ).json()
+    answer = {"text": ANSWER_SECRET}
+    url = f"/api/v1/consultations/{made['id']}/answers"
+    assert client.post(url, json=answer, headers=as_role("farmer2")).status_code == 201
+    row = session.get(Consultation, made["id"])
+    row.opens_on, row.closes_on = date(2026, 1, 1), date(2026, 1, 31)
+    session.add(row)
+    session.commit()
+    group = client.post(
+        f"/api/v1/coops/{world.coop_a.id}/groups",
+        json={"name": "蜂蜜小组", "household_ids": [world.h2.id]},
+        headers=as_role("manager_a"),
+    ).json()
+    held = {"held_on": date.today().isoformat(), "topic": "会", "notes": GROUP_NOTE}
+    sessions = client.post(
+        f"/api/v1/groups/{group['id']}/sessions", json=held, headers=as_role("manager_a")
+    )
+    assert sessions.status_code == 201
+    return int(made["id"])
 
 
 def test_no_public_page_or_api_answer_reveals_private_household_data(
@@ -285,6 +325,8 @@ def test_no_public_page_or_api_answer_reveals_private_household_data(
         "case note": [CASE_NOTE, "CASE-NOTE-SECRET"],
         "off-platform income": ["OFF-PLATFORM-SECRET"],
         "shipping recipient": [SHIPPING["recipient"]],
+        "consultation answer": [ANSWER_SECRET, "CONSULTATION-ANSWER-SECRET"],
+        "group notes": [GROUP_NOTE, "GROUP-NOTE-SECRET"],
     }
     client.cookies.clear()  # anonymous from here on
     d_id, h_id = seeded["disclosure"]["id"], seeded["hearing"]["id"]
@@ -312,6 +354,12 @@ def test_no_public_page_or_api_answer_reveals_private_household_data(
         "/api/v1/hearings",
         f"/api/v1/hearings/{h_id}",
         "/api/v1/training/programmes",
+        f"/coops/{world.coop_a.id}/consultations",
+        f"/coops/{world.coop_a.id}/impact",
+        f"/consultations/{seeded['consultation']}",
+        f"/api/v1/coops/{world.coop_a.id}/consultations",
+        f"/api/v1/consultations/{seeded['consultation']}",
+        f"/api/v1/coops/{world.coop_a.id}/impact",
     ]
     seen: set[str] = set()
     queue = deque(start)
