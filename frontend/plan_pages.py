@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, actor_of
 from api.models import User
@@ -24,6 +24,7 @@ from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
 from governance import plans
 from governance.errors import GovernanceNotFound
 from ledger.base import utcnow
+from training.models import Programme
 
 router = page_router()
 GOAL_KINDS = {
@@ -90,6 +91,16 @@ def worker_households(request: Request, user: WebUserDep, session: SessionDep) -
     return render(request, "plans/households.html", {"households": households})
 
 
+def open_programmes(session: Session) -> list[Programme]:
+    """Programmes a goal may link to: those taking or training people now."""
+    query = (
+        select(Programme)
+        .where(col(Programme.status).in_(("open", "closed")))
+        .order_by(col(Programme.id))
+    )
+    return list(session.scalars(query))
+
+
 def _plan_page(
     request: Request,
     session: Session,
@@ -108,6 +119,7 @@ def _plan_page(
         "plan": _plan_or_none(session, actor, household_id, today),
         "kinds": GOAL_KINDS,
         "may_write": plans.is_assigned(session, actor, household_id),
+        "programmes": open_programmes(session),
         "values": values or {},
         "error": error,
     }
@@ -127,11 +139,13 @@ def _goal(values: dict[str, str]) -> plans.GoalCreate:
     target = to_minor(values["target"], "CNY") if values["target"].strip() else None
     if values["target"].strip() and target is None:
         raise Invalid("The target is not an amount in yuan.")
+    programme = values.get("programme_id", "")
     return plans.GoalCreate(
         kind=values["kind"],
         description=values["description"],
         target_per_capita=target,
         target_on=values["target_on"] or None,
+        programme_id=int(programme) if programme.isdigit() else None,
     )
 
 
@@ -147,6 +161,7 @@ def save_plan(  # noqa: PLR0913 - form fields
     target: Annotated[str, Form(max_length=20)] = "",
     target_on: Annotated[str, Form(max_length=10)] = "",
     review_on: Annotated[str, Form(max_length=10)] = "",
+    programme_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     worker = _worker(user)
     values = {
@@ -155,6 +170,7 @@ def save_plan(  # noqa: PLR0913 - form fields
         "target": target,
         "target_on": target_on,
         "review_on": review_on,
+        "programme_id": programme_id,
     }
     actor, today = actor_of(worker), _today(request)
     try:
