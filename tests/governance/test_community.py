@@ -79,7 +79,7 @@ def test_manager_makes_a_group_and_its_social_worker_records_a_session(
     client: TestClient, world: World, as_role: AsRole, workers: dict[str, Any], session: Session
 ) -> None:
     group = _group(client, world, as_role, workers)
-    assert group["household_ids"] == sorted([world.h1.id, world.h2.id])
+    assert group["household_ids"] == sorted([world.h1.id or 0, world.h2.id or 0])
     body = {
         "held_on": TODAY.isoformat(),
         "topic": "蜂箱过冬",
