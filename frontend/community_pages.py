@@ -25,6 +25,7 @@ from frontend.i18n import N_, by_locale
 from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
 from governance import consultations, groups
 from governance.community_models import Consultation
+from training.models import Programme
 
 router = page_router()
 PHASES = {"upcoming": N_("Not open yet"), "open": N_("Open"), "closed": N_("Closed")}
@@ -35,6 +36,16 @@ def _coop(session: Session, coop_id: int) -> Cooperative:
     if coop is None:
         raise NotFound(f"No cooperative {coop_id}.")
     return coop
+
+
+def open_programmes(session: Session) -> list[Programme]:
+    """Programmes a group may be tied to: those taking or training people now."""
+    query = (
+        select(Programme)
+        .where(col(Programme.status).in_(("open", "closed")))
+        .order_by(col(Programme.id))
+    )
+    return list(session.scalars(query))
 
 
 def _households(session: Session, coop_id: int) -> list[Household]:
@@ -223,6 +234,7 @@ def _community_page(
             for c in consultations.list_for_coop(session, coop_id)
         ],
         "households": _households(session, coop_id),
+        "programmes": open_programmes(session),
         "phases": PHASES,
         "values": values or {},
         "error": error,
@@ -272,14 +284,25 @@ def create_group(  # noqa: PLR0913 - form fields
     name: Annotated[str, Form(max_length=120)] = "",
     purpose: Annotated[str, Form(max_length=500)] = "",
     household_ids: Annotated[list[int] | None, Form()] = None,
+    programme_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     if user is None:
         return sign_in_redirect(request)
     organiser = _organiser(request, user, coop_id)
     chosen = household_ids or []
-    values = {"name": name, "purpose": purpose, "household_ids": chosen}
+    values = {
+        "name": name,
+        "purpose": purpose,
+        "household_ids": chosen,
+        "programme_id": programme_id,
+    }
     try:
-        data = groups.GroupCreate(name=name, purpose=purpose, household_ids=chosen)
+        data = groups.GroupCreate(
+            name=name,
+            purpose=purpose,
+            household_ids=chosen,
+            programme_id=int(programme_id) if programme_id.isdigit() else None,
+        )
         group = groups.create_group(
             session, actor=actor_of(organiser), coop_id=coop_id, data=data, worker_roles={}
         )
@@ -338,10 +361,12 @@ def _group_page(
     group = groups.visible_group(session, actor_of(user), group_id)
     read = groups.group_read(session, group)
     names = {h.id: h for h in _households(session, group.coop_id)}
+    programme = session.get(Programme, group.programme_id) if group.programme_id else None
     context = {
         "group": read,
         "members": [names[h] for h in read["household_ids"] if h in names],
         "names": names,
+        "programme": programme,
         "today": today_of(request).isoformat(),
         "values": values or {},
         "error": error,

@@ -134,6 +134,8 @@ def test_a_group_takes_only_its_cooperatives_households_and_real_social_workers(
     url = f"/api/v1/coops/{world.coop_a.id}/groups"
     other_coop = {"name": "组", "household_ids": [world.h4.id]}
     _problem(client.post(url, json=other_coop, headers=as_role("manager_a")), 422)
+    no_training = {"name": "组", "programme_id": 999}
+    _problem(client.post(url, json=no_training, headers=as_role("manager_a")), 422)
     not_worker = {"name": "组", "social_worker_ids": [world.user("buyer").id]}
     _problem(client.post(url, json=not_worker, headers=as_role("manager_a")), 422)
     assert _count(session, CommunityGroup) == 0
