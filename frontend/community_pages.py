@@ -348,6 +348,20 @@ def create_consultation(  # noqa: PLR0913 - form fields
 # --- A group (manager, staff, its social workers) ---------------------------------------------
 
 
+def _social_workers(session: Session, assigned: set[int]) -> dict[str, list[User]]:
+    """Social workers' accounts: those working with the group and those who could."""
+    query = (
+        select(User)
+        .where(col(User.role) == "social_worker", col(User.is_active).is_(True))
+        .order_by(col(User.id))
+    )
+    found = list(session.scalars(query))
+    return {
+        "assigned": [u for u in found if u.id in assigned],
+        "others": [u for u in found if u.id not in assigned],
+    }
+
+
 def _group_page(
     request: Request,
     session: Session,
@@ -367,6 +381,8 @@ def _group_page(
         "members": [names[h] for h in read["household_ids"] if h in names],
         "names": names,
         "programme": programme,
+        "may_organise": manages_coop(actor_of(user), group.coop_id),
+        "workers": _social_workers(session, set(read["social_worker_ids"])),
         "today": today_of(request).isoformat(),
         "values": values or {},
         "error": error,
@@ -415,6 +431,42 @@ def record_session(  # noqa: PLR0913 - form fields
             values=values,
             error=message(request, error),
             status_code=status_code,
+        )
+    return RedirectResponse(f"/groups/{group_id}", status_code=303)
+
+
+@router.post("/groups/{group_id}/social-workers", response_class=HTMLResponse)
+def add_group_worker(
+    group_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    user_id: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """The cooperative's manager or staff assign a social worker to the group."""
+    if user is None:
+        return sign_in_redirect(request)
+    worker = session.get(User, int(user_id)) if user_id.isdigit() else None
+    try:
+        groups.add_worker(
+            session,
+            actor=actor_of(user),
+            group_id=group_id,
+            user_id=(worker.id or 0) if worker is not None else 0,
+            role=worker.role if worker is not None and worker.is_active else None,
+        )
+    except DomainError as error:
+        if isinstance(error, Forbidden | NotFound):
+            raise
+        session.rollback()
+        return _group_page(
+            request,
+            session,
+            user,
+            group_id,
+            error=message(request, error),
+            status_code=error.status_code,
         )
     return RedirectResponse(f"/groups/{group_id}", status_code=303)
 

@@ -23,6 +23,7 @@ from governance.community_models import (
     Consultation,
     ConsultationAnswer,
     GroupSession,
+    GroupWorker,
 )
 from ledger.base import utcnow
 from tests.conftest import TEST_PASSWORD
@@ -153,13 +154,13 @@ def test_group_pages_for_its_manager_and_assigned_social_worker_only(
     )
     assert made.status_code == 303
     group_url = made.headers["location"]
-    gid = int(group_url.rsplit("/", 1)[1])
-    added = client.post(
-        f"/api/v1/groups/{gid}/social-workers",
-        json={"user_id": worker.id},
-        headers=as_role("manager_a"),
+    added = _post(manager, group_url, f"{group_url}/social-workers", user_id=str(worker.id))
+    assert added.status_code == 303
+    assert worker.email in manager.get(group_url, headers=HTML).text
+    not_worker = _post(
+        manager, group_url, f"{group_url}/social-workers", user_id=str(world.user("buyer").id)
     )
-    assert added.status_code == 201
+    assert not_worker.status_code == 422
     social = _signed_in(app, worker)
     assert "蜂蜜小组" in social.get("/social-work/groups", headers=HTML).text
     future = _post(
@@ -201,8 +202,22 @@ def test_group_pages_for_its_manager_and_assigned_social_worker_only(
             headers=HTML,
         )
         assert refused.status_code == 403
+        assign = visitor.post(
+            f"{group_url}/social-workers",
+            data={"user_id": str(other_worker.id), "csrf_token": csrf_token(visitor, "/")},
+            headers=HTML,
+        )
+        assert assign.status_code == 403
         assert visitor.get(page, headers=HTML).status_code == 403
     assert _count(session, GroupSession) == 1
+    # The assigned social worker runs the group's sessions but does not choose who works with it.
+    assign = social.post(
+        f"{group_url}/social-workers",
+        data={"user_id": str(other_worker.id), "csrf_token": csrf_token(social, "/")},
+        headers=HTML,
+    )
+    assert assign.status_code == 403
+    assert _count(session, GroupWorker) == 1
     with TestClient(app) as public:
         assert public.get(group_url, headers=HTML, follow_redirects=False).status_code == 303
 
