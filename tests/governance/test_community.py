@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
 from api.models import Role
+from core.actor import Actor
 from core.time import to_reader_zone
-from governance import disclosures
+from governance import disclosures, impact, plans
 from governance.community_models import (
     BeneficiaryFeedback,
     CommunityGroup,
@@ -24,9 +25,10 @@ from governance.community_models import (
     ConsultationAnswer,
     GroupSession,
 )
+from governance.models import Alert
 from ledger.base import utcnow
 from tests.governance.community_helpers import completed_enrolments
-from tests.governance.conftest import World
+from tests.governance.conftest import World, post_sale
 
 TODAY = to_reader_zone(utcnow()).date()
 Headers = dict[str, str]
@@ -387,3 +389,67 @@ def test_impact_is_public_where_privacy_allows(
     assert full["months"][-1]["income"]["quartiles"] is None  # 3 < 5 even for the manager
     assert client.get(url, headers=as_role("manager_b")).json()["withheld"] is True
     _problem(client.get(f"/api/v1/coops/{world.coop_a.id}/impact?months=99"), 422)
+
+
+def test_impact_figures_come_from_the_ledger_plans_alerts_and_consultations(
+    world: World, session: Session, as_role: AsRole, client: TestClient
+) -> None:
+    """Three households of four people: h1 earns ¥30,000 this month (¥7,500 a person, above
+    the default line of ¥6,000), h2 ¥4,000, h3 nothing. h1's plan goal of ¥7,000 a person is met,
+    h2's is not; one alert opened and closed this month; a consultation closed with one answer."""
+    post_sale(session, coop_id=world.coop_a.id, on=TODAY, shares={world.h1.id: 3_000_000})
+    post_sale(session, coop_id=world.coop_a.id, on=TODAY, shares={world.h2.id: 400_000})
+    staff = Actor(user_id=world.user("staff").id, role="staff")
+    later = TODAY + timedelta(days=90)
+    for household, target in ((world.h1, 700_000), (world.h2, 700_000)):
+        goal = plans.GoalCreate(kind="income", description="增收", target_per_capita=target)
+        plans.create_plan(
+            session,
+            actor=staff,
+            household_id=household.id or 0,
+            data=plans.PlanCreate(review_on=later, goals=[goal]),
+            today=TODAY,
+        )
+    session.add(
+        Alert(
+            household_id=world.h3.id,
+            coop_id=world.coop_a.id,
+            reason="below_line",
+            detail="below",
+            as_of=TODAY,
+            status="closed",
+            closed_at=utcnow(),
+        )
+    )
+    session.commit()
+    cid = _consultation(client, world, as_role, session)
+    option = client.get(f"/api/v1/consultations/{cid}").json()["options"][0]["id"]
+    answer = {"option_id": option}
+    url = f"/api/v1/consultations/{cid}/answers"
+    assert client.post(url, json=answer, headers=as_role("farmer")).status_code == 201
+    row = session.get(Consultation, cid)
+    assert row is not None
+    row.opens_on, row.closes_on = TODAY.replace(day=1), TODAY
+    session.add(row)
+    session.commit()
+    figures = impact.impact(
+        session, actor=staff, coop_id=world.coop_a.id, today=TODAY, months=2, min_group=3
+    )
+    month = figures["months"][-1]
+    assert month["income"]["line"] == 600_000
+    assert month["income"]["above_line"] == 1
+    assert month["income"]["median"] == 100_000  # h2's ¥1,000 a person
+    assert month["income"]["quartiles"] == {"p25": 0, "median": 100_000, "p75": 750_000}
+    assert month["plan_goals"] == {"measurable": 2, "met": 1}
+    assert month["alerts"] == {"opened": 1, "resolved": 1}
+    assert month["consultations"] == {"closed": 1, "answers": 1, "households_asked": 3}
+    # The month before had none of it (plans made today do not count there).
+    assert figures["months"][0]["plan_goals"] == {"measurable": 0, "met": 0}
+    # The public, in a group smaller than the minimum, sees no income figure and no alert.
+    public = impact.impact(
+        session, actor=Actor.anonymous(), coop_id=world.coop_a.id, today=TODAY, min_group=4
+    )
+    assert public["withheld"] is True
+    assert public["months"][-1]["income"]["above_line"] is None
+    assert public["months"][-1]["alerts"] is None
+    assert public["months"][-1]["trainings_completed"] == 0
