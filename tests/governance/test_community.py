@@ -397,8 +397,8 @@ def test_impact_figures_come_from_the_ledger_plans_alerts_and_consultations(
     """Three households of four people: h1 earns ¥30,000 this month (¥7,500 a person, above
     the default line of ¥6,000), h2 ¥4,000, h3 nothing. h1's plan goal of ¥7,000 a person is met,
     h2's is not; one alert opened and closed this month; a consultation closed with one answer."""
-    post_sale(session, coop_id=world.coop_a.id, on=TODAY, shares={world.h1.id: 3_000_000})
-    post_sale(session, coop_id=world.coop_a.id, on=TODAY, shares={world.h2.id: 400_000})
+    post_sale(session, coop_id=world.coop_a.id, on=TODAY, shares={world.h1.id or 0: 3_000_000})
+    post_sale(session, coop_id=world.coop_a.id, on=TODAY, shares={world.h2.id or 0: 400_000})
     staff = Actor(user_id=world.user("staff").id, role="staff")
     later = TODAY + timedelta(days=90)
     for household, target in ((world.h1, 700_000), (world.h2, 700_000)):
