@@ -1,13 +1,14 @@
 """Engine and sessions: SQLite (WAL, foreign keys, immediate transactions) or PostgreSQL via psycopg 3."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
+from fastapi.responses import Response
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -139,6 +140,21 @@ def create_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False, autoflush=True)
 
 
+class RefusedWithAnswer(Exception):
+    """A request refused with an answer of its own (a page's form again, with what was typed).
+
+    Raised by a handler instead of returning; ``get_session`` rolls back everything the request
+    changed, then calls ``answer`` with the same session in a fresh transaction and keeps its
+    response for the exception handler (``frontend/forms.py``) to send. So no handler writes
+    a rollback, and a refused form never half-stores what it was doing.
+    """
+
+    def __init__(self, answer: Callable[[], Response]) -> None:
+        super().__init__("refused with an answer")
+        self.answer = answer
+        self.response: Response | None = None
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: committed when the handler returns, rolled back if it raises.
 
@@ -151,6 +167,11 @@ def get_session(request: Request) -> Iterator[Session]:
         try:
             yield session
             session.commit()
+        except RefusedWithAnswer as refusal:
+            session.rollback()
+            refusal.response = refusal.answer()
+            session.rollback()  # the answer only reads
+            raise
         except DomainError as error:
             if error.keeps_changes:
                 session.commit()

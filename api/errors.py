@@ -1,6 +1,7 @@
 """Identity errors."""
 
 from core.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
+from core.text import N_
 
 
 class BadCredentials(Unauthorized):
@@ -44,6 +45,7 @@ class EmailTaken(Conflict):
 
 class WeakPassword(Invalid):
     type_slug = "weak-password"
+    msgid = N_("Choose a longer or less common password (at least 10 characters, not a known one).")
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, errors=[{"loc": ["body", "password"], "msg": detail}])

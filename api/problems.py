@@ -72,6 +72,7 @@ def _respond(request: Request, body: dict[str, Any], headers: dict[str, str] | N
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    request.state.problem_source = exc  # an error page tells it in the reader's language
     body = problem(
         exc.status_code, exc.detail, type_slug=exc.type_slug, title=exc.title, errors=exc.errors
     )
@@ -90,6 +91,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    request.state.problem_source = exc  # an error page tells it in the reader's language
     errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "invalid")} for e in exc.errors()]
     where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
     body = problem(

@@ -3,6 +3,7 @@
 from typing import Any
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.text import N_
 
 
 class CatalogNotFound(NotFound):
@@ -18,6 +19,7 @@ class CatalogForbidden(Forbidden):
 
 class CatalogInvalid(Invalid):
     type_slug = "catalog-invalid"
+    msgid = N_("Some details are not right.")
 
     def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
         errors: list[dict[str, Any]] | None = (
@@ -30,6 +32,7 @@ class RowErrors(Invalid):
     """A spreadsheet import refused: every error carries its row and column."""
 
     type_slug = "import-invalid"
+    msgid = N_("Some rows of the file are not right; nothing was imported.")
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(
@@ -40,6 +43,7 @@ class RowErrors(Invalid):
 
 class DuplicateCode(Conflict):
     type_slug = "duplicate-code"
+    msgid = N_("This code is already used.")
 
     def __init__(self, thing: str, code: str, field: str) -> None:
         super().__init__(
@@ -50,6 +54,7 @@ class DuplicateCode(Conflict):
 
 class BadImage(Invalid):
     type_slug = "bad-image"
+    msgid = N_("The photo could not be read.")
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, errors=[{"loc": ["body", "file"], "msg": detail}])
@@ -57,10 +62,12 @@ class BadImage(Invalid):
 
 class NotEnoughStock(Conflict):
     type_slug = "not-enough-stock"
+    msgid = N_("Not enough stock left.")
 
 
 class UploadTooLarge(Invalid):
     type_slug = "upload-too-large"
+    msgid = N_("The file is too large.")
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, errors=[{"loc": ["body", "file"], "msg": detail}])

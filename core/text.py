@@ -13,6 +13,12 @@ from typing import Protocol
 ENGLISH = "en"
 
 
+def N_(message: str) -> str:
+    """Mark a message id for extraction (``pybabel extract``) without translating it: the page
+    translates it into the reader's language when it renders (domain error messages, labels)."""
+    return message
+
+
 class HasZhEn(Protocol):
     """Anything carrying the two halves: ``Bilingual``, catalog's ``LocalizedName``, ..."""
 

@@ -7,7 +7,6 @@ re-renders the form with a message per field and rolls the request's transaction
 """
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -28,8 +27,11 @@ from core.actor import Actor
 from core.errors import DomainError, Forbidden, NotFound
 from frontend.catalog_pages import _page, price_in_fen, product_context
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import ManagerOrStaffPageDep, SignedInDep
 from frontend.i18n import N_, translator
-from frontend.rendering import WebUserDep, page_router
+from frontend.problems import field_message, problem_message, validation_message
+from frontend.rendering import page_router
 
 router = page_router()
 
@@ -44,30 +46,12 @@ CHOOSE_HOUSEHOLD = N_("Choose a household")
 PRICE_IN_YUAN = N_("Enter a price in yuan, e.g. 68 or 68.50")
 
 
-class _SignIn(Exception):
-    """Raised for an anonymous visitor; answered with a redirect to the login page."""
-
-
-def _login(request: Request) -> RedirectResponse:
-    """To the login page, coming back here (a form's own page for a POST)."""
-    path = request.url.path
-    if request.method != "GET":
-        path = "/manage/catalog" if path.startswith("/manage/") else path.rsplit("/", 1)[0]
-    query = request.url.query
-    return RedirectResponse(
-        f"/login?next={quote(path + (f'?{query}' if query else ''), safe='/')}", status_code=303
-    )
-
-
-def _manager_coop(session: Session, user: User | None, coop_id: int | None) -> Cooperative | None:
-    """The cooperative this manager page is about; None when staff still have to choose one."""
-    if user is None:
-        raise _SignIn
+def _manager_coop(session: Session, user: User, coop_id: int | None) -> Cooperative | None:
+    """The cooperative this manager page is about; None when staff still have to choose one.
+    (The page's guard, ManagerOrStaffPageDep, has let only managers and staff in.)"""
     actor = actor_of(user)
     if actor.role == "manager" and actor.coop_id is not None:
         coop_id = actor.coop_id if coop_id is None else coop_id
-    elif not actor.is_staff:
-        raise Forbidden("This page is for cooperative managers and staff.")
     if coop_id is None:
         return None
     return service.require_coop_manager_of(session, actor, coop_id)
@@ -81,21 +65,27 @@ def _loc_field(loc: list[Any], names: dict[str, str] | None = None) -> str:
     return (names or {}).get(parts[0], parts[0])
 
 
-def _schema_errors(error: ValidationError, names: dict[str, str] | None = None) -> dict[str, str]:
+def _schema_errors(
+    request: Request, error: ValidationError, names: dict[str, str] | None = None
+) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in error.errors():
-        found.setdefault(_loc_field(list(item["loc"]), names), item["msg"])
+        found.setdefault(_loc_field(list(item["loc"]), names), validation_message(request, item))
     return found
 
 
-def _domain_errors(error: DomainError, names: dict[str, str] | None = None) -> dict[str, str]:
-    """Per-field messages of a refused request; Forbidden and NotFound go to the error page."""
+def _domain_errors(
+    request: Request, error: DomainError, names: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Per-field messages of a refused request; Forbidden and NotFound go to the error page.
+    Each field named by the error shows the error's message in the reader's language."""
     if isinstance(error, Forbidden | NotFound):
         raise error
     found: dict[str, str] = {}
     for item in error.errors or []:
-        found.setdefault(_loc_field(list(item.get("loc") or []), names), str(item.get("msg")))
-    return found or {"form": error.detail}
+        message = field_message(request, error, item)
+        found.setdefault(_loc_field(list(item.get("loc") or []), names), message)
+    return found or {"form": problem_message(request, error)}
 
 
 # The manager's catalog page
@@ -172,12 +162,9 @@ def _back(coop_id: int, **params: str | int) -> RedirectResponse:
 
 @router.get("/manage/catalog", response_class=HTMLResponse)
 def manage_catalog(
-    request: Request, user: WebUserDep, session: SessionDep, coop_id: int | None = None
+    request: Request, user: ManagerOrStaffPageDep, session: SessionDep, coop_id: int | None = None
 ) -> Response:
-    try:
-        coop = _manager_coop(session, user, coop_id)
-    except _SignIn:
-        return _login(request)
+    coop = _manager_coop(session, user, coop_id)
     return _manage_page(request, session, coop)
 
 
@@ -185,14 +172,11 @@ def manage_catalog(
 async def import_spreadsheet(
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     coop_id: int | None = None,
 ) -> Response:
-    try:
-        coop = await run_in_threadpool(_manager_coop, session, user, coop_id)
-    except _SignIn:
-        return _login(request)
+    coop = await run_in_threadpool(_manager_coop, session, user, coop_id)
     if coop is None or coop.id is None:
         return RedirectResponse("/manage/catalog", status_code=303)
     declared = request.headers.get("content-length", "")
@@ -225,15 +209,12 @@ async def import_spreadsheet(
             filename=filename,
             confirm_prices=confirm_prices,
         )
-    except RowErrors as error:
-        session.rollback()  # nothing of the file is kept
-        return _manage_page(
-            request,
-            session,
-            coop,
-            import_errors=list(error.errors or []),
-            import_message=error.detail,
-            status_code=422,
+    except RowErrors as error:  # nothing of the file is kept
+        rows, message = list(error.errors or []), problem_message(request, error)
+        refuse(
+            lambda: _manage_page(
+                request, session, coop, import_errors=rows, import_message=message, status_code=422
+            )
         )
     assert coop.id is not None
     return _back(coop.id, done="import", products=result.products, lots=result.lots)
@@ -246,16 +227,13 @@ HOUSEHOLD_FIELDS = ("member_code", "name", "household_size", "village", "phone")
 async def add_household(
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
     coop_id: int | None = None,
 ) -> Response:
     form = await request.form()
-    try:
-        coop = _manager_coop(session, user, coop_id)
-    except _SignIn:
-        return _login(request)
+    coop = _manager_coop(session, user, coop_id)
     if coop is None or coop.id is None:
         return RedirectResponse("/manage/catalog", status_code=303)
     values = {name: str(form.get(name) or "").strip() for name in HOUSEHOLD_FIELDS}
@@ -287,18 +265,19 @@ async def add_household(
                 currency=settings.currency,
             )
         except ValidationError as error:
-            errors = _schema_errors(error)
+            errors = _schema_errors(request, error)
         except DomainError as error:
-            errors = _domain_errors(error)
+            errors = _domain_errors(request, error)
     if household is None:
-        session.rollback()
-        return _manage_page(
-            request,
-            session,
-            coop,
-            household_values=values,
-            household_errors=errors,
-            status_code=422,
+        refuse(
+            lambda: _manage_page(
+                request,
+                session,
+                coop,
+                household_values=values,
+                household_errors=errors,
+                status_code=422,
+            )
         )
     assert coop.id is not None
     return _back(coop.id, done="household", code=household.member_code)
@@ -348,9 +327,7 @@ def _lot_form(
 
 
 @router.get("/products/{product_id}/lots/new", response_class=HTMLResponse)
-def new_lot(product_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return _login(request)
+def new_lot(product_id: int, request: Request, user: SignedInDep, session: SessionDep) -> Response:
     return _lot_form(request, session, actor_of(user), product_id, {}, {})
 
 
@@ -409,10 +386,8 @@ def _lot_error_fields(items: list[tuple[list[Any], str]], rows: list[int]) -> di
 
 @router.post("/products/{product_id}/lots", response_class=HTMLResponse)
 async def add_lot(
-    product_id: int, request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep
+    product_id: int, request: Request, _csrf: CsrfDep, user: SignedInDep, session: SessionDep
 ) -> Response:
-    if user is None:
-        return _login(request)
     actor = actor_of(user)
     products.product_for_edit(session, actor=actor, product_id=product_id)
     values = _lot_values(await request.form())
@@ -429,14 +404,17 @@ async def add_lot(
             )
             return RedirectResponse(f"/products/{product_id}?done=lot&code={lot.code}", 303)
         except ValidationError as error:
-            errors = _lot_error_fields([(list(e["loc"]), e["msg"]) for e in error.errors()], rows)
+            items = [(list(e["loc"]), validation_message(request, e)) for e in error.errors()]
+            errors = _lot_error_fields(items, rows)
         except DomainError as error:
             if isinstance(error, Forbidden | NotFound):
                 raise
-            items = [(list(e.get("loc") or []), str(e.get("msg"))) for e in error.errors or []]
-            errors = _lot_error_fields(items, rows) or {"form": error.detail}
-    session.rollback()
-    return _lot_form(request, session, actor, product_id, values, errors, 422)
+            items = [
+                (list(e.get("loc") or []), field_message(request, error, e))
+                for e in error.errors or []
+            ]
+            errors = _lot_error_fields(items, rows) or {"form": problem_message(request, error)}
+    refuse(lambda: _lot_form(request, session, actor, product_id, values, errors, 422))
 
 
 # A product's name, price and status
@@ -446,10 +424,8 @@ PRODUCT_NAMES = {"name": "name_zh"}
 
 @router.post("/products/{product_id}/edit", response_class=HTMLResponse)
 async def edit_product(
-    product_id: int, request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep
+    product_id: int, request: Request, _csrf: CsrfDep, user: SignedInDep, session: SessionDep
 ) -> Response:
-    if user is None:
-        return _login(request)
     actor = actor_of(user)
     product = products.product_for_edit(session, actor=actor, product_id=product_id)
     form = await request.form()
@@ -475,10 +451,20 @@ async def edit_product(
             for item in error.errors():
                 loc = [str(p) for p in item["loc"]]
                 field = "name_en" if loc[:2] == ["name", "en"] else _loc_field(loc, PRODUCT_NAMES)
-                errors.setdefault(field, item["msg"])
+                errors.setdefault(field, validation_message(request, item))
         except DomainError as error:
-            errors = _domain_errors(error, PRODUCT_NAMES)
-    session.rollback()
+            errors = _domain_errors(request, error, PRODUCT_NAMES)
+    refuse(lambda: _product_again(request, session, actor, product_id, values, errors))
+
+
+def _product_again(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    product_id: int,
+    values: dict[str, str],
+    errors: dict[str, str],
+) -> Response:
     context = product_context(request, session, actor, product_id)
     context.update(edit_values=values, edit_errors=errors)
     return _page(request, "catalog/product.html", context, 422)

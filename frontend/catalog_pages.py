@@ -26,12 +26,14 @@ from catalog.prices import parse_major, price_doubt
 from catalog.schemas import LotCreate, ProductCreate
 from catalog.search import ProductQuery, search_products
 from core.actor import Actor
-from core.errors import DomainError, Forbidden, Unauthorized
+from core.errors import DomainError, Forbidden
 from core.time import to_reader_zone
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import FarmerPageDep
 from frontend.i18n import N_, translator
 from frontend.price_checks import doubt_message
-from frontend.problems import problem_message
+from frontend.problems import problem_message, validation_message
 from frontend.rendering import WebUserDep, money_formatter, page_router, render
 from governance import consultations, feedback
 from ledger.base import utcnow
@@ -232,15 +234,6 @@ def provenance_page(code: str, request: Request, user: WebUserDep, session: Sess
 # A farmer lists a product: one screen, one photo from the camera, one lot
 
 
-def _require_farmer(user: User | None) -> Actor:
-    if user is None:
-        raise Unauthorized("Sign in first.")
-    actor = actor_of(user)
-    if actor.role != "farmer" or actor.household_id is None:
-        raise Forbidden("Only a farmer linked to a member household lists products here.")
-    return actor
-
-
 def _sell_form(
     request: Request,
     values: dict[str, str],
@@ -263,10 +256,7 @@ def _sell_form(
 
 
 @router.get("/sell", response_class=HTMLResponse)
-def sell_form(request: Request, user: WebUserDep) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/sell", status_code=303)
-    _require_farmer(user)
+def sell_form(request: Request, _farmer: FarmerPageDep) -> Response:
     # No category or unit chosen in advance: walnuts must not go live as honey by default.
     return _sell_form(request, {"harvested_on": date.today().isoformat()}, {})
 
@@ -290,12 +280,14 @@ def _form_values(form: FormData) -> dict[str, str]:
     return {name: str(form.get(name) or "").strip() for name in names}
 
 
-def _field_errors(error: ValidationError, fields: dict[str, str]) -> dict[str, str]:
+def _field_errors(
+    request: Request, error: ValidationError, fields: dict[str, str]
+) -> dict[str, str]:
     found: dict[str, str] = {}
     for item in error.errors():
         loc = [str(p) for p in item["loc"]]
         key = next((fields[p] for p in loc if p in fields), loc[0] if loc else "form")
-        found.setdefault(key, item["msg"])
+        found.setdefault(key, validation_message(request, item))
     return found
 
 
@@ -347,9 +339,13 @@ def _create_listing(
 
 @router.post("/sell", response_class=HTMLResponse)
 async def sell_submit(
-    request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep, settings: SettingsDep
+    request: Request,
+    _csrf: CsrfDep,
+    farmer: FarmerPageDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Response:
-    actor = _require_farmer(user)
+    actor = farmer.actor
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > photos.MAX_UPLOAD_BYTES + 64 * 1024:
         return _sell_form(request, {}, {"photo": photos.too_large_message()}, 422)
@@ -405,7 +401,6 @@ async def sell_submit(
             settings.max_image_pixels,
         )
     except ValidationError as error:
-        session.rollback()
         fields = {
             "name": "name_zh",
             "category": "category",
@@ -414,19 +409,18 @@ async def sell_submit(
             "quantity": "quantity",
             "description": "description_zh",
         }
-        return _sell_form(request, values, _field_errors(error, fields), 422)
+        field_errors = _field_errors(request, error, fields)
+        refuse(lambda: _sell_form(request, values, field_errors, 422))
     except DomainError as error:
         if isinstance(error, Forbidden):
             raise
-        session.rollback()
         field = (
             "photo"
             if any(e.get("loc", [None, None])[1:2] == ["file"] for e in error.errors or [])
             else "form"
         )
-        return _sell_form(
-            request, values, {field: problem_message(request, error)}, error.status_code
-        )
+        problem, status = {field: problem_message(request, error)}, error.status_code
+        refuse(lambda: _sell_form(request, values, problem, status))
     return RedirectResponse(f"/products/{product_id}", status_code=303)
 
 

@@ -12,20 +12,19 @@ from catalog.models import Cooperative
 from catalog.service import get_coop
 from core.errors import DomainError
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import StaffPageDep
 from frontend.i18n import by_locale
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, staff_only
+from frontend.rendering import page_router, render
 
 router = page_router()
-REFUSAL = "Only staff may change a cooperative's bank account."
 
 
 @router.get("/staff/coops", response_class=HTMLResponse)
 def coops_page(
-    request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+    request: Request, _staff: StaffPageDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    if (refused := staff_only(request, user, REFUSAL)) is not None:
-        return refused
     coops = session.scalars(select(Cooperative).order_by(col(Cooperative.id))).all()
     rows = [{"coop": c, "name": by_locale(request, c.name_zh, c.name_en)} for c in coops]
     return render(
@@ -50,9 +49,9 @@ def _bank_form(
 
 
 @router.get("/staff/coops/{coop_id}/bank", response_class=HTMLResponse)
-def bank_form(coop_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if (refused := staff_only(request, user, REFUSAL)) is not None:
-        return refused
+def bank_form(
+    coop_id: int, request: Request, _staff: StaffPageDep, session: SessionDep
+) -> Response:
     coop = get_coop(session, coop_id)
     values = {"payee": coop.bank_payee, "bank": coop.bank_name, "account": coop.bank_account}
     return _bank_form(request, coop, values)
@@ -63,28 +62,25 @@ def bank_submit(
     coop_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    staff: StaffPageDep,
     session: SessionDep,
     payee: Annotated[str, Form(max_length=200)] = "",
     bank: Annotated[str, Form(max_length=200)] = "",
     account: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    if (refused := staff_only(request, user, REFUSAL)) is not None:
-        return refused
     try:
         set_coop_bank_account(
             session,
-            actor=actor_of(user),
+            actor=actor_of(staff),
             coop_id=coop_id,
             payee=payee,
             bank=bank,
             account=account,
         )
     except DomainError as error:
-        session.rollback()
-        coop = get_coop(session, coop_id)
         values = {"payee": payee, "bank": bank, "account": account}
-        return _bank_form(request, coop, values, problem_message(request, error), error.status_code)
+        message, status = problem_message(request, error), error.status_code
+        refuse(lambda: _bank_form(request, get_coop(session, coop_id), values, message, status))
     return RedirectResponse("/staff/coops", status_code=303)
 
 

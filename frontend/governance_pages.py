@@ -18,9 +18,11 @@ from api.models import User
 from catalog.models import Cooperative, Product
 from catalog.permissions import manages_coop
 from core.actor import Actor
-from core.errors import DomainError, Unauthorized
+from core.errors import DomainError
 from frontend.csrf import CsrfDep
 from frontend.flash import take_flash
+from frontend.forms import refuse
+from frontend.guards import SignedInDep, StaffPageDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
@@ -219,21 +221,15 @@ def hearing_page(
     )
 
 
-def _signed_in(user: User | None) -> User:
-    if user is None:
-        raise Unauthorized("Sign in with your farmer account to take part.")
-    return user
-
-
 @router.post("/hearings/{hearing_id}/comment")
 def hearing_comment(
     hearing_id: int,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     body: Annotated[str, Form(max_length=2000)],
 ) -> Response:
-    hearings.comment(session, actor=actor_of(_signed_in(user)), hearing_id=hearing_id, body=body)
+    hearings.comment(session, actor=actor_of(user), hearing_id=hearing_id, body=body)
     return RedirectResponse(f"/hearings/{hearing_id}?done=comment", status_code=303)
 
 
@@ -241,11 +237,11 @@ def hearing_comment(
 def hearing_vote(
     hearing_id: int,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     choice: Annotated[str, Form(max_length=10)],
 ) -> Response:
-    hearings.vote(session, actor=actor_of(_signed_in(user)), hearing_id=hearing_id, choice=choice)
+    hearings.vote(session, actor=actor_of(user), hearing_id=hearing_id, choice=choice)
     return RedirectResponse(f"/hearings/{hearing_id}?done=vote", status_code=303)
 
 
@@ -290,26 +286,21 @@ def hide_review(
     rating_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     """The cooperative's manager or staff hide a comment (the API's rules), saying why."""
-    if user is None:
-        raise Unauthorized("Sign in first.")
     try:
         feedback.hide_comment(session, actor=actor_of(user), rating_id=rating_id, reason=reason)
     except DomainError as error:
         if isinstance(error, GovernanceForbidden):
             raise
-        session.rollback()
-        return _reviews(
-            request,
-            session,
-            user,
-            product_id,
-            problem=problem_message(request, error),
-            status_code=error.status_code,
+        problem, status = problem_message(request, error), error.status_code
+        refuse(
+            lambda: _reviews(
+                request, session, user, product_id, problem=problem, status_code=status
+            )
         )
     return RedirectResponse(f"/products/{product_id}/reviews", status_code=303)
 
@@ -317,29 +308,20 @@ def hide_review(
 # --- Staff -----------------------------------------------------------------------------------
 
 
-def _staff(user: User | None) -> Actor:
-    if user is None:
-        raise Unauthorized("Sign in as staff.")
-    actor = actor_of(user)
-    if not actor.is_staff:
-        raise GovernanceForbidden("Only staff may open this page.")
-    return actor
-
-
 @router.get("/staff", response_class=HTMLResponse)
-def staff_dashboard(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    tiles = dashboard.staff_tiles(session, actor=_staff(user))
+def staff_dashboard(request: Request, user: StaffPageDep, session: SessionDep) -> Response:
+    tiles = dashboard.staff_tiles(session, actor=actor_of(user))
     return _page(request, "governance/staff.html", {"tiles": tiles})
 
 
 @router.get("/staff/alerts", response_class=HTMLResponse)
 def staff_alerts(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     status: Annotated[str, Query(pattern="^(open|closed|)$")] = "open",
 ) -> Response:
-    actor = _staff(user)
+    actor = actor_of(user)
     found = monitoring.list_alerts(session, actor=actor, status=status or None)
     return _page(
         request,
@@ -354,10 +336,10 @@ def staff_alerts(
 
 @router.post("/staff/alerts/run", response_class=HTMLResponse)
 def staff_run_monitoring(
-    request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep
+    request: Request, _csrf: CsrfDep, user: StaffPageDep, session: SessionDep
 ) -> Response:
     """Recompute every household's income against the line now (the API's monitoring run)."""
-    actor = _staff(user)
+    actor = actor_of(user)
     today = datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
     result = monitoring.run_monitor(session, as_of=today)
     found = monitoring.list_alerts(session, actor=actor, status="open")
@@ -373,8 +355,10 @@ def staff_run_monitoring(
 
 
 @router.get("/staff/alerts/{alert_id}", response_class=HTMLResponse)
-def staff_alert(alert_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    actor = _staff(user)
+def staff_alert(
+    alert_id: int, request: Request, user: StaffPageDep, session: SessionDep
+) -> Response:
+    actor = actor_of(user)
     alert = monitoring.get_alert(session, actor=actor, alert_id=alert_id)
     return _page(request, "governance/alert.html", {"a": monitoring.alert_read(session, alert)})
 
@@ -383,11 +367,11 @@ def staff_alert(alert_id: int, request: Request, user: WebUserDep, session: Sess
 def staff_alert_note(
     alert_id: int,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     body: Annotated[str, Form(max_length=5000)],
 ) -> Response:
-    monitoring.add_note(session, actor=_staff(user), alert_id=alert_id, body=body)
+    monitoring.add_note(session, actor=actor_of(user), alert_id=alert_id, body=body)
     return RedirectResponse(f"/staff/alerts/{alert_id}", status_code=303)
 
 
@@ -395,11 +379,11 @@ def staff_alert_note(
 def staff_alert_close(
     alert_id: int,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     outcome: Annotated[str, Form(max_length=1000)],
 ) -> Response:
-    monitoring.close_alert(session, actor=_staff(user), alert_id=alert_id, outcome=outcome)
+    monitoring.close_alert(session, actor=actor_of(user), alert_id=alert_id, outcome=outcome)
     return RedirectResponse(f"/staff/alerts/{alert_id}", status_code=303)
 
 

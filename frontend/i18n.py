@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from fastapi import Request
 
+from core.text import N_ as N_  # re-exported: pages mark their labels with it
 from core.text import choose
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -30,11 +31,6 @@ LOCALE_COOKIE = "hezuo_locale"
 # Locale tags as they appear in URLs, cookies and <html lang>; zh-CN first (the default).
 SUPPORTED_LOCALES = ("zh-CN", "en")
 SOURCE_LOCALE = "en"
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction without translating it yet (translate it when rendering)."""
-    return message
 
 
 def babel_name(locale: str) -> str:

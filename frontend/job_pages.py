@@ -25,8 +25,9 @@ from api.settings import Settings
 from core.errors import NotFound
 from frontend.csrf import CsrfDep
 from frontend.flash import redirect_with_notice, take_flash
+from frontend.guards import StaffPageDep
 from frontend.i18n import N_, translator
-from frontend.rendering import WebUserDep, page_router, render, staff_only
+from frontend.rendering import page_router, render
 from ledger.base import utcnow
 
 router = page_router()
@@ -50,10 +51,6 @@ JOB_LABELS = {
 MSG_RAN = N_("%(job)s ran: %(status)s.")
 MSG_BUSY = N_("%(job)s was started by someone else at the same moment; see its last run.")
 MSG_UNAVAILABLE = N_("%(job)s is not available with these settings.")
-
-
-def _refuse(request: Request, user: Any) -> Response | None:
-    return staff_only(request, user, "The jobs page is for staff and administrators.")
 
 
 def _last_runs(session: Session, job: str) -> list[JobRun]:
@@ -105,10 +102,8 @@ def _rows(session: Session, settings: Settings) -> list[dict[str, Any]]:
 
 @router.get("/staff/jobs", response_class=HTMLResponse)
 def jobs_page(
-    request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+    request: Request, user: StaffPageDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
     translate = translator(request)
     zone = ZoneInfo(settings.timezone)
 
@@ -135,13 +130,10 @@ def run_now(
     request: Request,
     name: str,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     spec = job_named(name)
     if spec is None:
         raise NotFound(f"There is no job named {name!r}.")

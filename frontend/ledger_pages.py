@@ -10,7 +10,7 @@ confirmation box, checked again on the server.
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -20,14 +20,16 @@ from sqlalchemy import exists, func, select
 from sqlmodel import Session, col
 
 from api.deps import SessionDep, SettingsDep
-from api.models import Role, User
+from api.models import Role
 from api.settings import Settings
 from core.errors import Conflict, DomainError, Forbidden
 from frontend.csrf import CsrfDep
 from frontend.flash import redirect_with_notice, take_flash
+from frontend.forms import refuse
+from frontend.guards import StaffPageDep
 from frontend.i18n import N_, translator
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, staff_only
+from frontend.rendering import page_router, render
 from ledger import periods, service
 from ledger.errors import AlreadyReversed
 from ledger.models import JournalEntry, SealBlock, SealedEntry
@@ -62,10 +64,6 @@ MSG_CONFIRM = N_("Tick the box to confirm the reversal.")
 MSG_ALREADY_REVERSED = N_("This entry has already been reversed; nothing was posted.")
 MSG_PERIOD_CLOSED = N_("%(period)s is closed.")
 MSG_PERIOD_REOPENED = N_("%(period)s is reopened.")
-
-
-def _refuse(request: Request, user: User | None) -> Response | None:
-    return staff_only(request, user, "The ledger pages are for staff and administrators.")
 
 
 def _parse_day(text: str) -> tuple[date | None, str | None]:
@@ -115,12 +113,10 @@ def _sections(found: service.TrialBalance) -> list[CurrencySection]:
 @router.get("", response_class=HTMLResponse)
 def trial_balance_page(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     as_of: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    if refused := _refuse(request, user):
-        return refused
     day, error = _parse_day(as_of)
     sections = [] if error else _sections(service.trial_balance(session, as_of=day))
     return _page(
@@ -137,13 +133,11 @@ def trial_balance_page(
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     prefix: Annotated[str, Query(max_length=255)] = "",
     after: Annotated[str | None, Query(max_length=255)] = None,
 ) -> Response:
-    if refused := _refuse(request, user):
-        return refused
     prefix = prefix.strip()
     found = service.list_accounts(
         session, prefix=prefix or None, after_key=after, limit=ACCOUNTS_PER_PAGE + 1
@@ -165,13 +159,11 @@ def accounts_page(
 def statement_page(
     key: str,
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     after: Annotated[str | None, Query(max_length=100)] = None,
     as_of: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    if refused := _refuse(request, user):
-        return refused
     account = service.get_account(session, key)
     day, error = _parse_day(as_of)
     found = service.statement(session, key, after=after, limit=STATEMENT_LINES_PER_PAGE)
@@ -232,9 +224,9 @@ def _entry_page(
 
 
 @router.get("/entries/{entry_id}", response_class=HTMLResponse)
-def entry_page(entry_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if refused := _refuse(request, user):
-        return refused
+def entry_page(
+    entry_id: int, request: Request, user: StaffPageDep, session: SessionDep
+) -> Response:
     return _entry_page(request, session, entry_id)
 
 
@@ -243,14 +235,11 @@ def reverse_entry(
     entry_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     confirm: Annotated[str, Form(max_length=10)] = "",
     memo: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    if refused := _refuse(request, user):
-        return refused
-    assert user is not None
     if confirm != "yes":
         return _entry_page(request, session, entry_id, problem=MSG_CONFIRM, status_code=422)
     created_by = f"user:{user.id}"
@@ -259,20 +248,15 @@ def reverse_entry(
             session, entry_id, created_by=created_by, memo=memo.strip()
         )
     except AlreadyReversed:
-        session.rollback()
-        return _entry_page(
-            request, session, entry_id, problem=MSG_ALREADY_REVERSED, status_code=409
+        refuse(
+            lambda: _entry_page(
+                request, session, entry_id, problem=MSG_ALREADY_REVERSED, status_code=409
+            )
         )
     except Conflict as refused_reversal:
         # Already reversed, a limit, a closed period: nothing was posted; say why on the page.
-        session.rollback()
-        return _entry_page(
-            request,
-            session,
-            entry_id,
-            problem=problem_message(request, refused_reversal),
-            status_code=409,
-        )
+        problem = problem_message(request, refused_reversal)
+        refuse(lambda: _entry_page(request, session, entry_id, problem=problem, status_code=409))
     return RedirectResponse(f"{PREFIX}/entries/{reversal.id}", status_code=303)
 
 
@@ -309,13 +293,11 @@ def seal_status(session: Session) -> SealStatus:
 @router.get("/seals", response_class=HTMLResponse)
 def seals_page(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     verify: bool = False,
     sealed: int | None = None,
 ) -> Response:
-    if refused := _refuse(request, user):
-        return refused
     return _page(
         request,
         "seals.html",
@@ -328,9 +310,7 @@ def seals_page(
 
 
 @router.post("/seals", response_class=HTMLResponse)
-def seal_now(request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep) -> Response:
-    if refused := _refuse(request, user):
-        return refused
+def seal_now(request: Request, _csrf: CsrfDep, user: StaffPageDep, session: SessionDep) -> Response:
     block = service.seal_pending(session)
     sealed = block.id if block is not None else 0
     return RedirectResponse(f"{PREFIX}/seals?sealed={sealed}", status_code=303)
@@ -370,16 +350,30 @@ def _periods_page(
     )
 
 
+def _refuse_periods(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    typed: dict[str, str],
+    error: DomainError,
+) -> NoReturn:
+    """The periods page again with what was typed and why; nothing was closed or reopened."""
+    problem, status = problem_message(request, error), error.status_code
+    refuse(
+        lambda: _periods_page(
+            request, session, settings, typed=typed, problem=problem, status_code=status
+        )
+    )
+
+
 def _last_month(today: date) -> str:
     return (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
 
 @router.get("/periods", response_class=HTMLResponse)
 def periods_page(
-    request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+    request: Request, user: StaffPageDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    if refused := _refuse(request, user):
-        return refused
     return _periods_page(request, session, settings)
 
 
@@ -387,29 +381,18 @@ def periods_page(
 def close_period_form(
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
     period: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    if refused := _refuse(request, user):
-        return refused
-    assert user is not None
     period = period.strip()
     try:
         periods.close_period(
             session, period, closed_by=f"user:{user.id}", today=settings.local_today()
         )
     except DomainError as error:
-        session.rollback()
-        return _periods_page(
-            request,
-            session,
-            settings,
-            typed={"close_period": period},
-            problem=problem_message(request, error),
-            status_code=error.status_code,
-        )
+        _refuse_periods(request, session, settings, {"close_period": period}, error)
     notice = translator(request).gettext(MSG_PERIOD_CLOSED, period=period)
     return redirect_with_notice(request, f"{PREFIX}/periods", notice=notice)
 
@@ -418,29 +401,20 @@ def close_period_form(
 def reopen_period_form(
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
     period: Annotated[str, Form(max_length=20)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    if refused := _refuse(request, user):
-        return refused
-    assert user is not None
     if user.role != Role.admin:
         raise Forbidden("Only an administrator can reopen a closed month.")
     period = period.strip()
     try:
         periods.reopen_period(session, period, reopened_by=f"user:{user.id}", reason=reason)
     except DomainError as error:
-        session.rollback()
-        return _periods_page(
-            request,
-            session,
-            settings,
-            typed={"reopen_period": period, "reason": reason},
-            problem=problem_message(request, error),
-            status_code=error.status_code,
+        _refuse_periods(
+            request, session, settings, {"reopen_period": period, "reason": reason}, error
         )
     notice = translator(request).gettext(MSG_PERIOD_REOPENED, period=period)
     return redirect_with_notice(request, f"{PREFIX}/periods", notice=notice)

@@ -21,8 +21,9 @@ from api.models import STAFF_ROLES, User
 from api.policies import delivery_config
 from api.settings import Settings
 from frontend.csrf import CsrfDep
+from frontend.guards import SignedInDep, StaffPageDep
 from frontend.i18n import N_, SUPPORTED_LOCALES, translator
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, staff_only
+from frontend.rendering import page_router, render
 from notify import inbox
 from notify.content import Context
 from notify.content import render as render_message
@@ -102,10 +103,8 @@ def _items(rows: list[Notification], settings: Settings, locale: str) -> list[In
 
 @router.get("/inbox")
 def inbox_page(
-    request: Request, session: SessionDep, settings: SettingsDep, user: WebUserDep
+    request: Request, session: SessionDep, settings: SettingsDep, user: SignedInDep
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     rows = inbox.inbox(session, user.id or 0)
     locale = translator(request).locale
     return render(
@@ -116,19 +115,15 @@ def inbox_page(
 
 
 @router.post("/inbox/read-all")
-def read_all(request: Request, _csrf: CsrfDep, session: SessionDep, user: WebUserDep) -> Response:
-    if user is None:
-        return sign_in_redirect(request, "/inbox")
+def read_all(request: Request, _csrf: CsrfDep, session: SessionDep, user: SignedInDep) -> Response:
     inbox.mark_all_read(session, user.id or 0)
     return RedirectResponse("/inbox", status_code=303)
 
 
 @router.post("/inbox/{notification_id}/read")
 def read_one(
-    request: Request, notification_id: int, _csrf: CsrfDep, session: SessionDep, user: WebUserDep
+    request: Request, notification_id: int, _csrf: CsrfDep, session: SessionDep, user: SignedInDep
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request, "/inbox")
     inbox.mark_read(session, user.id or 0, notification_id)
     return RedirectResponse("/inbox", status_code=303)
 
@@ -137,9 +132,7 @@ def read_one(
 
 
 @router.get("/me/notifications")
-def preferences_page(request: Request, session: SessionDep, user: WebUserDep) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
+def preferences_page(request: Request, session: SessionDep, user: SignedInDep) -> Response:
     return _preferences(request, session, user, saved=bool(request.query_params.get("saved")))
 
 
@@ -175,12 +168,10 @@ def save_preferences(
     request: Request,
     _csrf: CsrfDep,
     session: SessionDep,
-    user: WebUserDep,
+    user: SignedInDep,
     on: Annotated[list[str] | None, Form()] = None,
     language: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request, "/me/notifications")
     if language and language not in SUPPORTED_LOCALES:  # the form again, nothing stored
         return _preferences(request, session, user, error=MSG_BAD_LANGUAGE, status_code=422)
     enabled = {tuple(value.split(":", 1)) for value in (on or []) if ":" in value}
@@ -240,12 +231,9 @@ def outbox_page(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     status: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
-    refused = staff_only(request, user, "Only staff may see the notification outbox.")
-    if refused is not None:
-        return refused
     chosen = status if status in STATUS_NAMES else ""
     rows = inbox.outbox(session, status=chosen or None)
     locale = translator(request).locale
@@ -274,11 +262,8 @@ def outbox_page(
 
 @router.post("/staff/notifications/{notification_id}/retry")
 def retry(
-    request: Request, notification_id: int, _csrf: CsrfDep, session: SessionDep, user: WebUserDep
+    request: Request, notification_id: int, _csrf: CsrfDep, session: SessionDep, user: StaffPageDep
 ) -> Response:
-    refused = staff_only(request, user, "Only staff may send notifications again.")
-    if refused is not None:
-        return refused
     inbox.retry(session, notification_id)
     return RedirectResponse(f"/staff/notifications?retried={notification_id}", status_code=303)
 

@@ -13,6 +13,7 @@ from api.policies import login_limits
 from core.errors import Invalid
 from frontend.catalog_pages import featured_products
 from frontend.csrf import CsrfDep, rotate_csrf_token, set_csrf_cookie
+from frontend.guards import SignedInDep
 from frontend.i18n import LOCALE_COOKIE, N_, SUPPORTED_LOCALES
 from frontend.redirects import safe_next
 from frontend.rendering import WebUserDep, page_router, render
@@ -158,9 +159,7 @@ def logout(
 
 
 @router.get("/me", response_class=HTMLResponse)
-def me(request: Request, user: WebUserDep) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/me", status_code=303)
+def me(request: Request, user: SignedInDep) -> Response:
     return render(request, "me.html", {"role_names": ROLE_NAMES})
 
 

@@ -18,15 +18,16 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from api.deps import SessionDep, SettingsDep, actor_of
-from api.models import User
 from api.settings import Settings
 from catalog import payee_history, payout_details
 from catalog.models import Cooperative, Household, HouseholdPayoutChange
-from core.errors import DomainError, Forbidden
+from core.errors import DomainError
 from frontend.csrf import CsrfDep
 from frontend.flash import redirect_with_notice, take_flash
+from frontend.forms import refuse
+from frontend.guards import FarmerPageDep, StaffPageDep
 from frontend.i18n import N_, translator
-from frontend.rendering import WebUserDep, page_router, render, staff_only, to_major, to_minor
+from frontend.rendering import page_router, render, to_major, to_minor
 from ledger import payouts
 
 router = page_router()
@@ -37,10 +38,6 @@ MSG_LINE_CONFIRMED = N_("Payout line %(line)s is confirmed as paid.")
 MSG_LINE_FAILED = N_("Payout line %(line)s is marked as failed; its money is owed again.")
 MSG_BAD_MINIMUM = N_("Enter the minimum in yuan, e.g. 10 or 10.50.")
 MSG_PAYEE_ACCEPTED = N_("Payout line %(line)s now pays the household's new payout details.")
-
-
-def _refuse(request: Request, user: User | None) -> Response | None:
-    return staff_only(request, user, "These pages are for staff and administrators.")
 
 
 def _back(request: Request, path: str, message: str = "", error: str = "") -> RedirectResponse:
@@ -60,10 +57,8 @@ def _problem_text(error: DomainError) -> str:
 
 @router.get("/staff/payouts", response_class=HTMLResponse)
 def batches_page(
-    request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+    request: Request, user: StaffPageDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
     flash = take_flash(request)
     coops = list(session.scalars(select(Cooperative).order_by(col(Cooperative.id))))
     return render(
@@ -86,7 +81,7 @@ def batches_page(
 @router.post("/staff/payouts")
 def create_batch(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     _csrf: CsrfDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -94,9 +89,6 @@ def create_batch(
     period: Annotated[str, Form()],
     minimum: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     least = to_minor(minimum, settings.currency) if minimum.strip() else settings.payout_minimum
     if least is None:
         return _back(request, "/staff/payouts", error=translator(request).gettext(MSG_BAD_MINIMUM))
@@ -111,17 +103,15 @@ def create_batch(
             created_by=f"user:{user.id}",
         )
     except DomainError as error:
-        session.rollback()
-        return _back(request, "/staff/payouts", error=_problem_text(error))
+        problem = _problem_text(error)
+        refuse(lambda: _back(request, "/staff/payouts", error=problem))
     return _back(request, f"/staff/payouts/{result.batch.id}")
 
 
 @router.get("/staff/payouts/{batch_id}", response_class=HTMLResponse)
 def batch_page(
-    batch_id: int, request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+    batch_id: int, request: Request, user: StaffPageDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
     batch = payouts.get_batch(session, batch_id)
     rows = payout_details.batch_rows(session, batch_id)
     flash = take_flash(request)
@@ -152,7 +142,7 @@ def decide_line(
     batch_id: int,
     line_id: int,
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     _csrf: CsrfDep,
     session: SessionDep,
     action: Annotated[str, Form()],
@@ -160,9 +150,6 @@ def decide_line(
     paid_on: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     t = translator(request).gettext
     here = f"/staff/payouts/{batch_id}"
     try:
@@ -181,8 +168,8 @@ def decide_line(
     except ValueError:
         return _back(request, here, error=t(MSG_PAID_ON))
     except DomainError as error:
-        session.rollback()
-        return _back(request, here, error=_problem_text(error))
+        problem = _problem_text(error)
+        refuse(lambda: _back(request, here, error=problem))
     done = MSG_LINE_CONFIRMED if action == "confirm" else MSG_LINE_FAILED
     return _back(request, here, message=t(done, line=line_id))
 
@@ -192,22 +179,19 @@ def accept_payee(
     batch_id: int,
     line_id: int,
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     _csrf: CsrfDep,
     session: SessionDep,
     change_id: Annotated[int, Form(ge=1, le=2**31 - 1)],
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     here = f"/staff/payouts/{batch_id}"
     try:
         payee_history.accept_held_change(
             session, line_id=line_id, change_id=change_id, accepted_by=f"user:{user.id}"
         )
     except DomainError as error:
-        session.rollback()
-        return _back(request, here, error=_problem_text(error))
+        problem = _problem_text(error)
+        refuse(lambda: _back(request, here, error=problem))
     t = translator(request).gettext
     return _back(request, here, message=t(MSG_PAYEE_ACCEPTED, line=line_id))
 
@@ -220,9 +204,7 @@ def _local_time(settings: Settings, moment: datetime) -> str:
 
 
 @router.get("/staff/reports", response_class=HTMLResponse)
-def reports_page(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
+def reports_page(request: Request, user: StaffPageDep, session: SessionDep) -> Response:
     coops = list(session.scalars(select(Cooperative).order_by(col(Cooperative.id))))
     households = list(
         session.scalars(select(Household).order_by(col(Household.coop_id), col(Household.id)))
@@ -234,13 +216,10 @@ def reports_page(request: Request, user: WebUserDep, session: SessionDep) -> Res
 def household_statement_page(
     household_id: int,
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     household, statement = payout_details.household_statement(
         session, actor=actor_of(user), household_id=household_id
     )
@@ -312,17 +291,13 @@ def income_chart(months: list[tuple[str, int]], currency: str, last: int = 12) -
 
 @router.get("/me/income", response_class=HTMLResponse)
 def my_income(
-    request: Request, user: WebUserDep, session: SessionDep, settings: SettingsDep
+    request: Request, farmer: FarmerPageDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/me/income", status_code=303)
-    if user.role != "farmer" or user.household_id is None:
-        raise Forbidden("This page shows a member household's own income; sign in as its farmer.")
     household, statement = payout_details.household_statement(
-        session, actor=actor_of(user), household_id=user.household_id
+        session, actor=farmer.actor, household_id=farmer.household_id
     )
     _household, months = payout_details.household_monthly_income(
-        session, actor=actor_of(user), household_id=user.household_id
+        session, actor=farmer.actor, household_id=farmer.household_id
     )
     chart = income_chart(months, statement.currency or settings.currency)
     return render(
@@ -332,7 +307,7 @@ def my_income(
             "household": household,
             "statement": statement,
             "chart": chart,
-            "payout_changes": _changes(session, settings, user.household_id),
+            "payout_changes": _changes(session, settings, farmer.household_id),
         },
     )
 

@@ -6,7 +6,7 @@ workers assigned to it, its cooperative's manager and staff. No money controls h
 """
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,11 +16,14 @@ from sqlmodel import Session, col, select
 from api.deps import SessionDep, actor_of
 from api.models import User
 from core.actor import Actor
-from core.errors import Forbidden, Invalid
+from core.errors import Invalid
 from core.time import to_reader_zone
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import FarmerPageDep, SocialWorkerPageDep
 from frontend.i18n import N_
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, to_minor
+from frontend.problems import problem_message, validation_summary
+from frontend.rendering import page_router, render, to_minor
 from governance import plans
 from governance.errors import GovernanceNotFound
 from ledger.base import utcnow
@@ -51,38 +54,24 @@ def _plan_or_none(session: Session, actor: Actor, household_id: int, today: date
 
 
 @router.get("/plan", response_class=HTMLResponse)
-def my_plan(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
-    actor = actor_of(user)
-    if actor.role != "farmer" or actor.household_id is None:
-        raise Forbidden("Only a member household has a development plan.")
-    plan = _plan_or_none(session, actor, actor.household_id, _today(request))
+def my_plan(request: Request, farmer: FarmerPageDep, session: SessionDep) -> Response:
+    plan = _plan_or_none(session, farmer.actor, farmer.household_id, _today(request))
     return render(request, "plans/mine.html", {"plan": plan, "kinds": GOAL_KINDS})
 
 
 @router.post("/plan/agree")
-def agree_to_my_plan(_csrf: CsrfDep, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None or user.household_id is None:
-        raise Forbidden("Only a member household agrees to its plan.")
-    plans.agree(session, actor=actor_of(user), household_id=user.household_id)
+def agree_to_my_plan(_csrf: CsrfDep, farmer: FarmerPageDep, session: SessionDep) -> Response:
+    plans.agree(session, actor=farmer.actor, household_id=farmer.household_id)
     return RedirectResponse("/plan", status_code=303)
 
 
 # --- the social worker -----------------------------------------------------------------------
 
 
-def _worker(user: User | None) -> User:
-    if user is None or user.role != "social_worker":
-        raise Forbidden("This page is for social workers.")
-    return user
-
-
 @router.get("/social-work", response_class=HTMLResponse)
-def worker_households(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
-    worker = _worker(user)
+def worker_households(
+    request: Request, worker: SocialWorkerPageDep, session: SessionDep
+) -> Response:
     assert worker.id is not None
     households = [
         {"household": h, "has_plan": plans.plan_of(session, h.id or 0) is not None}
@@ -128,17 +117,38 @@ def _plan_page(
 
 @router.get("/social-work/households/{household_id}", response_class=HTMLResponse)
 def household_plan(
-    household_id: int, request: Request, user: WebUserDep, session: SessionDep
+    household_id: int, request: Request, worker: SocialWorkerPageDep, session: SessionDep
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
-    return _plan_page(request, session, user, household_id)
+    return _plan_page(request, session, worker, household_id)
+
+
+def _refuse_plan(
+    request: Request,
+    session: Session,
+    worker: User,
+    household_id: int,
+    values: dict[str, str],
+    error: ValidationError | Invalid,
+) -> NoReturn:
+    """The plan page again with what was typed and why it was refused; nothing is stored."""
+    if isinstance(error, Invalid):
+        message = problem_message(request, error)
+    else:
+        message = validation_summary(request, error.errors())
+    refuse(
+        lambda: _plan_page(
+            request, session, worker, household_id, values=values, error=message, status_code=422
+        )
+    )
 
 
 def _goal(values: dict[str, str]) -> plans.GoalCreate:
     target = to_minor(values["target"], "CNY") if values["target"].strip() else None
     if values["target"].strip() and target is None:
-        raise Invalid("The target is not an amount in yuan.")
+        raise Invalid(
+            "The target is not an amount in yuan.",
+            msgid=N_("The target is not an amount in yuan."),
+        )
     programme = values.get("programme_id", "")
     return plans.GoalCreate(
         kind=values["kind"],
@@ -154,7 +164,7 @@ def save_plan(  # noqa: PLR0913 - form fields
     household_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    worker: SocialWorkerPageDep,
     session: SessionDep,
     kind: Annotated[str, Form(max_length=16)],
     description: Annotated[str, Form(max_length=500)] = "",
@@ -163,7 +173,6 @@ def save_plan(  # noqa: PLR0913 - form fields
     review_on: Annotated[str, Form(max_length=10)] = "",
     programme_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    worker = _worker(user)
     values = {
         "kind": kind,
         "description": description,
@@ -183,11 +192,7 @@ def save_plan(  # noqa: PLR0913 - form fields
         else:
             plans.add_goal(session, actor=actor, household_id=household_id, goal=goal, today=today)
     except (ValidationError, Invalid) as error:
-        session.rollback()
-        message = error.detail if isinstance(error, Invalid) else "invalid"
-        return _plan_page(
-            request, session, worker, household_id, values=values, error=message, status_code=422
-        )
+        _refuse_plan(request, session, worker, household_id, values, error)
     return RedirectResponse(f"/social-work/households/{household_id}", status_code=303)
 
 
@@ -196,12 +201,11 @@ def save_review(
     household_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    worker: SocialWorkerPageDep,
     session: SessionDep,
     note: Annotated[str, Form(max_length=2000)] = "",
     next_review_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    worker = _worker(user)
     values = {"note": note, "next_review_on": next_review_on}
     try:
         data = plans.ReviewCreate(note=note, next_review_on=next_review_on)
@@ -213,11 +217,7 @@ def save_review(
             today=_today(request),
         )
     except (ValidationError, Invalid) as error:
-        session.rollback()
-        message = error.detail if isinstance(error, Invalid) else "invalid"
-        return _plan_page(
-            request, session, worker, household_id, values=values, error=message, status_code=422
-        )
+        _refuse_plan(request, session, worker, household_id, values, error)
     return RedirectResponse(f"/social-work/households/{household_id}", status_code=303)
 
 

@@ -1,76 +1,94 @@
 """A refused action told in the reader's language.
 
-Domain errors carry an English `detail` with the specifics (amounts, names, states), the same text
-the API answers with. Pages for buyers, farmers and managers lead it with a short summary of the
-problem's type in the reader's language, so a zh-CN reader knows what happened even before the
-specifics; English readers get the detail alone.
+Domain errors (core/errors.py and each domain's errors) carry a message id (``msgid``, marked with
+``core.text.N_``) and its ``params``; pages translate the message id and fill in the parameters.
+The API keeps answering with the English ``detail``. Validation (pydantic) errors that reach a page
+are translated by their error type the same way (``validation_message``).
 """
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 
 from core.errors import DomainError
-from frontend.i18n import N_, translator
+from frontend.i18n import N_, SOURCE_LOCALE, translator
 
-SUMMARIES = {
-    # orders
-    "order-invalid": N_("Some details of the order are not right."),
-    "out-of-stock": N_("Not enough stock left."),
-    "illegal-order-transition": N_("The order cannot do this in its present state."),
-    "idempotency-key-reused": N_(
-        "This form was already sent with other content; reload the page and try again."
-    ),
-    "cash-not-recorded": N_("The cash collected on delivery has not been recorded yet."),
-    "payment-refused": N_("The payment cannot be taken now."),
-    "payment-declined": N_("The payment was declined."),
-    "payment-provider-error": N_("The payment service did not answer; try again in a moment."),
-    "stripe-disabled": N_("Online payment is not available here."),
-    "refund-refused": N_("This refund is not possible."),
-    "too-many-unpaid-orders": N_(
-        "You already have %(limit)s unpaid orders holding stock: pay or cancel one first."
-    ),
-    "line-quantity-too-large": N_("At most %(limit)s units of one product per order."),
-    "illegal-refund-request-transition": N_("The refund request has already been answered."),
-    "refund-request-refused": N_("A refund cannot be asked for now."),
-    # catalog
-    "catalog-invalid": N_("Some details are not right."),
-    "import-invalid": N_("Some rows of the file are not right; nothing was imported."),
-    "duplicate-code": N_("This code is already used."),
-    "bad-image": N_("The photo could not be read."),
-    "not-enough-stock": N_("Not enough stock left."),
-    "upload-too-large": N_("The file is too large."),
-    # training
-    "training-invalid": N_("Some details are not right."),
-    "training-already-applied": N_("You have already applied."),
-    "training-no-seats": N_("No seats are left."),
-    "training-fund-too-small": N_("The training fund cannot pay for the seat."),
-    "training-illegal-step": N_("Not possible in this enrolment's present state."),
-    "training-not-eligible": N_("This programme is not open to you."),
-    "training-attendance-missing": N_("Not enough sessions were attended."),
-    "training-duplicate-certificate": N_("This certificate number is already used."),
-    # accounts
-    "weak-password": N_(
-        "Choose a longer or less common password (at least 10 characters, not a known one)."
-    ),
-    # ledger (staff pages)
-    "ledger-limit-exceeded": N_("An account would go below zero."),
-    "ledger-period-invalid": N_("Write the month as YYYY-MM, in a year from 2000 to 2100."),
-    "ledger-period-not-ended": N_("Only a month that has ended can be closed."),
-    "ledger-period-not-closed": N_("This month is not closed."),
-    "ledger-period-closed-later": N_("A later month is closed: reopen that one first."),
-    "ledger-period-closed": N_("This month is closed."),
-    "ledger-entry-owned": N_(
-        "This entry belongs to an order, a payout or an enrolment: correct it there "
-        "(an order's payment, with a refund)."
-    ),
+# Pydantic's error types as people read them; ``ctx`` supplies the parameters (max_length, gt, ...).
+VALIDATION_MESSAGES = {
+    "missing": N_("This field is required."),
+    "string_too_short": N_("Enter at least %(min_length)s characters."),
+    "string_too_long": N_("Enter at most %(max_length)s characters."),
+    "too_short": N_("Enter at least %(min_length)s items."),
+    "too_long": N_("Enter at most %(max_length)s items."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_from_float": N_("Enter a whole number."),
+    "decimal_parsing": N_("Enter a number."),
+    "float_parsing": N_("Enter a number."),
+    "greater_than": N_("Enter a number above %(gt)s."),
+    "greater_than_equal": N_("Enter a number of at least %(ge)s."),
+    "less_than": N_("Enter a number below %(lt)s."),
+    "less_than_equal": N_("Enter a number of at most %(le)s."),
+    "date_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": N_("Enter a date as YYYY-MM-DD."),
+    "enum": N_("Choose one of the offered values."),
+    "literal_error": N_("Choose one of the offered values."),
+    "string_pattern_mismatch": N_("This is not in the expected form."),
 }
+VALIDATION_FALLBACK = N_("This value is not valid.")
 
 
 def problem_message(request: Request, error: DomainError) -> str:
-    """The summary in the reader's language, then the specifics (English detail)."""
+    """A refusal in the reader's language: the error's message id, translated, with its params.
+
+    English readers get the error's English ``detail`` (the sentence the API answers with,
+    which names the specifics); other readers never see that English sentence.
+    """
     translate = translator(request)
-    summary = SUMMARIES.get(error.type_slug)
-    if summary is None or translate.locale == "en":
+    if translate.locale == SOURCE_LOCALE:
         return error.detail
-    values = getattr(error, "summary_values", None)
-    text = translate.gettext(summary) % values if values else translate.gettext(summary)
-    return f"{text}（{error.detail}）"
+    return _formatted(translate.gettext(error.msgid), error.params)
+
+
+def field_message(request: Request, error: DomainError, item: Mapping[str, Any]) -> str:
+    """The message for one field an error names (``error.errors`` item): its own English ``msg``
+    for English readers, the error's translated message for the others."""
+    if translator(request).locale == SOURCE_LOCALE:
+        return str(item.get("msg"))
+    return problem_message(request, error)
+
+
+def validation_message(request: Request, item: Mapping[str, Any]) -> str:
+    """One pydantic error (``ValidationError.errors()`` item) in the reader's language."""
+    translate = translator(request)
+    msgid = VALIDATION_MESSAGES.get(str(item.get("type")), VALIDATION_FALLBACK)
+    context = item.get("ctx") or {}
+    return _formatted(translate.gettext(msgid), {k: str(v) for k, v in context.items()})
+
+
+def validation_summary(request: Request, items: Iterable[Mapping[str, Any]]) -> str:
+    """Several pydantic errors as one line, each with the field it is about."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in item.get('loc', ()) if p != 'body')}: "
+        f"{validation_message(request, item)}"
+        for item in items
+    )
+
+
+def error_page_detail(request: Request, detail: str) -> str:
+    """The detail an error page shows: the refusal (domain or validation error) that led to it
+    in the reader's language, else ``detail`` as given."""
+    source = getattr(request.state, "problem_source", None)
+    if isinstance(source, DomainError):
+        return problem_message(request, source)
+    if isinstance(source, RequestValidationError) and translator(request).locale != SOURCE_LOCALE:
+        return validation_summary(request, source.errors())
+    return detail
+
+
+def _formatted(text: str, params: Mapping[str, Any]) -> str:
+    try:
+        return text % params if params else text
+    except (KeyError, TypeError, ValueError):  # a parameter the message does not name
+        return text

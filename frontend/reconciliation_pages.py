@@ -17,8 +17,10 @@ from api.models import User
 from core.errors import DomainError, Invalid
 from frontend.csrf import CsrfDep
 from frontend.flash import redirect_with_notice, take_flash
+from frontend.forms import refuse
+from frontend.guards import StaffPageDep
 from frontend.i18n import N_, translator
-from frontend.rendering import WebUserDep, page_router, render, staff_only
+from frontend.rendering import page_router, render
 from ledger import bank, reconciliation, service
 from ledger.bank.models import StatementPreview
 from ledger.models import AccountLimit, AccountType
@@ -58,10 +60,6 @@ MAPPED_FIELDS = (
 )
 
 
-def _refuse(request: Request, user: User | None) -> Response | None:
-    return staff_only(request, user, "These pages are for staff and administrators.")
-
-
 def _back(request: Request, path: str, message: str = "", error: str = "") -> RedirectResponse:
     """Back to the page, the notice carried in a signed flash (never in the address)."""
     return redirect_with_notice(request, path, notice=message, error=error)
@@ -85,13 +83,11 @@ def _here(account: str, period: str) -> str:
 @router.get("/staff/reconciliation", response_class=HTMLResponse)
 def reconciliation_page(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     period: Annotated[str | None, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     account: Annotated[str, Query(max_length=255)] = "assets:bank",
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
     month = _period(period)
     view = None
     flash = take_flash(request)
@@ -200,17 +196,14 @@ async def _preview_upload(
         t = translator(request).gettext
         return _mapping_page(request, keep, period, error=t(MSG_UNKNOWN_FORMAT), status_code=422)
     except DomainError as error:
-        session.rollback()
-        t = translator(request).gettext
-        return _back(
-            request, _here(account, period), error=t(MSG_FILE_REFUSED) + "\n" + problem_text(error)
-        )
+        problem = translator(request).gettext(MSG_FILE_REFUSED) + "\n" + problem_text(error)
+        refuse(lambda: _back(request, _here(account, period), error=problem))
 
 
 @router.post("/staff/reconciliation/import", response_class=HTMLResponse)
 async def import_page(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     _csrf: CsrfDep,
     session: SessionDep,
     file: UploadFile | None = None,
@@ -219,9 +212,6 @@ async def import_page(
     period: Annotated[str, Form()] = "",
     token: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     t = translator(request).gettext
     by = f"user:{user.id}"
     if not token and (file is None or not file.filename):
@@ -242,10 +232,8 @@ async def import_page(
             session, account_key=account, created_by=by, codes=payment_codes(session)
         )
     except DomainError as error:
-        session.rollback()
-        return _back(
-            request, _here(account, period), error=t(MSG_FILE_REFUSED) + "\n" + problem_text(error)
-        )
+        problem = t(MSG_FILE_REFUSED) + "\n" + problem_text(error)
+        refuse(lambda: _back(request, _here(account, period), error=problem))
     note = (
         t(MSG_SAME_FILE, lines=result.skipped_lines)
         if result.replayed
@@ -257,7 +245,7 @@ async def import_page(
 @router.post("/staff/reconciliation/mapping", response_class=HTMLResponse)
 def mapping_page(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     _csrf: CsrfDep,
     session: SessionDep,
     token: Annotated[str, Form(max_length=64)],
@@ -273,9 +261,6 @@ def mapping_page(
     description: Annotated[str, Form()] = "",
 ) -> Response:
     """Save the columns chosen for an unknown layout as a named preset, then show the preview."""
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     chosen = {
         "date": date_column,
         "amount": amount,
@@ -294,23 +279,24 @@ def mapping_page(
         bank.save_preset(session, name=name, mapping=chosen, created_by=f"user:{user.id}")
         return _preview_page(request, session, keep, period)
     except DomainError as error:
-        session.rollback()
-        keep = bank.get_preview(session, token, created_by=f"user:{user.id}")
-        return _mapping_page(
-            request,
-            keep,
-            period,
-            chosen=chosen,
-            name=name,
-            error=problem_text(error),
-            status_code=error.status_code,
+        problem, status = problem_text(error), error.status_code
+        refuse(
+            lambda: _mapping_page(
+                request,
+                bank.get_preview(session, token, created_by=f"user:{user.id}"),
+                period,
+                chosen=chosen,
+                name=name,
+                error=problem,
+                status_code=status,
+            )
         )
 
 
 @router.post("/staff/reconciliation/action")
 def reconciliation_action(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     _csrf: CsrfDep,
     session: SessionDep,
     action: Annotated[str, Form()],
@@ -322,9 +308,6 @@ def reconciliation_action(
     reason: Annotated[str, Form()] = "",
     counter_account: Annotated[str, Form()] = "",
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     t = translator(request).gettext
     by = f"user:{user.id}"
     month = _period(period)
@@ -343,8 +326,8 @@ def reconciliation_action(
             by=by,
         )
     except DomainError as error:
-        session.rollback()
-        return _back(request, _here(account, month), error=problem_text(error))
+        problem = problem_text(error)
+        refuse(lambda: _back(request, _here(account, month), error=problem))
     if message is None:
         return _back(request, _here(account, month), error=t(MSG_CHOOSE_ITEMS))
     text, values = message
@@ -433,12 +416,10 @@ def _account_form(
 @router.get("/staff/accounts/new", response_class=HTMLResponse)
 def new_account_page(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     settings: SettingsDep,
     back: Annotated[str, Query(max_length=300)] = "/staff/reconciliation",
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
     values = {
         "key": "expenses:bank:",
         "type": "expense",
@@ -453,7 +434,7 @@ def new_account_page(
 @router.post("/staff/accounts/new", response_class=HTMLResponse)
 def open_account_page(
     request: Request,
-    user: WebUserDep,
+    user: StaffPageDep,
     _csrf: CsrfDep,
     session: SessionDep,
     key: Annotated[str, Form(max_length=300)],
@@ -464,8 +445,6 @@ def open_account_page(
     back: Annotated[str, Form(max_length=300)] = "/staff/reconciliation",
 ) -> Response:
     """Open an account with the API's rules (POST /api/v1/ledger/accounts): key, type, limit."""
-    if (refused := _refuse(request, user)) is not None:
-        return refused
     t = translator(request).gettext
     values = {
         "key": key,
@@ -489,9 +468,8 @@ def open_account_page(
             limit=AccountLimit(limit),
         )
     except DomainError as error:
-        session.rollback()
-        message = t(MSG_ACCOUNT_REFUSED) + "\n" + problem_text(error)
-        return _account_form(request, values, error=message, status_code=error.status_code)
+        message, status = t(MSG_ACCOUNT_REFUSED) + "\n" + problem_text(error), error.status_code
+        refuse(lambda: _account_form(request, values, error=message, status_code=status))
     target = values["back"]
     return redirect_with_notice(request, target, notice=t(MSG_ACCOUNT_OPENED, key=key.strip()))
 

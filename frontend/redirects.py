@@ -1,6 +1,8 @@
 """Safe redirect targets: only a local path of this site, never another host (no open redirect)."""
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
+
+from fastapi.responses import RedirectResponse
 
 MAX_NEXT_LENGTH = 2000
 
@@ -21,3 +23,13 @@ def safe_next(value: str | None, default: str = "/") -> str:
     if parts.scheme or parts.netloc:
         return default
     return value
+
+
+def sign_in_url(next_path: str) -> str:
+    """The sign-in page, coming back to ``next_path`` (a local path) once signed in."""
+    return f"/login?next={quote(safe_next(next_path), safe='/')}"
+
+
+def sign_in_redirect(next_path: str) -> RedirectResponse:
+    """The one sign-in redirect (pages use the guards in frontend/guards.py, which answer with it)."""
+    return RedirectResponse(sign_in_url(next_path), status_code=303)

@@ -19,6 +19,8 @@ from core.errors import DomainError
 from frontend.confirmations import ConfirmedForm, confirm_page
 from frontend.confirmations import confirmed as is_confirmed
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import StaffPageDep, require_sign_in
 from frontend.i18n import N_, by_locale, translator
 from frontend.order_pages import viewable_order
 from frontend.problems import problem_message
@@ -27,8 +29,6 @@ from frontend.rendering import (
     money_formatter,
     page_router,
     render,
-    sign_in_redirect,
-    staff_only,
     to_major,
     to_minor,
 )
@@ -134,7 +134,7 @@ def refund_request_form(
     try:
         order, token_ok = viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
-        return sign_in_redirect(request)
+        require_sign_in(request)
     return _form_page(request, session, settings, order, token_ok=token_ok)
 
 
@@ -197,7 +197,7 @@ async def refund_request_submit(
     try:
         order, token_ok = viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
-        return sign_in_redirect(request)
+        require_sign_in(request, request.url.path)  # the form's own page
     available = refund_requests.still_refundable(session, order)
     asked, errors = _read_form(request, form, order, available)
     if errors:
@@ -222,17 +222,19 @@ async def refund_request_submit(
             currency=order.currency,
             lines=asked["lines"],
         )
-    except DomainError as error:
-        session.rollback()  # nothing kept: the form again, with the reason
-        return _form_page(
-            request,
-            session,
-            settings,
-            order,
-            token_ok=token_ok,
-            values=form,
-            problem=problem_message(request, error),
-            status_code=error.status_code,
+    except DomainError as error:  # nothing kept: the form again, with the reason
+        problem, status = problem_message(request, error), error.status_code
+        refuse(
+            lambda: _form_page(
+                request,
+                session,
+                settings,
+                order,
+                token_ok=token_ok,
+                values=form,
+                problem=problem,
+                status_code=status,
+            )
         )
     return RedirectResponse(
         _with_token(f"/orders/{order_id}/refund-request", token if token_ok else None),
@@ -284,11 +286,8 @@ StatusQuery = Annotated[str, Query(pattern="^(open|approved|declined|)$")]
 
 @router.get("/staff/refund-requests", response_class=HTMLResponse)
 def staff_refund_requests(
-    request: Request, user: WebUserDep, session: SessionDep, status: StatusQuery = "open"
+    request: Request, user: StaffPageDep, session: SessionDep, status: StatusQuery = "open"
 ) -> Response:
-    refused = staff_only(request, user, "This page is for staff.")
-    if refused is not None:
-        return refused
     return render(
         request, "orders/staff_refund_requests.html", _staff_context(request, session, status)
     )
@@ -297,12 +296,14 @@ def staff_refund_requests(
 def _after_decision(request: Request, session: Session, error: DomainError | None) -> Response:
     if error is None:
         return RedirectResponse("/staff/refund-requests", status_code=303)
-    session.rollback()
-    context = _staff_context(request, session, "open")
-    context["problem"] = problem_message(request, error)
-    return render(
-        request, "orders/staff_refund_requests.html", context, status_code=error.status_code
-    )
+    problem, status = problem_message(request, error), error.status_code
+
+    def the_list_again() -> Response:
+        context = _staff_context(request, session, "open")
+        context["problem"] = problem
+        return render(request, "orders/staff_refund_requests.html", context, status_code=status)
+
+    refuse(the_list_again)
 
 
 @router.post("/staff/refund-requests/{request_id}/approve", response_class=HTMLResponse)
@@ -310,15 +311,12 @@ def staff_approve(
     request_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
     reference: Annotated[str, Form(max_length=100)] = "",
     confirmed: ConfirmedForm = "",
 ) -> Response:
-    refused = staff_only(request, user, "This page is for staff.")
-    if refused is not None:
-        return refused
     if not is_confirmed(confirmed) and _still_open(session, request_id):
         return _confirm_approval(request, session, request_id, reference)
     try:
@@ -382,13 +380,10 @@ def staff_decline(
     request_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     reason: Annotated[str, Form(max_length=REASON_MAX)] = "",
 ) -> Response:
-    refused = staff_only(request, user, "This page is for staff.")
-    if refused is not None:
-        return refused
     try:
         if not reason.strip():
             raise OrderInvalid(translator(request).gettext(MSG_REASON), loc=["form", "reason"])

@@ -43,13 +43,12 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import (
     Environment,
@@ -61,13 +60,13 @@ from jinja2 import (
 from jinja2.runtime import Context
 from sqlmodel import Session, col
 
-from api.auditing import SAFE_METHODS, refuse_auditor_write
+from api.auditing import refuse_auditor_write
 from api.deps import SESSION_COOKIE, SessionDep
-from api.models import STAFF_ROLES, Role, User
+from api.models import User
 from api.service import web_session_user
 from catalog.prices import parse_major
-from core.errors import Forbidden
 from core.text import in_locale
+from frontend import redirects
 from frontend.csrf import csrf_token_for, set_csrf_cookie
 from frontend.flash import drop_taken_flash
 from frontend.i18n import Translator, translator
@@ -146,23 +145,10 @@ def to_major(amount: int, currency: str) -> str:
 
 
 def sign_in_redirect(request: Request, path: str | None = None) -> RedirectResponse:
-    """To the login page, coming back to ``path`` (default: this page, with its query)."""
-    if path is None:
-        query = request.url.query
-        path = request.url.path + (f"?{query}" if query else "")
-    return RedirectResponse(f"/login?next={quote(path, safe='/')}", status_code=303)
-
-
-def staff_only(request: Request, user: User | None, refusal: str) -> Response | None:
-    """None for staff and admins (and an auditor reading); a sign-in redirect for visitors;
-    `Forbidden(refusal)` otherwise."""
-    if user is None:
-        return sign_in_redirect(request)
-    if user.role == Role.auditor and request.method in SAFE_METHODS:
-        return None
-    if user.role not in STAFF_ROLES:
-        raise Forbidden(refusal)
-    return None
+    """Only for frontend/order_pages.py until it moves to frontend/guards.py (being split):
+    the one sign-in redirect (frontend/redirects.py), back to ``path`` or this page."""
+    query = request.url.query
+    return redirects.sign_in_redirect(path or request.url.path + (f"?{query}" if query else ""))
 
 
 def page_router(**kwargs: Any) -> APIRouter:
@@ -278,6 +264,7 @@ def page_context(request: Request, user: User | None) -> dict[str, Any]:
         "format_number": number_formatter(translate),
         "static_url": static_url,
         "current_path": request.url.path + (f"?{query}" if query else ""),
+        "sign_in_url": redirects.sign_in_url,
         "env": request.app.state.settings.env,
         "unread_count": getattr(request.state, "unread_count", 0),
     }

@@ -21,6 +21,8 @@ from core.errors import DomainError, Forbidden, Unauthorized
 from frontend.confirmations import ConfirmedForm, confirm_page
 from frontend.confirmations import confirmed as is_confirmed
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import FarmerPageDep, SignedInDep, StaffPageDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
@@ -74,19 +76,6 @@ def _config(request: Request) -> TrainingConfig:
     if config is None:
         config = request.app.state.training_config = training_config(request.app.state.settings)
     return config
-
-
-def _signed_in(user: User | None) -> Actor:
-    if user is None:
-        raise Unauthorized("Sign in first.")
-    return actor_of(user)
-
-
-def _staff(user: User | None) -> Actor:
-    actor = _signed_in(user)
-    if not actor.is_staff:
-        raise Forbidden("This page is for staff.")
-    return actor
 
 
 # Public: programmes
@@ -150,10 +139,8 @@ def programme_detail(
 
 @router.post("/training/{programme_id}/apply", response_class=HTMLResponse)
 async def apply_submit(
-    programme_id: int, request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep
+    programme_id: int, request: Request, _csrf: CsrfDep, user: SignedInDep, session: SessionDep
 ) -> Response:
-    if user is None:
-        return RedirectResponse(f"/login?next=/training/{programme_id}", status_code=303)
     actor = actor_of(user)
     form = await request.form()
     repayment = Repayment.deduction if form.get("repayment") == "deduction" else Repayment.fund
@@ -167,14 +154,9 @@ async def apply_submit(
     except DomainError as error:
         if isinstance(error, Forbidden | Unauthorized):
             raise
-        session.rollback()
-        return _detail(
-            request,
-            session,
-            user,
-            programme_id,
-            error=problem_message(request, error),
-            status_code=error.status_code,
+        problem, status = problem_message(request, error), error.status_code
+        refuse(
+            lambda: _detail(request, session, user, programme_id, error=problem, status_code=status)
         )
     return RedirectResponse("/me/training", status_code=303)
 
@@ -183,14 +165,9 @@ async def apply_submit(
 
 
 @router.get("/me/training", response_class=HTMLResponse)
-def my_training(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/me/training", status_code=303)
-    actor = actor_of(user)
-    if actor.household_id is None:
-        raise Forbidden("This page is for farmers linked to a member household.")
+def my_training(request: Request, farmer: FarmerPageDep, session: SessionDep) -> Response:
     found = service.list_for_household(
-        session, actor=actor, household_id=actor.household_id, limit=200
+        session, actor=farmer.actor, household_id=farmer.household_id, limit=200
     )
     items = [service.enrolment_read(session, e) for e in found]
     return _page(request, "training/mine.html", {"items": items})
@@ -201,12 +178,12 @@ def my_drop(
     enrolment_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     confirmed: ConfirmedForm = "",
 ) -> Response:
     """Give up an application or a seat, after a confirmation saying it is for good."""
-    actor = _signed_in(user)
+    actor = actor_of(user)
     enrolment = service.get_visible(session, actor=actor, enrolment_id=enrolment_id)
     if not is_confirmed(confirmed) and enrolment.status in (
         EnrolmentStatus.applied,
@@ -238,10 +215,8 @@ def my_drop(
 
 
 @router.get("/staff/training", response_class=HTMLResponse)
-def staff_programmes(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return RedirectResponse("/login?next=/staff/training", status_code=303)
-    actor = _staff(user)
+def staff_programmes(request: Request, user: StaffPageDep, session: SessionDep) -> Response:
+    actor = actor_of(user)
     found = service.list_programmes(session, actor=actor, status=None, after_id=None, limit=200)
     items = [service.programme_read(session, p, actor=actor) for p in found]
     return _page(request, "training/staff_list.html", {"items": items})
@@ -302,11 +277,9 @@ def _manage(
 
 @router.get("/staff/training/{programme_id}", response_class=HTMLResponse)
 def manage_page(
-    programme_id: int, request: Request, user: WebUserDep, session: SessionDep
+    programme_id: int, request: Request, user: StaffPageDep, session: SessionDep
 ) -> Response:
-    if user is None:
-        return RedirectResponse(f"/login?next=/staff/training/{programme_id}", status_code=303)
-    return _manage(request, session, _staff(user), programme_id)
+    return _manage(request, session, actor_of(user), programme_id)
 
 
 @router.post("/staff/training/{programme_id}/enrolments/{enrolment_id}/{step}")
@@ -316,10 +289,10 @@ async def manage_step(
     step: str,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
 ) -> Response:
-    actor = _staff(user)
+    actor = actor_of(user)
     form = await request.form()
     try:
         if step == "accept":
@@ -350,14 +323,11 @@ async def manage_step(
     except DomainError as error:
         if isinstance(error, Forbidden | Unauthorized):
             raise
-        session.rollback()
-        return _manage(
-            request,
-            session,
-            actor,
-            programme_id,
-            error=problem_message(request, error),
-            status_code=error.status_code,
+        problem, status = problem_message(request, error), error.status_code
+        refuse(
+            lambda: _manage(
+                request, session, actor, programme_id, error=problem, status_code=status
+            )
         )
     return RedirectResponse(f"/staff/training/{programme_id}#e{enrolment_id}", status_code=303)
 

@@ -19,7 +19,9 @@ from frontend.community_pages import install_community_pages
 from frontend.coop_admin_pages import install_coop_admin_pages
 from frontend.csrf import CsrfRefused
 from frontend.disclosure_pages import install_disclosure_pages
+from frontend.forms import install_refusals
 from frontend.governance_pages import install_governance_pages
+from frontend.guards import install_guards
 from frontend.i18n import N_, SUPPORTED_LOCALES, translations_for
 from frontend.impact_pages import install_impact_pages
 from frontend.job_pages import install_job_pages
@@ -27,6 +29,7 @@ from frontend.ledger_pages import install_ledger_pages
 from frontend.notify_pages import install_notify_pages
 from frontend.payout_pages import install_payout_pages
 from frontend.plan_pages import install_plan_pages
+from frontend.problems import error_page_detail
 from frontend.reconciliation_pages import install_reconciliation_pages
 from frontend.refund_request_pages import install_refund_request_pages
 from frontend.rendering import STATIC_DIR, STATIC_PREFIX, reload_templates, render
@@ -92,6 +95,7 @@ def render_error_page(request: Request, status: int, title: str, detail: str) ->
     request.state.web_user = _user_after_the_request(request)
     heading, explanation = ERROR_TEXTS.get(status, GENERIC_ERROR)
     heading = ERROR_TITLES.get(title, heading)
+    detail = error_page_detail(request, detail)
     context = {"status": status, "heading": heading, "explanation": explanation, "detail": detail}
     return render(request, "error.html", context, status_code=status)
 
@@ -118,4 +122,6 @@ def install_frontend(app: FastAPI) -> None:
     install_plan_pages(app)
     install_community_pages(app)
     install_impact_pages(app)
+    install_guards(app)
+    install_refusals(app)
     app.state.render_error_page = render_error_page

@@ -4,6 +4,7 @@ The base kinds (`DomainError`, `NotFound`, `Conflict`, `Invalid`, ...) live in `
 """
 
 from core.errors import Conflict, Invalid, NotFound
+from core.text import N_
 
 
 class UnbalancedEntry(Invalid):
@@ -34,31 +35,37 @@ class InvalidPosting(Invalid):
 class LimitExceeded(Conflict):
     title = "Account limit exceeded"
     type_slug = "ledger-limit-exceeded"
+    msgid = N_("An account would go below zero.")
 
 
 class PeriodClosed(Conflict):
     title = "Accounting period closed"
     type_slug = "ledger-period-closed"
+    msgid = N_("This month is closed.")
 
 
 class PeriodInvalid(Invalid):
     title = "Not a period that can be closed"
     type_slug = "ledger-period-invalid"
+    msgid = N_("Write the month as YYYY-MM, in a year from 2000 to 2100.")
 
 
 class PeriodNotEnded(Invalid):
     title = "Period has not ended"
     type_slug = "ledger-period-not-ended"
+    msgid = N_("Only a month that has ended can be closed.")
 
 
 class PeriodNotClosed(Conflict):
     title = "Period is not closed"
     type_slug = "ledger-period-not-closed"
+    msgid = N_("This month is not closed.")
 
 
 class PeriodClosedLater(Conflict):
     title = "A later period is closed"
     type_slug = "ledger-period-closed-later"
+    msgid = N_("A later month is closed: reopen that one first.")
 
 
 class IdempotencyConflict(Conflict):
@@ -74,6 +81,9 @@ class AlreadyReversed(Conflict):
 class EntryOwnedByFlow(Conflict):
     title = "Entry belongs to an order, payout or enrolment"
     type_slug = "ledger-entry-owned"
+    msgid = N_(
+        "This entry belongs to an order, a payout or an enrolment: correct it there (an order's payment, with a refund)."
+    )
 
 
 class AccountConflict(Conflict):

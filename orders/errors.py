@@ -3,6 +3,7 @@
 from typing import Any
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound, TooManyRequests, Unauthorized
+from core.text import N_
 
 
 class OrderNotFound(NotFound):
@@ -28,6 +29,7 @@ class OrderNeedsSignIn(Unauthorized):
 
 class OrderInvalid(Invalid):
     type_slug = "order-invalid"
+    msgid = N_("Some details of the order are not right.")
 
     def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
         errors: list[dict[str, Any]] | None = (
@@ -38,6 +40,7 @@ class OrderInvalid(Invalid):
 
 class OutOfStock(Conflict):
     type_slug = "out-of-stock"
+    msgid = N_("Not enough stock left.")
 
     def __init__(self, product_name: str, *, product_id: int, wanted: int, available: int) -> None:
         super().__init__(
@@ -50,6 +53,7 @@ class OutOfStock(Conflict):
 
 class IllegalTransition(Conflict):
     type_slug = "illegal-order-transition"
+    msgid = N_("The order cannot do this in its present state.")
 
     def __init__(self, order_id: int, current: str, action: str) -> None:
         super().__init__(
@@ -63,6 +67,7 @@ class CashNotRecorded(Conflict):
     """A cash-on-delivery order is delivered (and settled) only once its cash is recorded."""
 
     type_slug = "cash-not-recorded"
+    msgid = N_("The cash collected on delivery has not been recorded yet.")
 
     def __init__(self, order_id: int) -> None:
         super().__init__(
@@ -74,6 +79,7 @@ class CashNotRecorded(Conflict):
 
 class IdempotencyKeyReused(Conflict):
     type_slug = "idempotency-key-reused"
+    msgid = N_("This form was already sent with other content; reload the page and try again.")
 
     def __init__(self) -> None:
         super().__init__(
@@ -85,12 +91,14 @@ class IdempotencyKeyReused(Conflict):
 
 class PaymentRefused(Conflict):
     type_slug = "payment-refused"
+    msgid = N_("The payment cannot be taken now.")
 
 
 class PaymentDeclined(Conflict):
     """The provider declined; the attempt is stored (keeps_changes) and the order stays payable."""
 
     type_slug = "payment-declined"
+    msgid = N_("The payment was declined.")
     status_code = 402
     title = "Payment declined"
     keeps_changes = True
@@ -98,6 +106,7 @@ class PaymentDeclined(Conflict):
 
 class PaymentProviderError(Conflict):
     type_slug = "payment-provider-error"
+    msgid = N_("The payment service did not answer; try again in a moment.")
     status_code = 502
     title = "Payment provider error"
 
@@ -108,6 +117,7 @@ class PaymentProviderError(Conflict):
 
 class StripeDisabled(Conflict):
     type_slug = "stripe-disabled"
+    msgid = N_("Online payment is not available here.")
 
     def __init__(self) -> None:
         super().__init__(
@@ -124,12 +134,14 @@ class BadWebhookSignature(Invalid):
 
 class RefundRefused(Conflict):
     type_slug = "refund-refused"
+    msgid = N_("This refund is not possible.")
 
 
 class TooManyUnpaidOrders(TooManyRequests):
     """A buyer (by address or by e-mail/phone) already holds the most unpaid orders allowed."""
 
     type_slug = "too-many-unpaid-orders"
+    msgid = N_("You already have %(limit)s unpaid orders holding stock: pay or cancel one first.")
 
     def __init__(self, *, limit: int, by: str, retry_after: int) -> None:
         super().__init__(
@@ -138,15 +150,16 @@ class TooManyUnpaidOrders(TooManyRequests):
             errors=[{"loc": ["body"], "msg": f"at most {limit} unpaid orders per {by}"}],
             headers={"Retry-After": str(retry_after)},
         )
-        self.summary_values = {"limit": limit}
+        self.params = {"limit": limit}
 
 
 class LineQuantityTooLarge(OrderInvalid):
     type_slug = "line-quantity-too-large"
+    msgid = N_("At most %(limit)s units of one product per order.")
 
     def __init__(self, *, limit: int, index: int) -> None:
         super().__init__(
             f"At most {limit} units of one product can be ordered at once.",
             loc=["body", "lines", index, "quantity"],
         )
-        self.summary_values = {"limit": limit}
+        self.params = {"limit": limit}

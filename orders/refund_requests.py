@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from core.actor import Actor
 from core.errors import Conflict, NotFound
+from core.text import N_
 from orders import notices, refunds
 from orders.access import require_buyer, require_staff
 from orders.errors import OrderInvalid, RefundRefused
@@ -47,10 +48,12 @@ class RefundRequestRefused(Conflict):
     """The order cannot take a request now (its state, or another request is still open)."""
 
     type_slug = "refund-request-refused"
+    msgid = N_("A refund cannot be asked for now.")
 
 
 class IllegalRefundRequestTransition(Conflict):
     type_slug = "illegal-refund-request-transition"
+    msgid = N_("The refund request has already been answered.")
 
     def __init__(self, request: RefundRequest, action: str) -> None:
         super().__init__(
