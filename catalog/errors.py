@@ -21,11 +21,18 @@ class CatalogInvalid(Invalid):
     type_slug = "catalog-invalid"
     msgid = N_("Some details are not right.")
 
-    def __init__(self, detail: str, *, loc: list[str | int] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        loc: list[str | int] | None = None,
+        msgid: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         errors: list[dict[str, Any]] | None = (
             [{"loc": loc, "msg": detail}] if loc is not None else None
         )
-        super().__init__(detail, errors=errors)
+        super().__init__(detail, errors=errors, msgid=msgid, params=params)
 
 
 class RowErrors(Invalid):
@@ -43,12 +50,13 @@ class RowErrors(Invalid):
 
 class DuplicateCode(Conflict):
     type_slug = "duplicate-code"
-    msgid = N_("This code is already used.")
+    msgid = N_("The code %(code)s is already used.")
 
     def __init__(self, thing: str, code: str, field: str) -> None:
         super().__init__(
             f"A {thing} with the code {code!r} already exists.",
             errors=[{"loc": ["body", field], "msg": f"{code!r} is taken"}],
+            params={"code": code},
         )
 
 
@@ -56,8 +64,9 @@ class BadImage(Invalid):
     type_slug = "bad-image"
     msgid = N_("The photo could not be read.")
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, errors=[{"loc": ["body", "file"], "msg": detail}])
+    def __init__(self, detail: str, *, msgid: str | None = None) -> None:
+        errors = [{"loc": ["body", "file"], "msg": detail}]
+        super().__init__(detail, errors=errors, msgid=msgid)
 
 
 class NotEnoughStock(Conflict):
@@ -69,5 +78,6 @@ class UploadTooLarge(Invalid):
     type_slug = "upload-too-large"
     msgid = N_("The file is too large.")
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, errors=[{"loc": ["body", "file"], "msg": detail}])
+    def __init__(self, detail: str, *, msgid: str | None = None) -> None:
+        errors = [{"loc": ["body", "file"], "msg": detail}]
+        super().__init__(detail, errors=errors, msgid=msgid)

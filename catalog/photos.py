@@ -20,6 +20,7 @@ from catalog.media import MediaStore, MediaUnavailable, as_store
 from catalog.models import ProductPhoto
 from catalog.schemas import PhotoRead
 from core.actor import Actor
+from core.text import N_
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; larger is refused (HEZUO_MAX_IMAGE_PIXELS)
@@ -79,7 +80,8 @@ def process_image(data: bytes, *, max_pixels: int = MAX_PIXELS) -> ProcessedImag
         raise BadImage(f"The photo has too many pixels (at most {max_pixels:,}).") from None
     except UnidentifiedImageError:
         raise BadImage(
-            "This file is not a JPEG, PNG or WebP image (its content was checked, not its name)."
+            "This file is not a JPEG, PNG or WebP image (its content was checked, not its name).",
+            msgid=N_("This file is not a JPEG, PNG or WebP photo."),
         ) from None
     except (OSError, SyntaxError, ValueError):
         raise BadImage(

@@ -37,6 +37,7 @@ from catalog.schemas import (
 )
 from catalog.service import active_household_in_coop, get_coop
 from core.actor import Actor
+from core.text import N_
 from ledger.base import utcnow
 
 LOT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud from labels
@@ -327,6 +328,10 @@ def _contributions(
         raise CatalogInvalid(
             f"The contributions add up to {total}, but the lot quantity is {data.quantity}.",
             loc=["body", "contributions"],
+            msgid=N_(
+                "The contributions add up to %(total)s, but the lot quantity is %(quantity)s."
+            ),
+            params={"total": total, "quantity": data.quantity},
         )
     return contributions
 

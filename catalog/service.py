@@ -23,6 +23,7 @@ from catalog.schemas import (
     LocalizedText,
 )
 from core.actor import Actor
+from core.text import N_
 from ledger import service as ledger_service
 from ledger.base import utcnow
 from ledger.models import AccountLimit, AccountType
@@ -275,10 +276,18 @@ def active_household_in_coop(
     household = session.get(Household, household_id)
     if household is None or household.coop_id != coop_id:
         raise CatalogInvalid(
-            f"Household {household_id} is not a member of cooperative {coop_id}.", loc=loc
+            f"Household {household_id} is not a member of cooperative {coop_id}.",
+            loc=loc,
+            msgid=N_("Household %(household)s is not a member of this cooperative."),
+            params={"household": household_id},
         )
     if household.status != HouseholdStatus.active:
-        raise CatalogInvalid(f"Household {household.member_code} has left.", loc=loc)
+        raise CatalogInvalid(
+            f"Household {household.member_code} has left.",
+            loc=loc,
+            msgid=N_("Household %(household)s has left the cooperative."),
+            params={"household": household.member_code},
+        )
     return household
 
 

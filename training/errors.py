@@ -44,7 +44,7 @@ class NoSeatsLeft(Conflict):
 class FundTooSmall(Conflict):
     title = "Training fund cannot cover the seat"
     type_slug = "training-fund-too-small"
-    msgid = N_("The training fund cannot pay for the seat.")
+    msgid = N_("The training fund holds %(available)s; the seat costs %(cost)s.")
 
 
 class IllegalEnrolmentStep(Conflict):

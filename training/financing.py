@@ -100,6 +100,10 @@ def finance_seat(
             raise FundTooSmall(
                 f"The training fund {key} holds {format_money(available, currency)}; "
                 f"the seat costs {format_money(cost, currency)}, so it cannot be financed.",
+                params={
+                    "available": format_money(available, currency),
+                    "cost": format_money(cost, currency),
+                },
                 errors=[
                     {
                         "loc": ["fund", key],

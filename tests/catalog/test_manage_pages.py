@@ -134,7 +134,10 @@ def test_add_household_errors_per_field_store_nothing(client, world, session):
         },
     )
     assert taken.status_code == 422
-    assert "is taken" in taken.text
+    assert (
+        f"编号 {world.household_a.member_code} 已被使用" in taken.text
+    )  # in the reader's language
+    assert "is taken" not in taken.text
     assert 'value="重复"' in taken.text  # the form keeps what was typed
     bad_phone = post(
         client,
@@ -218,7 +221,7 @@ def test_lot_contributions_must_sum_and_nothing_is_stored(client, world, session
     path = f"/products/{world.coop_product.id}/lots"
     wrong_sum = post(client, path, {"csrf_token": token, **_lot(world, quantity="31")})
     assert wrong_sum.status_code == 422
-    assert "add up to 30, but the lot quantity is 31" in wrong_sum.text
+    assert "各户交售数量合计 30，但这批货的数量是 31" in wrong_sum.text
     assert 'value="31"' in wrong_sum.text
     outsider = post(
         client,
@@ -226,7 +229,7 @@ def test_lot_contributions_must_sum_and_nothing_is_stored(client, world, session
         {"csrf_token": token, **_lot(world, household_1=str(world.household_b.id))},
     )
     assert outsider.status_code == 422
-    assert "is not a member of cooperative" in outsider.text
+    assert f"农户 {world.household_b.id} 不是本合作社的成员" in outsider.text
     assert counts(session) == before
 
 
@@ -284,7 +287,7 @@ def test_edit_product_errors_and_permissions(client, world, session):
     assert "field-error" in bad.text
     bad_name = post(client, path, {"csrf_token": token, **fields, "price": "70"})
     assert bad_name.status_code == 422
-    assert "must not be blank" in bad_name.text or "at least 1" in bad_name.text
+    assert "此项的值无效" in bad_name.text or "请至少填写 1 个字符" in bad_name.text
     assert stored(session, world.active.id) == ("土蜂蜜", 6800, "active")
     good = {"name_zh": "被改", "name_en": "", "price": "1", "status": "active"}
     assert post(client, path, {"csrf_token": "q" * 43, **good}).status_code == 403

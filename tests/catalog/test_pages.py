@@ -159,7 +159,7 @@ def test_sell_form_errors_name_the_field_and_store_nothing(client, world, sessio
         headers=HTML,
     )
     assert pdf.status_code == 422
-    assert "JPEG, PNG or WebP" in pdf.text
+    assert "不是 JPEG、PNG 或 WebP 格式的照片" in pdf.text
     assert counts(session) == before
 
 

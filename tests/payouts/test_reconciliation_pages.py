@@ -201,6 +201,6 @@ def test_other_roles_are_refused(
         else client.post(path, data=data, headers=HTML)
     )
     assert response.status_code == 403
-    assert "These pages are for staff" in response.text  # refused for the role, not the token
+    assert "您的账户无权打开此页面" in response.text  # refused for the role, not the token
     session.rollback()
     assert service.find_account(session, "expenses:x") is None
