@@ -1,6 +1,6 @@
 """Cross-domain steps that no domain may call itself (the import rules forbid it), joined here."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import sessionmaker
@@ -54,28 +54,33 @@ def notification_recipients(
         user = session.get(User, audience.id)
         return [_as_recipient(user)] if user is not None and user.is_active else []
     if audience.kind == "household":
-        household = session.get(Household, audience.id)
-        phone = household.phone if household is not None else ""
-        members = _active(session, col(User.household_id) == audience.id)
-        if not members:  # no account yet: the household is reached by its phone alone
-            return (
-                [outbox.Recipient(f"phone:{phone}", None, None, phone, DEFAULT_LANGUAGE)]
-                if phone
-                else []
-            )
-        # The household's phone gets one SMS, through its first member's account.
-        return [_as_recipient(u, phone if i == 0 else None) for i, u in enumerate(members)]
-    if audience.kind == "staff":
-        return [_as_recipient(u) for u in _active(session, col(User.role).in_(STAFF_ROLES))]
-    if audience.kind == "coop_members":
-        members = _active(session, col(User.role) == Role.farmer, col(User.coop_id) == audience.id)
-        return [_as_recipient(u) for u in members]
-    if audience.kind == "managers":
-        managers = _active(
-            session, col(User.role) == Role.manager, col(User.coop_id) == audience.id
+        return _household_recipients(session, audience.id)
+    conditions = _AUDIENCE_USERS.get(audience.kind)
+    if conditions is None:
+        return []
+    return [_as_recipient(u) for u in _active(session, *conditions(audience.id))]
+
+
+# The audiences that are a set of active users, as the conditions that select them.
+_AUDIENCE_USERS: dict[str, Callable[[int | None], tuple[ColumnElement[bool], ...]]] = {
+    "staff": lambda _id: (col(User.role).in_(STAFF_ROLES),),
+    "coop_members": lambda coop_id: (col(User.role) == Role.farmer, col(User.coop_id) == coop_id),
+    "managers": lambda coop_id: (col(User.role) == Role.manager, col(User.coop_id) == coop_id),
+}
+
+
+def _household_recipients(session: Session, household_id: int | None) -> list[outbox.Recipient]:
+    household = session.get(Household, household_id)
+    phone = household.phone if household is not None else ""
+    members = _active(session, col(User.household_id) == household_id)
+    if not members:  # no account yet: the household is reached by its phone alone
+        return (
+            [outbox.Recipient(f"phone:{phone}", None, None, phone, DEFAULT_LANGUAGE)]
+            if phone
+            else []
         )
-        return [_as_recipient(u) for u in managers]
-    return []
+    # The household's phone gets one SMS, through its first member's account.
+    return [_as_recipient(u, phone if i == 0 else None) for i, u in enumerate(members)]
 
 
 def send_notifications(

@@ -278,16 +278,31 @@ def _validate_row(
     brands: dict[str, Brand],
 ) -> tuple[ProductCreate | None, LotCreate | None, list[dict[str, Any]]]:
     errors: list[dict[str, Any]] = []
-    household = None
-    if row.get("member_code"):
-        household = households.get(row["member_code"].upper())
-        if household is None:
-            errors.append(_error(row_number, "member_code", "no such member in this cooperative"))
-    brand = None
-    if row.get("brand"):
-        brand = brands.get(row["brand"])
-        if brand is None:
-            errors.append(_error(row_number, "brand", "no brand of this cooperative has this name"))
+    product = _row_product(row_number, row, coop_id, households, brands, errors)
+    lot = _row_lot(row_number, row, households, errors)
+    return product, lot, errors
+
+
+def _named(
+    row_number: int,
+    value: str | None,
+    found: dict[str, Any],
+    column: str,
+    missing: str,
+    errors: list[dict[str, Any]],
+) -> Any:
+    """The household or brand a cell names (None when empty); an error when none has the name."""
+    if not value:
+        return None
+    named = found.get(value)
+    if named is None:
+        errors.append(_error(row_number, column, missing))
+    return named
+
+
+def _row_price(
+    row_number: int, row: dict[str, str], errors: list[dict[str, Any]]
+) -> dict[str, Any]:
     currency = (row.get("currency") or "CNY").upper()
     price = parse_major(row.get("price", ""), currency) if len(currency) == 3 else None
     if price is None:
@@ -295,6 +310,29 @@ def _validate_row(
             _error(row_number, "price", "enter the price per unit in yuan, e.g. 68 or ¥68.50")
         )
         price = 1  # keeps the other columns checked; the row is refused above
+    return {"amount": price, "currency": currency}
+
+
+def _row_product(
+    row_number: int,
+    row: dict[str, str],
+    coop_id: int,
+    households: dict[str, Household],
+    brands: dict[str, Brand],
+    errors: list[dict[str, Any]],
+) -> ProductCreate | None:
+    code = (row.get("member_code") or "").upper()
+    household = _named(
+        row_number, code, households, "member_code", "no such member in this cooperative", errors
+    )
+    brand = _named(
+        row_number,
+        row.get("brand"),
+        brands,
+        "brand",
+        "no brand of this cooperative has this name",
+        errors,
+    )
     product_fields = {
         "coop_id": coop_id,
         "household_id": household.id if household else None,
@@ -303,32 +341,40 @@ def _validate_row(
         "description": {"zh": row.get("description_zh", ""), "en": row.get("description_en", "")},
         "category": _word(row.get("category", ""), CATEGORY_WORDS),
         "unit": _word(row.get("unit", ""), UNIT_WORDS),
-        "price": {"amount": price, "currency": currency},
+        "price": _row_price(row_number, row, errors),
         "status": _word(row.get("status") or "draft", STATUS_WORDS),
     }
-    product: ProductCreate | None = None
     try:
-        product = ProductCreate.model_validate(product_fields)
+        return ProductCreate.model_validate(product_fields)
     except ValidationError as error:
         names = {"name": "name_zh", "description": "description_zh", "price": "price"}
         errors.extend(_pydantic_errors(row_number, error, names))
-    lot: LotCreate | None = None
-    if any(row.get(c) for c in LOT_COLUMNS):
-        lot_fields = {
-            "code": row.get("lot_code") or None,
-            "harvested_on": row.get("harvested_on") or None,
-            "quantity": _int_or_text(row.get("lot_quantity", "")),
-            "expires_on": row.get("expires_on") or None,
-            "contributions": _contributions(
-                row.get("contributions", ""), row_number, households, errors
-            ),
-        }
-        try:
-            lot = LotCreate.model_validate(lot_fields)
-        except ValidationError as error:
-            names = {"code": "lot_code", "quantity": "lot_quantity"}
-            errors.extend(_pydantic_errors(row_number, error, names))
-    return product, lot, errors
+        return None
+
+
+def _row_lot(
+    row_number: int,
+    row: dict[str, str],
+    households: dict[str, Household],
+    errors: list[dict[str, Any]],
+) -> LotCreate | None:
+    if not any(row.get(c) for c in LOT_COLUMNS):
+        return None
+    lot_fields = {
+        "code": row.get("lot_code") or None,
+        "harvested_on": row.get("harvested_on") or None,
+        "quantity": _int_or_text(row.get("lot_quantity", "")),
+        "expires_on": row.get("expires_on") or None,
+        "contributions": _contributions(
+            row.get("contributions", ""), row_number, households, errors
+        ),
+    }
+    try:
+        return LotCreate.model_validate(lot_fields)
+    except ValidationError as error:
+        names = {"code": "lot_code", "quantity": "lot_quantity"}
+        errors.extend(_pydantic_errors(row_number, error, names))
+        return None
 
 
 def import_file(
@@ -365,6 +411,16 @@ def import_file(
         errors = _doubtful_prices(session, coop_id, validated)
     if errors:
         raise RowErrors(errors)
+    return _create_rows(session, actor, validated)
+
+
+def _create_rows(
+    session: Session,
+    actor: Actor,
+    validated: list[tuple[int, ProductCreate | None, LotCreate | None]],
+) -> ImportResult:
+    """Every validated row's product (and lot); any refusal refuses the whole file."""
+    errors: list[dict[str, Any]] = []
     product_ids: list[int] = []
     lots = 0
     for row_number, product_data, lot_data in validated:

@@ -278,17 +278,7 @@ def payout_history(
     household_id: int | None = None,
 ) -> list[HistoryRow]:
     """Payout lines, newest first: staff all, a manager their cooperative's, a farmer their own."""
-    if household_id is not None:
-        get_household(session, actor=actor, household_id=household_id)
-    elif coop_id is not None:
-        require_coop_manager(actor, coop_id)
-    elif not actor.is_staff:
-        if actor.role == "farmer" and actor.household_id is not None:
-            household_id = actor.household_id
-        elif actor.role == "manager" and actor.coop_id is not None:
-            coop_id = actor.coop_id
-        else:
-            require_coop_manager(actor, -1)
+    coop_id, household_id = _history_scope(session, actor, coop_id, household_id)
     query = (
         select(PayoutLine, PayoutBatch)
         .join(PayoutBatch, col(PayoutBatch.id) == col(PayoutLine.batch_id))
@@ -300,29 +290,45 @@ def payout_history(
         query = query.where(col(PayoutBatch.coop_id) == coop_id)
     found = list(session.execute(query).tuples())
     households = households_by_id(session, [line.household_id for line, _ in found])
-    rows = []
-    for line, batch in found:
-        household = households.get(line.household_id)
-        assert line.id is not None
-        assert batch.id is not None
-        rows.append(
-            HistoryRow(
-                line_id=line.id,
-                batch_id=batch.id,
-                coop_id=batch.coop_id,
-                period=batch.period,
-                household_id=line.household_id,
-                member_code=household.member_code if household else "",
-                name=household.name if household else "",
-                amount=line.amount,
-                currency=line.currency,
-                status=line.status,
-                bank_reference=line.bank_reference or "",
-                paid_on=line.paid_on,
-                failure_reason=line.failure_reason,
-            )
-        )
-    return rows
+    return [_history_row(line, batch, households.get(line.household_id)) for line, batch in found]
+
+
+def _history_scope(
+    session: Session, actor: Actor, coop_id: int | None, household_id: int | None
+) -> tuple[int | None, int | None]:
+    """The (coop, household) filter this actor may see: what they named, else their own."""
+    if household_id is not None:
+        get_household(session, actor=actor, household_id=household_id)
+    elif coop_id is not None:
+        require_coop_manager(actor, coop_id)
+    elif not actor.is_staff:
+        if actor.role == "farmer" and actor.household_id is not None:
+            household_id = actor.household_id
+        elif actor.role == "manager" and actor.coop_id is not None:
+            coop_id = actor.coop_id
+        else:
+            require_coop_manager(actor, -1)
+    return coop_id, household_id
+
+
+def _history_row(line: PayoutLine, batch: PayoutBatch, household: Household | None) -> HistoryRow:
+    assert line.id is not None
+    assert batch.id is not None
+    return HistoryRow(
+        line_id=line.id,
+        batch_id=batch.id,
+        coop_id=batch.coop_id,
+        period=batch.period,
+        household_id=line.household_id,
+        member_code=household.member_code if household else "",
+        name=household.name if household else "",
+        amount=line.amount,
+        currency=line.currency,
+        status=line.status,
+        bank_reference=line.bank_reference or "",
+        paid_on=line.paid_on,
+        failure_reason=line.failure_reason,
+    )
 
 
 def coop_names(session: Session) -> dict[int, str]:

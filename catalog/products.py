@@ -63,22 +63,9 @@ def _resolve_owner(
 ) -> tuple[int, int | None]:
     """The (coop, household) a product of this actor belongs to, or why not."""
     if actor.role == "farmer":
-        if actor.household_id is None:
-            raise CatalogForbidden("Your account is not linked to a member household yet.")
-        own = session.get(Household, actor.household_id)
-        if own is None or own.status != "active":
-            raise CatalogForbidden("Your household is not an active member.")
-        if household_id is not None and household_id != own.id:
-            raise CatalogForbidden("A farmer lists products only for their own household.")
-        if coop_id is not None and coop_id != own.coop_id:
-            raise CatalogForbidden("A farmer lists products only in their own cooperative.")
-        return own.coop_id, own.id
+        return _farmer_owner(session, actor, coop_id, household_id)
     if actor.role == "manager":
-        if actor.coop_id is None:
-            raise CatalogForbidden("Your account is not linked to a cooperative yet.")
-        coop_id = actor.coop_id if coop_id is None else coop_id
-        if coop_id != actor.coop_id:
-            raise CatalogForbidden("A manager lists products only for their own cooperative.")
+        coop_id = _manager_coop(actor, coop_id)
     elif not actor.is_staff:
         raise CatalogForbidden(
             f"Only farmers, managers and staff list products (you are signed in as {actor.role})."
@@ -89,6 +76,32 @@ def _resolve_owner(
     if household_id is not None:
         active_household_in_coop(session, household_id, coop_id, ["body", "household_id"])
     return coop_id, household_id
+
+
+def _farmer_owner(
+    session: Session, actor: Actor, coop_id: int | None, household_id: int | None
+) -> tuple[int, int | None]:
+    """A farmer lists for their own active household, in its cooperative."""
+    if actor.household_id is None:
+        raise CatalogForbidden("Your account is not linked to a member household yet.")
+    own = session.get(Household, actor.household_id)
+    if own is None or own.status != "active":
+        raise CatalogForbidden("Your household is not an active member.")
+    if household_id is not None and household_id != own.id:
+        raise CatalogForbidden("A farmer lists products only for their own household.")
+    if coop_id is not None and coop_id != own.coop_id:
+        raise CatalogForbidden("A farmer lists products only in their own cooperative.")
+    return own.coop_id, own.id
+
+
+def _manager_coop(actor: Actor, coop_id: int | None) -> int:
+    """A manager lists for their own cooperative (the one named, or theirs by default)."""
+    if actor.coop_id is None:
+        raise CatalogForbidden("Your account is not linked to a cooperative yet.")
+    coop_id = actor.coop_id if coop_id is None else coop_id
+    if coop_id != actor.coop_id:
+        raise CatalogForbidden("A manager lists products only for their own cooperative.")
+    return coop_id
 
 
 def _check_brand(session: Session, brand_id: int | None, coop_id: int) -> None:

@@ -7,7 +7,7 @@ Labels go through gettext (`_()` in the templates, `N_()` tables here); stored b
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -337,6 +337,80 @@ def _create_listing(
     return product.id
 
 
+SELL_FIELDS = {
+    "name": "name_zh",
+    "category": "category",
+    "unit": "unit",
+    "harvested_on": "harvested_on",
+    "quantity": "quantity",
+    "description": "description_zh",
+}
+
+
+def _typing_errors(request: Request, values: dict[str, str], fen: int | None) -> dict[str, str]:
+    """What the farmer typed that cannot be a listing, per field, before anything is stored."""
+    gettext = translator(request).gettext
+    errors: dict[str, str] = {}
+    if fen is None:
+        errors["price"] = gettext(N_("Enter a price in yuan, e.g. 68 or 68.50"))
+    if not values["quantity"].isdigit() or int(values["quantity"]) <= 0:
+        errors["quantity"] = gettext(N_("Enter a whole number"))
+    if values["category"] not in CATEGORY_NAMES:
+        errors["category"] = gettext("Choose what kind of product this is.")
+    if values["unit"] not in UNIT_NAMES:
+        errors["unit"] = gettext("Choose the unit it is sold by.")
+    return errors
+
+
+async def _photo_of(form: FormData) -> bytes | None:
+    upload = form.get("photo")
+    if isinstance(upload, UploadFile) and upload.filename:
+        return await upload.read(photos.MAX_UPLOAD_BYTES + 1)
+    return None
+
+
+def _price_to_confirm(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    values: dict[str, str],
+    fen: int,
+    *,
+    currency: str,
+    had_photo: bool,
+) -> dict[str, Any] | None:
+    """The question "is this price right?" when it is far from the usual, else None."""
+    doubt = price_doubt(
+        session,
+        coop_id=actor.coop_id or 0,
+        category=values["category"],
+        unit=values["unit"],
+        amount=fen,
+    )
+    if doubt is None:
+        return None
+    unit = translator(request).gettext(UNIT_NAMES[values["unit"]])
+    return {
+        "message": doubt_message(request, doubt, amount=fen, currency=currency, unit=unit),
+        "fen": fen,
+        "price": money_formatter(translator(request))(fen, currency),
+        "unit": unit,
+        "had_photo": had_photo,
+    }
+
+
+def _refuse_listing(request: Request, values: dict[str, str], error: Exception) -> NoReturn:
+    """The form again with what was typed and why; nothing of the listing is stored."""
+    if isinstance(error, ValidationError):
+        field_errors = _field_errors(request, error, SELL_FIELDS)
+        refuse(lambda: _sell_form(request, values, field_errors, 422))
+    assert isinstance(error, DomainError)
+    on_file = any(e.get("loc", [None, None])[1:2] == ["file"] for e in error.errors or [])
+    problem = {"photo" if on_file else "form": problem_message(request, error)}
+    status = error.status_code
+    refuse(lambda: _sell_form(request, values, problem, status))
+
+
 @router.post("/sell", response_class=HTMLResponse)
 async def sell_submit(
     request: Request,
@@ -345,54 +419,32 @@ async def sell_submit(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    actor = farmer.actor
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > photos.MAX_UPLOAD_BYTES + 64 * 1024:
         return _sell_form(request, {}, {"photo": photos.too_large_message()}, 422)
     form = await request.form(max_files=1)
     values = _form_values(form)
-    errors: dict[str, str] = {}
     fen = price_in_fen(values["price"])
-    if fen is None:
-        errors["price"] = translator(request).gettext(N_("Enter a price in yuan, e.g. 68 or 68.50"))
-    if not values["quantity"].isdigit() or int(values["quantity"]) <= 0:
-        errors["quantity"] = translator(request).gettext(N_("Enter a whole number"))
-    gettext = translator(request).gettext
-    if values["category"] not in CATEGORY_NAMES:
-        errors["category"] = gettext("Choose what kind of product this is.")
-    if values["unit"] not in UNIT_NAMES:
-        errors["unit"] = gettext("Choose the unit it is sold by.")
-    upload = form.get("photo")
-    photo: bytes | None = None
-    if isinstance(upload, UploadFile) and upload.filename:
-        photo = await upload.read(photos.MAX_UPLOAD_BYTES + 1)
-    if errors:
+    errors = _typing_errors(request, values, fen)
+    photo = await _photo_of(form)
+    if errors or fen is None:
         return _sell_form(request, values, errors, 422)
-    assert fen is not None
-    doubt = price_doubt(
+    confirm = _price_to_confirm(
+        request,
         session,
-        coop_id=actor.coop_id or 0,
-        category=values["category"],
-        unit=values["unit"],
-        amount=fen,
+        farmer.actor,
+        values,
+        fen,
+        currency=settings.currency,
+        had_photo=photo is not None,
     )
-    if doubt is not None and str(form.get("price_confirmed") or "") != str(fen):
-        unit = gettext(UNIT_NAMES[values["unit"]])
-        confirm = {
-            "message": doubt_message(
-                request, doubt, amount=fen, currency=settings.currency, unit=unit
-            ),
-            "fen": fen,
-            "price": money_formatter(translator(request))(fen, settings.currency),
-            "unit": unit,
-            "had_photo": photo is not None,
-        }
+    if confirm is not None and str(form.get("price_confirmed") or "") != str(fen):
         return _sell_form(request, values, {}, 200, confirm=confirm)
     try:
         product_id = await run_in_threadpool(
             _create_listing,
             session,
-            actor,
+            farmer.actor,
             values,
             fen,
             photo,
@@ -400,27 +452,10 @@ async def sell_submit(
             settings.currency,
             settings.max_image_pixels,
         )
-    except ValidationError as error:
-        fields = {
-            "name": "name_zh",
-            "category": "category",
-            "unit": "unit",
-            "harvested_on": "harvested_on",
-            "quantity": "quantity",
-            "description": "description_zh",
-        }
-        field_errors = _field_errors(request, error, fields)
-        refuse(lambda: _sell_form(request, values, field_errors, 422))
-    except DomainError as error:
+    except (ValidationError, DomainError) as error:
         if isinstance(error, Forbidden):
             raise
-        field = (
-            "photo"
-            if any(e.get("loc", [None, None])[1:2] == ["file"] for e in error.errors or [])
-            else "form"
-        )
-        problem, status = {field: problem_message(request, error)}, error.status_code
-        refuse(lambda: _sell_form(request, values, problem, status))
+        _refuse_listing(request, values, error)
     return RedirectResponse(f"/products/{product_id}", status_code=303)
 
 

@@ -210,43 +210,20 @@ def programme_report(
     enrolments = _programme_enrolments(session, programme, coop_id)
     completed = [e for e in enrolments if e.status == EnrolmentStatus.completed]
     participants = _households(session, [e.household_id for e in completed])
-    coops = (
-        [coop_id]
-        if coop_id is not None
-        else sorted({e.coop_id for e in completed} or set(eligible_coops(session, programme_id)))
+    others = _non_participants(
+        session, programme_id, _report_coops(session, programme_id, coop_id, completed)
     )
-    others = _non_participants(session, programme_id, coops)
     currency = programme.currency
     enough = windows is not None and today >= windows[1].end
-    if windows is None:
-        message = "Not enough data: the programme has no sessions yet."
-        part_changes: dict[int, Change] = {}
-        other_changes: dict[int, Change] = {}
-    else:
-        before, after = windows
-        part_changes = _changes(session, participants, before, after, enough)
-        other_changes = _changes(session, others, before, after, enough)
-        message = (
-            "Difference-in-differences of settled income per person."
-            if enough
-            else f"Not enough data: the after window ends on {after.end.isoformat()}."
-        )
+    part_changes, other_changes, message = _group_changes(
+        session, windows, participants, others, enough=enough
+    )
     part_stats = _stats(list(part_changes.values()), currency)
     other_stats = _stats(list(other_changes.values()), currency)
-    did_mean = did_median = None
-    if enough and part_changes and other_changes:
-        p = [c.delta for c in part_changes.values() if c.delta is not None]
-        o = [c.delta for c in other_changes.values() if c.delta is not None]
-        did_mean = _money(mean(p) - mean(o), currency)
-        did_median = _money(median(p) - median(o), currency)
+    did_mean, did_median = _did(part_changes, other_changes, currency, enough=enough)
     rows: list[EnrolmentOutcome] | None = None
     if view != "public":
-        by_id = {h.id: h for h in _households(session, [e.household_id for e in enrolments])}
-        rows = [
-            enrolment_outcome(session, e, by_id[e.household_id], months=months, today=today)
-            for e in enrolments
-            if e.status != EnrolmentStatus.applied
-        ]
+        rows = _enrolment_rows(session, enrolments, months=months, today=today)
     elif part_stats.count < config.public_min_group:
         # Too few people to publish figures without pointing at someone.
         empty = _stats([], currency)
@@ -272,6 +249,63 @@ def programme_report(
         did_median=did_median,
         enrolments=rows,
     )
+
+
+def _report_coops(
+    session: Session, programme_id: int, coop_id: int | None, completed: list[Enrolment]
+) -> list[int]:
+    """The cooperatives whose non-participants form the comparison group."""
+    if coop_id is not None:
+        return [coop_id]
+    return sorted({e.coop_id for e in completed} or set(eligible_coops(session, programme_id)))
+
+
+def _group_changes(
+    session: Session,
+    windows: tuple[Window, Window] | None,
+    participants: Sequence[Household],
+    others: Sequence[Household],
+    *,
+    enough: bool,
+) -> tuple[dict[int, Change], dict[int, Change], str]:
+    """Each group's income changes between the windows, and what the report says about them."""
+    if windows is None:
+        return {}, {}, "Not enough data: the programme has no sessions yet."
+    before, after = windows
+    part_changes = _changes(session, participants, before, after, enough)
+    other_changes = _changes(session, others, before, after, enough)
+    message = (
+        "Difference-in-differences of settled income per person."
+        if enough
+        else f"Not enough data: the after window ends on {after.end.isoformat()}."
+    )
+    return part_changes, other_changes, message
+
+
+def _did(
+    part_changes: dict[int, Change],
+    other_changes: dict[int, Change],
+    currency: str,
+    *,
+    enough: bool,
+) -> tuple[MoneyRead | None, MoneyRead | None]:
+    """Difference-in-differences (mean and median), once both groups have after-window data."""
+    if not (enough and part_changes and other_changes):
+        return None, None
+    p = [c.delta for c in part_changes.values() if c.delta is not None]
+    o = [c.delta for c in other_changes.values() if c.delta is not None]
+    return _money(mean(p) - mean(o), currency), _money(median(p) - median(o), currency)
+
+
+def _enrolment_rows(
+    session: Session, enrolments: list[Enrolment], *, months: int, today: date
+) -> list[EnrolmentOutcome]:
+    by_id = {h.id: h for h in _households(session, [e.household_id for e in enrolments])}
+    return [
+        enrolment_outcome(session, e, by_id[e.household_id], months=months, today=today)
+        for e in enrolments
+        if e.status != EnrolmentStatus.applied
+    ]
 
 
 def _programme_enrolments(
