@@ -1,4 +1,6 @@
-"""Posting journal entries: validation, idempotency by key + content hash, limits, reversals.
+"""Posting journal entries: validation, idempotency by key + content hash, limits.
+
+Reversals (the mirror entry, a person's reversal) are ledger/reversals.py.
 
 Balances are never stored: an entry is one row plus its postings, appended. Hot accounts
 (clearing, funds, income) are therefore never locked. Only an entry that lowers an account with a
@@ -11,13 +13,12 @@ the period is open, and inserts the entry and its postings only then. When any c
 inserts nothing, and the careful path (lookup, checks, precise error) takes over.
 """
 
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, InternalError
 from sqlalchemy.orm import make_transient_to_detached
@@ -26,28 +27,23 @@ from sqlmodel import Session, col
 from ledger.base import utcnow
 from ledger.errors import (
     AccountClosed,
-    AlreadyReversed,
     CurrencyMismatch,
-    EntryNotFound,
-    EntryOwnedByFlow,
     IdempotencyConflict,
     LimitExceeded,
     PeriodClosed,
     UnknownAccount,
 )
+from ledger.limits import check_limits
 from ledger.models import (
     DEBIT_NORMAL,
     Account,
     AccountLimit,
     JournalEntry,
     Posting,
-    Side,
-    normal_sign,
 )
 from ledger.periods import CLOSED_PERIODS_SQL, CLOSED_THROUGH, closed_through
 from ledger.specs import (
     EntrySpec,
-    PostingSpec,
     canonical_json,
     signed_amount,
     spec_hash,
@@ -167,52 +163,6 @@ def _check_open_period(closed: str | None, effective_date: date) -> None:
         )
 
 
-def _lowered_limited(spec: EntrySpec, accounts: Mapping[str, Any]) -> dict[str, int]:
-    """The non-negative accounts this entry lowers, with how much it takes from each."""
-    deltas: dict[str, int] = defaultdict(int)
-    for posting in spec.postings:
-        account = accounts[posting.account]
-        if account.limit == AccountLimit.non_negative.value:
-            deltas[posting.account] += signed_amount(posting) * normal_sign(account.type)
-    return {key: delta for key, delta in deltas.items() if delta < 0}
-
-
-def _check_limits(session: Session, spec: EntrySpec, accounts: Mapping[str, Row[Any]]) -> None:
-    """Lock and check every non-negative account this entry lowers."""
-    lowered = _lowered_limited(spec, accounts)
-    if not lowered:
-        return
-    ids = sorted(accounts[key].id for key in lowered)
-    # One global order (ascending id) for every writer: no lock cycles, so no deadlocks here.
-    # FOR NO KEY UPDATE serializes the writers that lower the account, but not the inserts that
-    # merely reference it (their foreign-key checks take KEY SHARE), so sales crediting a member
-    # never wait for that member's payout.
-    session.execute(
-        select(col(Account.id))
-        .where(col(Account.id).in_(ids))
-        .order_by(col(Account.id))
-        .with_for_update(key_share=True)
-    ).all()
-    sums = dict(
-        session.execute(
-            select(col(Posting.account_id), func.sum(Posting.amount))
-            .where(col(Posting.account_id).in_(ids))
-            .group_by(col(Posting.account_id))
-        )
-        .tuples()
-        .all()
-    )
-    for key, delta in sorted(lowered.items()):
-        account = accounts[key]
-        current = int(sums.get(account.id) or 0) * normal_sign(account.type)
-        if current + delta < 0:
-            raise LimitExceeded(
-                f"Account {key!r} may not go below zero: it holds {current} "
-                f"{account.currency} and this entry would take {-delta}.",
-                errors=[{"loc": ["postings"], "msg": f"{key} would go below zero"}],
-            )
-
-
 # --- inserting -----------------------------------------------------------------------------------
 
 _ENTRIES = JournalEntry.__table__  # type: ignore[attr-defined]
@@ -258,7 +208,7 @@ RETURNING entry_id
 # path checks except the balances of limited accounts, and inserts only if all is well. Answers
 # (ok, new entry id): ok false → nothing inserted, the careful path decides and explains; ok and
 # no id → the key exists already. An entry lowering a non-negative account is never ok here: that
-# needs the lock and sum of `_check_limits`.
+# needs the lock and sum of `ledger.limits.check_limits`.
 _PG_GUARDED_INSERT = f"""
 WITH lines AS (
     SELECT * FROM unnest(%(keys)s::varchar[], %(amounts)s::bigint[], %(currencies)s::varchar[],
@@ -494,7 +444,7 @@ def _post(session: Session, spec: EntrySpec, *, reverses_id: int | None) -> Post
     try:
         accounts, closed_period = _load_accounts(session, spec)
         _check_open_period(closed_period, spec.effective_date)
-        _check_limits(session, spec, accounts)
+        check_limits(session, spec, accounts)
     except (UnknownAccount, AccountClosed, CurrencyMismatch, PeriodClosed, LimitExceeded):
         # A retry of an entry that was accepted before must still get its original answer,
         # even if the books have moved on (period closed, balance spent) since.
@@ -508,90 +458,3 @@ def _post(session: Session, spec: EntrySpec, *, reverses_id: int | None) -> Post
         assert replay is not None
         return replay
     return entry
-
-
-# Entries posted by a domain's own flow, by the prefix of their reference (opaque text here), and
-# the flow that corrects them: reversing one by hand would leave its order, payout line or
-# enrolment telling a different story than the books (an order "settled" whose payment is gone).
-FLOW_OWNED_REFERENCES = {
-    "order:": "the order's refund (POST /api/v1/orders/{id}/refunds, or the order's page)",
-    "payout-batch:": "the payout line's 'failed' action (POST /api/v1/payouts/lines/{id}/fail)",
-    "enrolment:": "the enrolment's own steps (drop or refund in training)",
-}
-
-
-def reverse_by_hand(
-    session: Session, entry_id: int, *, created_by: str | None = None, memo: str = ""
-) -> JournalEntry:
-    """A person's reversal (the API and the staff page): refused for an entry that belongs to an
-    order, a payout or an enrolment, whose own flow corrects the books and its state together."""
-    original = session.get(JournalEntry, entry_id)
-    if original is None:
-        raise EntryNotFound(f"There is no journal entry {entry_id}.")
-    reference = original.reference or ""
-    for prefix, flow in FLOW_OWNED_REFERENCES.items():
-        if reference.startswith(prefix):
-            raise EntryOwnedByFlow(
-                f"Entry {entry_id} belongs to {reference}: reversing it alone would leave that "
-                f"record out of step with the books. Correct it through {flow}, which reverses "
-                "the ledger and the record together.",
-                errors=[{"loc": ["entry_id"], "msg": f"owned by {reference}"}],
-            )
-    return reverse(session, entry_id, created_by=created_by, memo=memo)
-
-
-def reverse(
-    session: Session, entry_id: int, *, created_by: str | None = None, memo: str = ""
-) -> JournalEntry:
-    """Post the mirror image of an entry, linked to it; an entry is reversed at most once."""
-    original = session.get(JournalEntry, entry_id)
-    if original is None:
-        raise EntryNotFound(f"There is no journal entry {entry_id}.")
-    already = session.scalars(
-        select(col(JournalEntry.id)).where(col(JournalEntry.reverses_id) == entry_id)
-    ).first()
-    if already is not None:
-        raise AlreadyReversed(f"Entry {entry_id} was already reversed by entry {already}.")
-    lines = session.execute(
-        select(
-            col(Account.key),
-            col(Posting.amount),
-            col(Posting.currency),
-            col(Posting.coop_id),
-            col(Posting.household_id),
-            col(Posting.order_line_id),
-        )
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .where(col(Posting.entry_id) == entry_id)
-        .order_by(col(Posting.id))
-    ).all()
-    spec = EntrySpec(
-        kind="reversal",
-        effective_date=max(original.effective_date, utcnow().date()),
-        postings=tuple(
-            PostingSpec(
-                account=key,
-                side=Side.credit if amount > 0 else Side.debit,
-                amount=abs(amount),
-                currency=currency,
-                coop_id=coop_id,
-                household_id=household_id,
-                order_line_id=line_id,
-            )
-            for key, amount, currency, coop_id, household_id, line_id in lines
-        ),
-        idempotency_key=f"{REVERSAL_KEY_PREFIX}{entry_id}",
-        memo=memo or f"Reversal of entry {entry_id}",
-        reference=original.reference,
-        metadata={"reverses": entry_id},
-        created_by=created_by,
-    )
-    try:
-        result = _post(session, spec, reverses_id=entry_id)
-    except IdempotencyConflict:
-        assert original.id is not None
-        result = PostResult(entry_id=original.id, replayed=True, entry=original)
-    if result.replayed:
-        # Another request reversed it between our check and our insert.
-        raise AlreadyReversed(f"Entry {entry_id} was already reversed.")
-    return result.entry

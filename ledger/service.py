@@ -35,7 +35,8 @@ from ledger.periods import (
     plausible_year,
     reopen_period,
 )
-from ledger.posting import PostResult, post, reverse, reverse_by_hand
+from ledger.posting import PostResult, post
+from ledger.reversals import reverse, reverse_by_hand
 from ledger.sealing import seal_pending, verify
 from ledger.specs import EntrySpec, PostingSpec
 from ledger.transactions import is_retryable, run_in_transaction

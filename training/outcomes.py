@@ -24,7 +24,7 @@ from catalog.schemas import MoneyRead
 from core.actor import Actor
 from core.spreadsheets import csv_writer
 from training.config import TrainingConfig
-from training.enrolments import applied_on
+from training.enrolment_reads import applied_on
 from training.errors import TrainingForbidden
 from training.income import add_months, per_capita, rounded, settled_income
 from training.models import Enrolment, EnrolmentStatus, Programme

@@ -1,22 +1,18 @@
 """Training's public face for routers, pages and other callers: re-exports each sub-area's functions.
 
-Sub-areas: programmes.py (providers, programmes, sessions), enrolments.py (lifecycle, attendance),
+Sub-areas: programmes.py (providers, programmes, sessions), enrolments.py (lifecycle, attendance), enrolment_reads.py (visibility, lists),
 financing.py (seats in the ledger), deductions.py (tuition repaid from settled shares),
 priority.py (applicants by need), income.py and outcomes.py (income linkage).
 """
 
 from training.deductions import apply_to_settlement, deduct_after_settlement, deduct_pending
-from training.enrolments import (
-    accept,
-    apply,
-    complete,
-    drop,
+from training.enrolment_reads import (
     enrolment_read,
     get_visible,
     list_for_household,
     list_for_programme,
-    mark_attendance,
 )
+from training.enrolments import accept, apply, complete, drop, mark_attendance
 from training.outcomes import programme_report, report_csv
 from training.priority import priority_list
 from training.programmes import (

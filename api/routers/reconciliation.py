@@ -1,17 +1,36 @@
 """Reconciliation over HTTP (staff and admin): bank statement import, matching, explanations, the
 per-account view, period close, and the Stripe sync button."""
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
-from pydantic import BaseModel, Field
 
 from api.deps import SessionDep, SettingsDep, StaffDep
+from api.reconciliation_schemas import (
+    Adjustment,
+    AutoMatch,
+    CloseRequest,
+    ExplanationCreate,
+    ImportRead,
+    LineRead,
+    MatchCreate,
+    MatchRead,
+    PresetCreate,
+    PresetRead,
+    PreviewRead,
+    ProposalRead,
+    Reason,
+    ReconciliationRead,
+    SkippedRead,
+    SyncRead,
+    import_read,
+    match_read,
+    preset_read,
+    view_read,
+)
 from core.errors import Invalid
 from ledger import bank, reconciliation
 from ledger.bank.models import StatementPreview
-from ledger.payout_models import Match, MatchItem
 from orders import stripe_sync
 from orders.bank_codes import payment_codes
 from orders.stripe_gateway import StripeGateway
@@ -22,179 +41,6 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
     403: {"description": "Not staff or admin"},
 }
-
-
-class Money(BaseModel):
-    amount: int
-    currency: str
-
-
-class ImportRead(BaseModel):
-    statement_id: int
-    account: str
-    encoding: str
-    new_lines: int
-    skipped_lines: int
-    replayed: bool
-    preset: str = ""
-
-
-class LineRead(BaseModel):
-    id: int
-    line_no: int
-    booked_on: date
-    amount: int
-    currency: str
-    reference: str
-    counterparty: str
-    description: str
-    state: str
-
-
-class SkippedRead(BaseModel):
-    line_no: int
-    kind: str  # totals | summary | neutral | note
-    text: str
-
-
-class ProposalRead(BaseModel):
-    rule: str
-    line_nos: list[int]
-    posting_ids: list[int]
-    confirm: bool = False  # for staff to confirm (one deposit of several payments), never auto
-
-
-class PreviewRead(BaseModel):
-    encoding: str
-    lines: list[LineRead]
-    preset: str = ""
-    preset_name: str = ""
-    file_format: str = "csv"
-    header_line: int = 1
-    skipped: list[SkippedRead] = []
-    proposals: list[ProposalRead] = []
-    already_stored: list[int] = []  # file line numbers an import would skip
-    token: str | None = None  # send it back as `preview_token` to import this upload
-    expires_at: datetime | None = None
-
-
-class AutoMatch(BaseModel):
-    account: str = "assets:bank"
-    drift_days: int = Field(default=bank.DEFAULT_DRIFT_DAYS, ge=0, le=31)
-
-
-class MatchCreate(BaseModel):
-    account: str = "assets:bank"
-    line_ids: list[int] = Field(min_length=1)
-    posting_ids: list[int] = Field(min_length=1)
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class Reason(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class Adjustment(BaseModel):
-    counter_account: str = Field(min_length=1, max_length=255)
-    memo: str = Field(min_length=1, max_length=500)
-
-
-class ExplanationCreate(BaseModel):
-    account: str = "assets:bank"
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
-    statement_line_id: int | None = None
-    posting_id: int | None = None
-    reason: str = Field(min_length=1, max_length=500)
-
-
-class MatchRead(BaseModel):
-    id: int
-    account: str
-    rule: str
-    reason: str
-    active: bool
-    line_ids: list[int]
-    posting_ids: list[int]
-
-
-class OpenItemRead(BaseModel):
-    side: str
-    id: int
-    date: date
-    amount: int
-    reference: str
-    description: str
-    explanation: str | None
-
-
-class ReconciliationRead(BaseModel):
-    account: str
-    period: str
-    currency: str
-    ledger_balance: int
-    statement_balance: int
-    difference: int
-    matched: dict[str, int]
-    open_items: list[OpenItemRead]
-    unexplained: int
-    closable: bool
-    closed: bool
-
-
-class CloseRequest(BaseModel):
-    accounts: list[str] | None = None
-
-
-class SyncRead(BaseModel):
-    fetched: int
-    new: int
-    fees_posted: int
-    payouts_posted: int
-    matched: int
-    unmatched: list[str]
-
-
-def view_read(view: reconciliation.Reconciliation) -> ReconciliationRead:
-    return ReconciliationRead(
-        account=view.account,
-        period=view.period,
-        currency=view.currency,
-        ledger_balance=view.ledger_balance,
-        statement_balance=view.statement_balance,
-        difference=view.difference,
-        matched={
-            "ledger": view.matched_ledger,
-            "statement": view.matched_statement,
-            "lines": view.matched_count,
-        },
-        open_items=[
-            OpenItemRead(
-                side=i.side,
-                id=i.id,
-                date=i.on,
-                amount=i.amount,
-                reference=i.reference,
-                description=i.description,
-                explanation=i.explanation,
-            )
-            for i in view.open_items
-        ],
-        unexplained=len(view.unexplained),
-        closable=view.closable,
-        closed=view.closed,
-    )
-
-
-def _match_read(match: Match, items: list[MatchItem]) -> MatchRead:
-    return MatchRead(
-        id=match.id or 0,
-        account=match.account_key,
-        rule=match.rule,
-        reason=match.reason,
-        active=match.active,
-        line_ids=[i.statement_line_id for i in items if i.statement_line_id is not None],
-        posting_ids=[i.posting_id for i in items if i.posting_id is not None],
-    )
 
 
 def _preview_read(
@@ -239,18 +85,6 @@ def _preview_read(
     )
 
 
-def _import_read(result: bank.ImportResult, account: str) -> ImportRead:
-    return ImportRead(
-        statement_id=result.statement.id or 0,
-        account=account,
-        encoding=result.statement.encoding,
-        new_lines=result.new_lines,
-        skipped_lines=result.skipped_lines,
-        replayed=result.replayed,
-        preset=result.statement.preset,
-    )
-
-
 @router.post(
     "/statements",
     response_model=ImportRead | PreviewRead,
@@ -284,7 +118,7 @@ async def import_statement(
         result = bank.import_preview(session, preview_token, created_by=by)
         if result.replayed:
             response.status_code = status.HTTP_200_OK
-        return _import_read(result, result.statement.account_key)
+        return import_read(result, result.statement.account_key)
     if file is None:
         raise Invalid(
             "Send the statement file, or the token of its preview.",
@@ -314,32 +148,13 @@ async def import_statement(
     )
     if result.replayed:
         response.status_code = status.HTTP_200_OK
-    return _import_read(result, account)
-
-
-class PresetRead(BaseModel):
-    key: str
-    name: str
-    columns: dict[str, list[str]]  # field → the header names it is read from
-
-
-class PresetCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    columns: dict[str, str]  # field (date, amount, inflow, outflow, …) → the file's column name
-
-
-def _preset_read(preset: bank.Preset) -> PresetRead:
-    return PresetRead(
-        key=preset.key,
-        name=preset.name,
-        columns={field: list(names) for field, names in preset.columns.items()},
-    )
+    return import_read(result, account)
 
 
 @router.get("/presets", response_model=list[PresetRead], responses=PROBLEMS)
 def list_presets(_staff: StaffDep, session: SessionDep) -> list[PresetRead]:
     """The statement layouts recognised from a file's header: staff's saved ones, then built-in."""
-    return [_preset_read(p) for p in bank.all_presets(session)]
+    return [preset_read(p) for p in bank.all_presets(session)]
 
 
 @router.post(
@@ -353,7 +168,7 @@ def create_preset(body: PresetCreate, staff: StaffDep, session: SessionDep) -> P
     row = bank.save_preset(
         session, name=body.name, mapping=body.columns, created_by=f"user:{staff.id}"
     )
-    return _preset_read(
+    return preset_read(
         bank.Preset(f"saved:{row.id}", row.name, {f: (c,) for f, c in row.mapping.items()})
     )
 
@@ -389,14 +204,14 @@ def auto_match(body: AutoMatch, staff: StaffDep, session: SessionDep) -> list[Ma
         created_by=f"user:{staff.id}",
         codes=payment_codes(session),
     )
-    return [_match_read(m, items) for m, items in bank.match_items(session, made)]
+    return [match_read(m, items) for m, items in bank.match_items(session, made)]
 
 
 @router.get("/matches", response_model=list[MatchRead], responses=PROBLEMS)
 def list_matches(
     _staff: StaffDep, session: SessionDep, account: Annotated[str, Query()] = "assets:bank"
 ) -> list[MatchRead]:
-    return [_match_read(m, items) for m, items in bank.list_matches(session, account)]
+    return [match_read(m, items) for m, items in bank.list_matches(session, account)]
 
 
 @router.post(
@@ -415,7 +230,7 @@ def create_match(body: MatchCreate, staff: StaffDep, session: SessionDep) -> Mat
         created_by=f"user:{staff.id}",
     )
     ((_, items),) = bank.match_items(session, [match])
-    return _match_read(match, items)
+    return match_read(match, items)
 
 
 @router.post(
@@ -428,7 +243,7 @@ def unmatch(match_id: int, body: Reason, staff: StaffDep, session: SessionDep) -
         session, match_id=match_id, reason=body.reason, undone_by=f"user:{staff.id}"
     )
     ((_, items),) = bank.match_items(session, [match])
-    return _match_read(match, items)
+    return match_read(match, items)
 
 
 @router.post(
@@ -447,7 +262,7 @@ def book_line(line_id: int, body: Adjustment, staff: StaffDep, session: SessionD
         created_by=f"user:{staff.id}",
     )
     ((_, items),) = bank.match_items(session, [match])
-    return _match_read(match, items)
+    return match_read(match, items)
 
 
 @router.post(

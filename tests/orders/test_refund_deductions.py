@@ -16,7 +16,7 @@ from ledger.service import balance, trial_balance
 from ledger.share_rules import member_payable_key, training_fund_key
 from orders.models import Order, Refund
 from tests.orders.test_settlement_deductions import seat_repaid_by_deduction
-from training import deductions, enrolments
+from training import deductions, enrolment_reads
 from training.financing import provider_payable
 from training.models import Enrolment
 
@@ -69,7 +69,7 @@ def _money(session, key: str) -> int:
 def _outstanding(session, enrolment_id: int) -> tuple[int, int]:
     """(repaid, outstanding) as the enrolment's read model shows them."""
     session.rollback()
-    read = enrolments.enrolment_read(session, session.get(Enrolment, enrolment_id))
+    read = enrolment_reads.enrolment_read(session, session.get(Enrolment, enrolment_id))
     return read.repaid.amount, read.outstanding.amount
 
 
