@@ -24,6 +24,8 @@ immutable (database triggers refuse UPDATE and DELETE). A final disclosure needs
 published as provisional, and its verification then explains which entries, posted after
 publication, changed which figure.
 """
+# Over 500 lines for now: the share-part registry and the publish page (issues 13, 14, in flight)
+# both edit it; split building the report from publishing and verifying once they land.
 
 import hashlib
 import io

@@ -4,6 +4,8 @@ split of sales by part, the enterprise's figures, and table files (CSV, XLSX) wi
 The ledger knows households only by payable account and cooperatives only by their fund accounts;
 callers pass the keys. Amounts are integer minor units; pages format them, files keep integers.
 """
+# Over 500 lines for now: the share-part registry (issue 13, in flight) rewrites coop_report here;
+# split the file tables (CSV, XLSX) from the report queries once it lands.
 
 import io
 from collections import defaultdict
