@@ -117,20 +117,10 @@ def social_worker_page(user: SignedInDep) -> User:
     return user
 
 
-def signed_in_actor(user: SignedInDep) -> Actor:
-    return actor_of(user)
-
-
-def staff_actor(user: Annotated[User, Depends(staff_page)]) -> Actor:
-    return actor_of(user)
-
-
 StaffPageDep = Annotated[User, Depends(staff_page)]
 FarmerPageDep = Annotated[Farmer, Depends(farmer_page)]
 ManagerOrStaffPageDep = Annotated[User, Depends(manager_or_staff_page)]
 SocialWorkerPageDep = Annotated[User, Depends(social_worker_page)]
-SignedInActorDep = Annotated[Actor, Depends(signed_in_actor)]
-StaffActorDep = Annotated[Actor, Depends(staff_actor)]
 
 
 async def _answer_sign_in(request: Request, exc: Exception) -> Response:

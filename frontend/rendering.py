@@ -8,11 +8,13 @@ How other pages use it (ledger staff pages, catalog pages, ...):
     router = page_router()            # an APIRouter whose routes load the signed-in user
 
     @router.get("/things")
-    def things(request: Request, session: SessionDep) -> Response:
+    def things(request: Request, _staff: StaffPageDep, session: SessionDep) -> Response:
         return render(request, "things.html", {"things": ...})
 
     @router.post("/things")
-    def add_thing(request: Request, _csrf: CsrfDep, session: SessionDep) -> Response: ...
+    def add_thing(request: Request, _csrf: CsrfDep, staff: StaffPageDep, ...) -> Response: ...
+
+Who may open a page: the guards of ``frontend/guards.py``; a refused form: ``frontend/forms.refuse``.
 
 Register the router from ``frontend/web.py`` (``install_frontend``). Templates live in
 ``frontend/templates`` and extend ``base.html`` (blocks ``title`` and ``content``). Every template
