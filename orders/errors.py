@@ -53,12 +53,13 @@ class OutOfStock(Conflict):
 
 class IllegalTransition(Conflict):
     type_slug = "illegal-order-transition"
-    msgid = N_("The order cannot do this in its present state.")
+    msgid = N_("The order cannot do this in its present state (%(state)s).")
 
     def __init__(self, order_id: int, current: str, action: str) -> None:
         super().__init__(
             f"Order {order_id} is {current}: it cannot be {action} now.",
             errors=[{"loc": ["order", "status"], "msg": current}],
+            params={"state": current},
         )
         self.current = current
 

@@ -47,6 +47,10 @@ def _probe_routes(app: FastAPI) -> None:
     def domain_error() -> Response:
         raise DuplicateCode("household", "H-7", "member_code")
 
+    @router.get("/probe/number")
+    def number(n: int) -> Response:
+        return PlainTextResponse(str(n))
+
     app.include_router(router)
 
 
@@ -124,3 +128,12 @@ def test_an_error_page_tells_the_domain_error_in_the_readers_language(probed) ->
     assert "A household with the code &#39;H-7&#39; already exists." in english.text
     api = probed.get("/probe/error")  # no text/html: the API's problem+json, unchanged
     assert api.json()["detail"] == "A household with the code 'H-7' already exists."
+
+
+def test_validation_errors_reach_the_page_in_the_readers_language(probed) -> None:
+    chinese = probed.get("/probe/number?n=abc", headers=HTML)
+    assert chinese.status_code == 422
+    assert "query.n: 请填写整数。" in chinese.text
+    assert "valid integer" not in chinese.text
+    english = probed.get("/probe/number?n=abc", headers={**HTML, "Accept-Language": "en"})
+    assert "valid integer" in english.text  # English readers keep the detail
