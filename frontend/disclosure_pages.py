@@ -19,15 +19,16 @@ from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session, col, select
 
 from api.deps import SessionDep, SettingsDep
-from api.models import User
 from catalog.models import Cooperative
 from core.errors import DomainError
 from frontend.confirmations import confirmed
 from frontend.csrf import CsrfDep
 from frontend.flash import redirect_with_notice
+from frontend.forms import refuse
+from frontend.guards import StaffPageDep
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, staff_only
+from frontend.rendering import page_router, render
 from governance import disclosures
 from governance.errors import AlreadyPublished
 from governance.models import Disclosure
@@ -76,10 +77,6 @@ class Refusal(Exception):
         self.status_code = status_code
 
 
-def _refuse(request: Request, user: User | None) -> Response | None:
-    return staff_only(request, user, "Only staff publish disclosures.")
-
-
 def _reader_today(request: Request) -> date:
     return datetime.now(ZoneInfo(request.app.state.settings.timezone)).date()
 
@@ -117,13 +114,11 @@ def _form_page(
 @router.get(PATH, response_class=HTMLResponse)
 def publish_form(
     request: Request,
-    user: WebUserDep,
+    _staff: StaffPageDep,
     session: SessionDep,
     coop: Annotated[str, Query(max_length=20)] = "",
     period: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    if (refused := _refuse(request, user)) is not None:
-        return refused
     month = period or _last_month(_reader_today(request))
     kind = "final" if ledger.is_closed(session, month) else "provisional"
     return _form_page(request, session, PublishForm(coop, month, kind))
@@ -196,7 +191,7 @@ def _confirm_page(
 def publish_disclosure(
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: StaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
     coop_id: Annotated[str, Form(max_length=20)] = "",
@@ -205,9 +200,6 @@ def publish_disclosure(
     confirmed_form: Annotated[str, Form(alias="confirmed", max_length=3)] = "",
 ) -> Response:
     """Check the form, ask to confirm with the figures that will be public, then publish."""
-    if (refused := _refuse(request, user)) is not None:
-        return refused
-    assert user is not None
     form = PublishForm(coop_id.strip(), period.strip(), kind)
     try:
         coop, month, provisional = _checked(request, session, form)
@@ -235,18 +227,11 @@ def publish_disclosure(
             request, session, form, error=refusal.message, status_code=refusal.status_code
         )
     except AlreadyPublished:  # published meanwhile, by another tab
-        session.rollback()
         message = translator(request).gettext(MSG_ALREADY, period=form.period)
-        return _form_page(request, session, form, error=message, status_code=409)
+        refuse(lambda: _form_page(request, session, form, error=message, status_code=409))
     except DomainError as error:
-        session.rollback()
-        return _form_page(
-            request,
-            session,
-            form,
-            error=problem_message(request, error),
-            status_code=error.status_code,
-        )
+        problem, status = problem_message(request, error), error.status_code
+        refuse(lambda: _form_page(request, session, form, error=problem, status_code=status))
     t = translator(request).gettext
     notice = MSG_PUBLISHED_PROVISIONAL if provisional else MSG_PUBLISHED
     return redirect_with_notice(
