@@ -72,14 +72,14 @@ def signed_in(request: Request, user: WebUserDep) -> User:
 SignedInDep = Annotated[User, Depends(signed_in)]
 
 
-def _refuse(detail: str) -> PageForbidden:
+def _wrong_role(detail: str) -> PageForbidden:
     return PageForbidden(detail)
 
 
 def staff_page(user: SignedInDep) -> User:
     """Staff and administrators; the auditor too (it only reads)."""
     if user.role not in READ_ALL_ROLES:
-        raise _refuse("This page is for staff and administrators.")
+        raise _wrong_role("This page is for staff and administrators.")
     return user
 
 
@@ -98,7 +98,7 @@ class Farmer:
 def farmer_page(user: SignedInDep) -> Farmer:
     """A farmer linked to a member household (their income, plan, products, training)."""
     if user.role != Role.farmer or user.household_id is None:
-        raise _refuse("This page is for farmers linked to a member household.")
+        raise _wrong_role("This page is for farmers linked to a member household.")
     return Farmer(user, user.household_id)
 
 
@@ -106,14 +106,14 @@ def manager_or_staff_page(user: SignedInDep) -> User:
     """A cooperative's manager (for their own cooperative) or staff."""
     actor = actor_of(user)
     if not (actor.role == Role.manager and actor.coop_id is not None) and not actor.is_staff:
-        raise _refuse("This page is for cooperative managers and staff.")
+        raise _wrong_role("This page is for cooperative managers and staff.")
     return user
 
 
 def social_worker_page(user: SignedInDep) -> User:
     """A social worker of a partner institution (their assigned households)."""
     if user.role != Role.social_worker:
-        raise _refuse("This page is for social workers.")
+        raise _wrong_role("This page is for social workers.")
     return user
 
 
