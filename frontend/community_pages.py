@@ -7,7 +7,7 @@ Who may do what is decided in governance/groups.py and governance/consultations.
 form comes back with what was typed and a message in the reader's language (4xx).
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,8 +21,10 @@ from catalog.permissions import manages_coop
 from core.errors import DomainError, Forbidden, NotFound
 from frontend.community_forms import message, today_of
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import SignedInDep
 from frontend.i18n import N_, by_locale
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
+from frontend.rendering import WebUserDep, page_router, render
 from governance import consultations, groups
 from governance.community_models import Consultation
 from training.models import Programme
@@ -127,13 +129,11 @@ def answer_consultation(
     consultation_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     option_id: Annotated[str, Form(max_length=12)] = "",
     text: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request, f"/consultations/{consultation_id}")
     row = consultations.get_consultation(session, consultation_id)
     values = {"option_id": option_id, "text": text}
     try:
@@ -150,16 +150,20 @@ def answer_consultation(
     except (DomainError, ValidationError) as error:
         if isinstance(error, Forbidden):
             raise
-        session.rollback()
-        status_code = error.status_code if isinstance(error, DomainError) else 422
-        return _consultation_page(
-            request,
-            session,
-            user,
-            row,
-            values=values,
-            error=message(request, error),
-            status_code=status_code,
+        problem, status = (
+            message(request, error),
+            error.status_code if isinstance(error, DomainError) else 422,
+        )
+        refuse(
+            lambda: _consultation_page(
+                request,
+                session,
+                user,
+                row,
+                values=values,
+                error=problem,
+                status_code=status,
+            )
         )
     return RedirectResponse(f"/consultations/{consultation_id}", status_code=303)
 
@@ -169,12 +173,10 @@ def reply_to_consultation(
     consultation_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     reply: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request, f"/consultations/{consultation_id}")
     row = consultations.get_consultation(session, consultation_id)
     try:
         consultations.reply(
@@ -187,16 +189,20 @@ def reply_to_consultation(
     except (DomainError, ValidationError) as error:
         if isinstance(error, Forbidden):
             raise
-        session.rollback()
-        status_code = error.status_code if isinstance(error, DomainError) else 422
-        return _consultation_page(
-            request,
-            session,
-            user,
-            row,
-            values={"reply": reply},
-            error=message(request, error),
-            status_code=status_code,
+        problem, status = (
+            message(request, error),
+            error.status_code if isinstance(error, DomainError) else 422,
+        )
+        refuse(
+            lambda: _consultation_page(
+                request,
+                session,
+                user,
+                row,
+                values={"reply": reply},
+                error=problem,
+                status_code=status,
+            )
         )
     return RedirectResponse(f"/consultations/{consultation_id}", status_code=303)
 
@@ -244,10 +250,8 @@ def _community_page(
 
 @router.get("/manage/coops/{coop_id}/community", response_class=HTMLResponse)
 def community_page(
-    coop_id: int, request: Request, user: WebUserDep, session: SessionDep
+    coop_id: int, request: Request, user: SignedInDep, session: SessionDep
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     return _community_page(request, session, coop_id, user=_organiser(request, user, coop_id))
 
 
@@ -258,19 +262,23 @@ def _refused(
     user: User,
     values: dict[str, Any],
     error: DomainError | ValidationError,
-) -> HTMLResponse:
+) -> NoReturn:
     if isinstance(error, Forbidden):
         raise error
-    session.rollback()
-    status_code = error.status_code if isinstance(error, DomainError) else 422
-    return _community_page(
-        request,
-        session,
-        coop_id,
-        user=user,
-        values=values,
-        error=message(request, error),
-        status_code=status_code,
+    problem, status = (
+        message(request, error),
+        error.status_code if isinstance(error, DomainError) else 422,
+    )
+    refuse(
+        lambda: _community_page(
+            request,
+            session,
+            coop_id,
+            user=user,
+            values=values,
+            error=problem,
+            status_code=status,
+        )
     )
 
 
@@ -279,15 +287,13 @@ def create_group(  # noqa: PLR0913 - form fields
     coop_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     name: Annotated[str, Form(max_length=120)] = "",
     purpose: Annotated[str, Form(max_length=500)] = "",
     household_ids: Annotated[list[int] | None, Form()] = None,
     programme_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     organiser = _organiser(request, user, coop_id)
     chosen = household_ids or []
     values = {
@@ -316,15 +322,13 @@ def create_consultation(  # noqa: PLR0913 - form fields
     coop_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     question: Annotated[str, Form(max_length=500)] = "",
     options: Annotated[str, Form(max_length=3000)] = "",
     opens_on: Annotated[str, Form(max_length=10)] = "",
     closes_on: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     organiser = _organiser(request, user, coop_id)
     values = {
         "question": question,
@@ -391,9 +395,7 @@ def _group_page(
 
 
 @router.get("/groups/{group_id}", response_class=HTMLResponse)
-def group_page(group_id: int, request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
+def group_page(group_id: int, request: Request, user: SignedInDep, session: SessionDep) -> Response:
     return _group_page(request, session, user, group_id)
 
 
@@ -402,15 +404,13 @@ def record_session(  # noqa: PLR0913 - form fields
     group_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     held_on: Annotated[str, Form(max_length=10)] = "",
     topic: Annotated[str, Form(max_length=200)] = "",
     notes: Annotated[str, Form(max_length=2000)] = "",
     attended: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     present = attended or []
     values = {"held_on": held_on, "topic": topic, "notes": notes, "attended": present}
     try:
@@ -421,16 +421,20 @@ def record_session(  # noqa: PLR0913 - form fields
     except (DomainError, ValidationError) as error:
         if isinstance(error, Forbidden | NotFound):
             raise
-        session.rollback()
-        status_code = error.status_code if isinstance(error, DomainError) else 422
-        return _group_page(
-            request,
-            session,
-            user,
-            group_id,
-            values=values,
-            error=message(request, error),
-            status_code=status_code,
+        problem, status = (
+            message(request, error),
+            error.status_code if isinstance(error, DomainError) else 422,
+        )
+        refuse(
+            lambda: _group_page(
+                request,
+                session,
+                user,
+                group_id,
+                values=values,
+                error=problem,
+                status_code=status,
+            )
         )
     return RedirectResponse(f"/groups/{group_id}", status_code=303)
 
@@ -440,13 +444,11 @@ def add_group_worker(
     group_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     user_id: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
     """The cooperative's manager or staff assign a social worker to the group."""
-    if user is None:
-        return sign_in_redirect(request)
     worker = session.get(User, int(user_id)) if user_id.isdigit() else None
     try:
         groups.add_worker(
@@ -459,22 +461,22 @@ def add_group_worker(
     except DomainError as error:
         if isinstance(error, Forbidden | NotFound):
             raise
-        session.rollback()
-        return _group_page(
-            request,
-            session,
-            user,
-            group_id,
-            error=message(request, error),
-            status_code=error.status_code,
+        problem, status = message(request, error), error.status_code
+        refuse(
+            lambda: _group_page(
+                request,
+                session,
+                user,
+                group_id,
+                error=problem,
+                status_code=status,
+            )
         )
     return RedirectResponse(f"/groups/{group_id}", status_code=303)
 
 
 @router.get("/social-work/groups", response_class=HTMLResponse)
-def worker_groups(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
+def worker_groups(request: Request, user: SignedInDep, session: SessionDep) -> Response:
     if user.role != "social_worker" or user.id is None:
         raise Forbidden("This page is for social workers.")
     found = groups.groups_of_worker(session, user.id)

@@ -19,8 +19,10 @@ from catalog.models import Cooperative
 from core.errors import DomainError, Forbidden, NotFound
 from frontend.community_forms import message, today_of
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import SignedInDep
 from frontend.i18n import N_, by_locale
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
+from frontend.rendering import WebUserDep, page_router, render
 from governance import beneficiary_feedback, impact
 
 router = page_router()
@@ -59,9 +61,7 @@ def _feedback_page(
 
 
 @router.get("/me/feedback", response_class=HTMLResponse)
-def my_feedback(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
+def my_feedback(request: Request, user: SignedInDep, session: SessionDep) -> Response:
     return _feedback_page(request, session, _farmer(user))
 
 
@@ -69,14 +69,12 @@ def my_feedback(request: Request, user: WebUserDep, session: SessionDep) -> Resp
 def give_feedback(  # noqa: PLR0913 - form fields
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     subject: Annotated[str, Form(max_length=40)] = "",
     stars: Annotated[str, Form(max_length=2)] = "",
     comment: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request, "/me/feedback")
     household_id = _farmer(user)
     values = {"subject": subject, "stars": stars, "comment": comment}
     kind, _, key = subject.partition(":")
@@ -97,15 +95,19 @@ def give_feedback(  # noqa: PLR0913 - form fields
     except (DomainError, ValidationError) as error:
         if isinstance(error, Forbidden):
             raise
-        session.rollback()
-        status_code = error.status_code if isinstance(error, DomainError) else 422
-        return _feedback_page(
-            request,
-            session,
-            household_id,
-            values=values,
-            error=message(request, error),
-            status_code=status_code,
+        problem, status = (
+            message(request, error),
+            error.status_code if isinstance(error, DomainError) else 422,
+        )
+        refuse(
+            lambda: _feedback_page(
+                request,
+                session,
+                household_id,
+                values=values,
+                error=problem,
+                status_code=status,
+            )
         )
     return RedirectResponse("/me/feedback?thanks=1", status_code=303)
 
