@@ -162,7 +162,7 @@ class HearingStatus(StrEnum):
     rejected = "rejected"
 
 
-class Hearing(part_columns(), table=True):  # type: ignore[misc]
+class Hearing(part_columns(), table=True):  # type: ignore[misc,call-arg]
     """A proposal to change a cooperative's share rule, heard and voted on by its households: the
     proposed parts in a column per share part (`ledger.share_rules.SHARE_PARTS`)."""
 

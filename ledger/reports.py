@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from core.spreadsheets import append_row, csv_writer
 from ledger.models import Account, JournalEntry, Posting
 from ledger.payout_models import PayoutBatch, PayoutLine
+from ledger.share_rules import account_key, coop_funds, parse_account_key, part_keys
 
 NOT_INCOME_KINDS = frozenset({"payout", "reversal"})
 

@@ -69,8 +69,9 @@ class PartDefinition:
 
     @property
     def fund(self) -> str:
-        """A fund's short name in receipts' parties and fund movements (`collective`)."""
-        return self.key.removesuffix("_fund")
+        """A fund's short name in receipts' parties and fund movements: its account's last word
+        without "-fund" (`collective` for `equity:coops:{coop}:collective-fund`)."""
+        return self.account.rsplit(":", 1)[-1].removesuffix("-fund")
 
 
 SHARE_PARTS: tuple[PartDefinition, ...] = (

@@ -99,7 +99,7 @@ class Order(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
-class OrderLine(part_columns("rule_"), table=True):  # type: ignore[misc]
+class OrderLine(part_columns("rule_"), table=True):  # type: ignore[misc,call-arg]
     """One product in an order, with its price and its cooperative's share rule as they were."""
 
     __tablename__ = "order_lines"
@@ -243,7 +243,7 @@ class Refund(SQLModel, table=True):
     )
 
 
-class ShareRule(part_columns(), table=True):  # type: ignore[misc]
+class ShareRule(part_columns(), table=True):  # type: ignore[misc,call-arg]
     """One version of a cooperative's share rule (basis points summing to 10,000): a column per
     share part (`ledger.share_rules.SHARE_PARTS`) from `part_columns()`."""
 

@@ -37,8 +37,8 @@ from ledger.errors import LimitExceeded
 from ledger.service import balance
 from ledger.share_rules import (
     BUYER_DEPOSITS,
-    ENTERPRISE_INCOME,
     ShareParts,
+    household_of,
     sale_shares,
     unclaimed_shares,
 )
@@ -271,7 +271,7 @@ def _paid_out(session: Session, order: Order, debits: Mapping[str, int]) -> Refu
     """The refusal when member payables hold less than the reversal takes back from them."""
     short = []
     for key in sorted(debits):
-        if not key.startswith("liabilities:members:") or debits[key] <= 0:
+        if household_of(key) is None or debits[key] <= 0:
             continue
         held = balance(session, key).amount
         if held < debits[key]:
