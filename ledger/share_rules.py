@@ -56,6 +56,9 @@ class PartDefinition:
     receipt_label: str  # msgid shown on the buyer's receipt; `%(coop)s` is the cooperative's name
     colour: str  # on charts
     default_bp: int  # in the default rule (settings override it)
+    # A part added after clients existed: a rule that leaves it out gives it 0, so the API stays
+    # compatible (add, don't change). The first four parts are always given.
+    may_omit: bool = False
 
     @property
     def per_coop(self) -> bool:
@@ -253,6 +256,7 @@ class ShareParts:
             raise TypeError(f"ShareParts takes at most {len(keys)} parts, in order {keys}")
         points = {**dict(zip(keys, in_order, strict=False)), **by_key}
         unknown = [name for name in points if name not in keys]
+        points = {**{part.key: 0 for part in SHARE_PARTS if part.may_omit}, **points}
         missing = [key for key in keys if key not in points]
         if unknown or missing:
             raise TypeError(

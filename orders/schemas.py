@@ -99,7 +99,7 @@ else:
         "ShareParts",
         __base__=Strict,
         __module__=__name__,
-        **{part.key: (StrictInt, ...) for part in SHARE_PARTS},
+        **{part.key: (StrictInt, 0 if part.may_omit else ...) for part in SHARE_PARTS},
     )
 
 
