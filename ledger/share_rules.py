@@ -146,6 +146,9 @@ def part_columns(prefix: str = "") -> type[SQLModel]:
     def body(namespace: dict[str, Any]) -> None:
         namespace["__module__"] = __name__
         namespace["__annotations__"] = {f"{prefix}{key}": int for key in part_keys()}
+        for part in SHARE_PARTS:
+            if part.may_omit:  # rows made by code that predates the part give it 0
+                namespace[f"{prefix}{part.key}"] = 0
 
     return types.new_class(f"{prefix.title().rstrip('_')}PartColumns", (SQLModel,), exec_body=body)
 
@@ -244,7 +247,7 @@ class ProducersBelowFloor(InvalidShareRule):
 
 
 class ShareParts:
-    """Basis points per part (`SHARE_PARTS`), given by key (or in order); they sum to 10,000 (checked on
+    """Basis points per part (`SHARE_PARTS`), given by key (or the first ones in order); they sum to 10,000 (checked on
     creation). Read a part as an attribute (`parts.producers`) or with `of(key)`."""
 
     __slots__ = ("_points",)
@@ -252,9 +255,11 @@ class ShareParts:
 
     def __init__(self, *in_order: int, **by_key: int) -> None:
         keys = part_keys()
-        if len(in_order) > len(keys):
-            raise TypeError(f"ShareParts takes at most {len(keys)} parts, in order {keys}")
-        points = {**dict(zip(keys, in_order, strict=False)), **by_key}
+        # In order: the parts that may not be left out (a part added later goes by key only).
+        ordered = [part.key for part in SHARE_PARTS if not part.may_omit]
+        if len(in_order) > len(ordered):
+            raise TypeError(f"ShareParts takes at most {len(ordered)} parts in order {ordered}")
+        points = {**dict(zip(ordered, in_order, strict=False)), **by_key}
         unknown = [name for name in points if name not in keys]
         points = {**{part.key: 0 for part in SHARE_PARTS if part.may_omit}, **points}
         missing = [key for key in keys if key not in points]

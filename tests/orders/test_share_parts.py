@@ -2,8 +2,8 @@
 account and the buyer's receipt (API and page) shows every part under its own party and label.
 
 A part that is neither the collective nor the training fund is made here by swapping the training
-fund's definition for a "village elderly fund" on the same columns: before the registry, the
-receipt called any fund that was not the collective fund "training fund"."""
+fund's definition for an (untranslated, made-up) "hillside orchard fund" on the same columns:
+before the registry, the receipt called any fund that was not the collective fund "training fund"."""
 
 from dataclasses import replace
 
@@ -20,22 +20,22 @@ from ledger.share_rules import (
 )
 from tests.frontend.helpers import HTML
 
-ELDERLY = replace(
+ORCHARD = replace(
     share_part("training_fund"),
-    account="equity:coops:{coop}:village-elderly-fund",
-    label="Village elderly fund",
-    description="The village elderly fund",
-    receipt_label="%(coop)s: village elderly fund",
+    account="equity:coops:{coop}:hillside-orchard-fund",
+    label="Hillside orchard fund",
+    description="The hillside orchard fund",
+    receipt_label="%(coop)s: hillside orchard fund",
 )
 
 
 @pytest.fixture
-def elderly_fund(monkeypatch):
-    """The registry with the village elderly fund in the training fund's place."""
-    parts = tuple(ELDERLY if part.key == "training_fund" else part for part in SHARE_PARTS)
+def orchard_fund(monkeypatch):
+    """The registry with the hillside orchard fund in the training fund's place."""
+    parts = tuple(ORCHARD if part.key == "training_fund" else part for part in SHARE_PARTS)
     monkeypatch.setattr(share_rules, "SHARE_PARTS", parts)
     monkeypatch.setattr("frontend.order_pages.SHARE_PARTS", parts)
-    return ELDERLY
+    return ORCHARD
 
 
 def test_every_part_key_is_built_and_parsed_back_by_one_pair_of_functions():
@@ -88,23 +88,23 @@ def _settled_honey_order(client, as_role, place, world):
 
 
 def test_a_fund_that_is_not_the_training_fund_shows_its_own_label_on_the_receipt(
-    elderly_fund, world, client, as_role, place
+    orchard_fund, world, client, as_role, place
 ):
     order_id, token = _settled_honey_order(client, as_role, place, world)
     coop = world.coop_a.id
 
     receipt = client.get(f"/api/v1/orders/{order_id}/receipt?token={token}").json()
     parties = {part["party"]: part for part in receipt["split"]}
-    # honey 6800 by the default rule 70/10/10/10: the elderly fund took the training fund's 10 %
-    assert parties[f"fund:village-elderly:{coop}"]["amount"] == 680
-    assert "village elderly fund" in parties[f"fund:village-elderly:{coop}"]["label"]
-    assert "training" not in parties[f"fund:village-elderly:{coop}"]["label"]
+    # honey 6800 by the default rule 70/10/10/10: the orchard fund took the training fund's 10 %
+    assert parties[f"fund:hillside-orchard:{coop}"]["amount"] == 680
+    assert "hillside orchard fund" in parties[f"fund:hillside-orchard:{coop}"]["label"]
+    assert "training" not in parties[f"fund:hillside-orchard:{coop}"]["label"]
     assert not any(party.startswith("fund:training") for party in parties)
     assert parties[f"fund:collective:{coop}"]["amount"] == 680
     assert sum(part["amount"] for part in receipt["split"]) == 6800
 
     page = client.get(f"/orders/{order_id}?token={token}", headers=HTML).text
-    assert "village elderly fund" in page
+    assert "hillside orchard fund" in page
     assert "培训基金" not in page  # the training fund, in Chinese
     assert "集体公积金" in page  # the collective fund keeps its own (translated) label
 
@@ -114,3 +114,15 @@ def test_the_receipt_page_labels_each_standard_part_in_chinese(world, client, as
     page = client.get(f"/orders/{order_id}?token={token}", headers=HTML).text
     for label in ("集体公积金", "培训基金", "社会企业服务费"):
         assert label in page
+
+
+def test_a_part_added_later_is_zero_when_left_out_and_never_taken_in_order(monkeypatch):
+    later = replace(ORCHARD, key="orchard_fund", default_bp=0, may_omit=True)
+    monkeypatch.setattr(share_rules, "SHARE_PARTS", (*SHARE_PARTS, later))
+    given = {"producers": 7000, "collective_fund": 1000, "training_fund": 1000, "enterprise": 1000}
+    parts = ShareParts(**given)
+    assert parts.orchard_fund == 0
+    assert ShareParts(7000, 1000, 1000, 1000) == parts
+    assert ShareParts(**given, orchard_fund=0) == parts
+    with pytest.raises(share_rules.InvalidShareRule):
+        ShareParts(**given, orchard_fund=500)  # sums to 10500
