@@ -17,12 +17,7 @@ def order_policy(settings: Settings) -> OrderPolicy:
         reservation_minutes_cash_on_delivery=settings.reservation_minutes_cash_on_delivery,
         auto_deliver_days=settings.auto_deliver_days,
         producers_floor_bp=settings.producers_floor_bp,
-        default_share_rule=ShareParts(
-            producers=rule.producers,
-            collective_fund=rule.collective_fund,
-            training_fund=rule.training_fund,
-            enterprise=rule.enterprise,
-        ),
+        default_share_rule=ShareParts.of_row(rule),
         default_fee_bearer=settings.default_fee_bearer,
         link_secret=settings.secret_key,
         max_unpaid_orders_per_client=settings.max_unpaid_orders_per_client,

@@ -5,12 +5,13 @@ import secrets
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from catalog.bank_accounts import BankAccount
+from ledger.share_rules import SHARE_PARTS, part_keys
 
 # The key earlier versions shipped as the development default: published, so refused everywhere.
 DEVELOPMENT_SECRET = "dev-insecure-secret-change-me"
@@ -29,20 +30,32 @@ DEFAULT_JOB_SCHEDULES = {
 }
 
 
-class ShareRuleSetting(BaseModel):
-    """The default share rule in basis points (HEZUO_DEFAULT_SHARE_RULE as JSON)."""
-
-    producers: int = Field(default=7000, ge=0, le=10_000)
-    collective_fund: int = Field(default=1000, ge=0, le=10_000)
-    training_fund: int = Field(default=1000, ge=0, le=10_000)
-    enterprise: int = Field(default=1000, ge=0, le=10_000)
+class _ShareRuleSettingBase(BaseModel):
+    """The default share rule in basis points (HEZUO_DEFAULT_SHARE_RULE as JSON): one field per
+    part of `ledger.share_rules.SHARE_PARTS`, its default the part's `default_bp`."""
 
     @model_validator(mode="after")
-    def _sums_to_10000(self) -> "ShareRuleSetting":
-        total = self.producers + self.collective_fund + self.training_fund + self.enterprise
+    def _sums_to_10000(self) -> "_ShareRuleSettingBase":
+        total = sum(getattr(self, key) for key in part_keys())
         if total != 10_000:
             raise ValueError(f"the default share rule's parts must sum to 10000, not {total}")
         return self
+
+
+if TYPE_CHECKING:
+
+    class ShareRuleSetting(_ShareRuleSettingBase):
+        def __getattr__(self, name: str) -> int: ...
+
+else:
+    ShareRuleSetting = create_model(
+        "ShareRuleSetting",
+        __base__=_ShareRuleSettingBase,
+        __module__=__name__,
+        **{
+            part.key: (int, Field(default=part.default_bp, ge=0, le=10_000)) for part in SHARE_PARTS
+        },
+    )
 
 
 class Settings(BaseSettings):

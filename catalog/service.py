@@ -27,12 +27,13 @@ from core.text import N_
 from ledger import service as ledger_service
 from ledger.base import utcnow
 from ledger.models import AccountLimit, AccountType
+from ledger.share_rules import member_payable_key
 from notify import outbox
 from notify.kinds import Kind
 
 
 def payable_account_key(household_id: int) -> str:
-    return f"liabilities:members:{household_id}:payable"
+    return member_payable_key(household_id)
 
 
 # Cooperatives

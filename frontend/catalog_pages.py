@@ -37,6 +37,7 @@ from frontend.problems import problem_message, validation_message
 from frontend.rendering import WebUserDep, money_formatter, page_router, render
 from governance import consultations, feedback
 from ledger.base import utcnow
+from ledger.share_rules import SHARE_PARTS
 from orders import share_rules
 
 router = page_router()
@@ -220,6 +221,7 @@ def coop_page(
             "consultations": consultations.closed_results(
                 session, coop_id, to_reader_zone(utcnow(), settings.timezone).date()
             ),
+            "share_parts": SHARE_PARTS,
         },
     )
 

@@ -29,22 +29,19 @@ from frontend.rendering import WebUserDep, page_router, render
 from governance import dashboard, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden, GovernanceNotFound
 from governance.models import Disclosure, HearingStatus
+from ledger.share_rules import SHARE_PARTS
 
 router = page_router()
 
+# The disclosure's parts: the share parts (ledger.share_rules.SHARE_PARTS, the producers' part
+# disclosed as "households"), then the fees.
 PART_LABELS = {
-    "households": N_("Households"),
-    "collective_fund": N_("Collective fund"),
-    "training_fund": N_("Training fund"),
-    "enterprise": N_("Social enterprise"),
+    **{disclosures.DISCLOSED_AS.get(part.key, part.key): part.label for part in SHARE_PARTS},
     "fees": N_("Payment fees"),
 }
 COUNT_FIGURES = disclosures.COUNT_FIGURES
 PART_COLOURS = {
-    "households": "#2f7d32",
-    "collective_fund": "#1565c0",
-    "training_fund": "#ef6c00",
-    "enterprise": "#6a1b9a",
+    **{disclosures.DISCLOSED_AS.get(part.key, part.key): part.colour for part in SHARE_PARTS},
     "fees": "#757575",
 }
 

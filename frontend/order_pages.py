@@ -43,6 +43,7 @@ from frontend.rendering import (
 )
 from governance import feedback
 from governance.errors import GovernanceForbidden
+from ledger.share_rules import SHARE_PARTS, PartDefinition
 from orders import checkout, fulfilment, payments, refunds, views
 from orders.access import access_token
 from orders.bank_transfer import transfer_account
@@ -96,12 +97,6 @@ FIELD_NAMES = {
     "note": N_("Note for the cooperative"),
     "email": N_("Email"),
     "payment_method": N_("Payment"),
-}
-SETTLEMENT_PARTS = {
-    "producers": N_("The member households who produced it"),
-    "collective_fund": N_("The cooperative's collective fund"),
-    "training_fund": N_("The cooperative's training fund"),
-    "enterprise": N_("The social enterprise's service fee"),
 }
 MSG_CART_EMPTY = N_("Your cart is empty.")
 MSG_BAD_AMOUNT = N_("Enter an amount in yuan, e.g. 68 or 68.50.")
@@ -420,17 +415,12 @@ def _receipt_rows(request: Request, session: Session, order: Order) -> dict[str,
             # receipts.py labels a household by name only when it consented to be named.
             named = part.label != f"Member household {rest}"
             label = part.label if named else gettext("Member household %(code)s", code=rest)
-        elif kind == "fund":
-            fund, _, coop_id = rest.partition(":")
+        elif (share_part := _receipt_share_part(kind, rest)) is not None:
+            coop_id = rest.partition(":")[2] if share_part.per_coop else ""
             if coop_id not in coop_names:
                 coop = session.get(Cooperative, int(coop_id)) if coop_id.isdigit() else None
                 coop_names[coop_id] = by_locale(request, coop.name_zh, coop.name_en) if coop else ""
-            if fund == "collective":
-                label = gettext("%(coop)s: collective fund", coop=coop_names[coop_id])
-            else:
-                label = gettext("%(coop)s: training fund", coop=coop_names[coop_id])
-        elif kind == "enterprise":
-            label = gettext("The social enterprise's service fee")
+            label = gettext(share_part.receipt_label, coop=coop_names[coop_id])
         elif kind == "fees":
             label = gettext("Payment processing fees")
         elif kind == "escrow":
@@ -444,6 +434,16 @@ def _receipt_rows(request: Request, session: Session, order: Order) -> dict[str,
         "total": sum(row["amount"] for row in rows),
         "currency": made.paid.currency,
     }
+
+
+def _receipt_share_part(kind: str, rest: str) -> PartDefinition | None:
+    """The share part a receipt party names: `fund:{fund}:{coop}` or a part's key (orders.receipts)."""
+    for part in SHARE_PARTS:
+        if part.per_coop and kind == "fund" and rest.partition(":")[0] == part.fund:
+            return part
+        if not part.per_coop and not part.per_household and kind == part.key:
+            return part
+    return None
 
 
 def viewable_order(
@@ -676,9 +676,10 @@ def _confirm_delivery(
             total=money(preview.total, order.currency),
         ),
     ]
-    for part, label in SETTLEMENT_PARTS.items():
-        if preview.parts[part]:
-            consequences.append(f"· {gettext(label)}: {money(preview.parts[part], order.currency)}")
+    for part in SHARE_PARTS:
+        if preview.parts[part.key]:
+            share = money(preview.parts[part.key], order.currency)
+            consequences.append(f"· {gettext(part.description)}: {share}")
     consequences.append(
         gettext("After that, a refund needs staff to take the shares back. Check the goods first.")
     )

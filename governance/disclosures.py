@@ -46,7 +46,7 @@ from governance.models import Disclosure
 from ledger import reports
 from ledger import service as ledger
 from ledger.models import Account, JournalEntry, Posting, SealBlock
-from ledger.share_rules import collective_fund_key, training_fund_key
+from ledger.share_rules import SHARE_PARTS, account_key, coop_funds
 from ledger.specs import canonical_json
 from training.models import Enrolment
 
@@ -55,7 +55,10 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 SALE_KINDS = ("sale", "refund")
 PROCESSING_FEES = "expenses:payments:processing-fees"
 DEFAULT_MIN_GROUP = 5  # HEZUO_DISCLOSURE_MIN_GROUP
-PART_NAMES = ("households", "collective_fund", "training_fund", "enterprise", "fees")
+# The share parts (ledger.share_rules.SHARE_PARTS) as disclosed: the producers' part as
+# "households"; then what the parts paid back of processing fees.
+DISCLOSED_AS = {part.key: "households" for part in SHARE_PARTS if part.per_household}
+PART_NAMES = (*(DISCLOSED_AS.get(part.key, part.key) for part in SHARE_PARTS), "fees")
 # Figures of a report that count people or seats; every other figure is an amount of money.
 COUNT_FIGURES = frozenset(
     {"households.paid", "payouts.households", "training.seats_financed", "training.completed"}
@@ -145,8 +148,8 @@ def build_report(
         },
         "payouts": payouts,
         "funds": {
-            "collective_fund": _fund(session, month, currency, collective_fund_key(coop_id)),
-            "training_fund": _fund(session, month, currency, training_fund_key(coop_id)),
+            fund.key: _fund(session, month, currency, account_key(fund, coop_id=coop_id))
+            for fund in coop_funds()
         },
         "training": _training(session, month, coop_id),
         "entries": {"count": len(used), "last_entry_id": max(used) if used else None},
@@ -174,13 +177,12 @@ def _sales(
     for share in reports.sale_shares(
         session, currency=currency, since=month.first, until=month.last, coop_id=coop_id
     ):
-        part = reports.part_of(share.account, coop_id)
-        if part == "producers":
-            parts["households"] += share.amount
-            if share.household_id is not None:
-                shares[share.household_id] += share.amount
-        elif part in parts:
+        key = reports.part_of(share.account, coop_id)
+        part = DISCLOSED_AS.get(key, key)
+        if part in parts:
             parts[part] += share.amount
+        if part == "households" and share.household_id is not None:
+            shares[share.household_id] += share.amount
     return parts, dict(shares), _entries_of(session, month, currency, coop_id)
 
 
@@ -430,7 +432,7 @@ def _min_group(disclosure: Disclosure) -> int:
 def entries_after(session: Session, disclosure: Disclosure) -> list[dict[str, Any]]:
     """Entries posted after the disclosure's seal that move the cooperative's month."""
     month = month_of(disclosure.period)
-    funds = [collective_fund_key(disclosure.coop_id), training_fund_key(disclosure.coop_id)]
+    funds = [account_key(fund, coop_id=disclosure.coop_id) for fund in coop_funds()]
     ours = or_(col(Posting.coop_id) == disclosure.coop_id, col(Account.key).in_(funds))
     # Ids first: DISTINCT over whole entries fails on PostgreSQL (no equality for json).
     ids = (
@@ -604,7 +606,7 @@ def report_rows(report: dict[str, Any]) -> list[tuple[str, str, int | str | None
         ("payouts", "households", report["payouts"]["households"]),
         ("payouts", "total", report["payouts"]["total"]),
     ]
-    for fund in ("collective_fund", "training_fund"):
+    for fund in report["funds"]:  # the cooperative's funds as published
         for figure in ("opening", "inflow", "outflow", "closing"):
             rows.append((fund, figure, report["funds"][fund][figure]))
     for figure, value in report["training"].items():
@@ -625,8 +627,8 @@ def report_csv(disclosure: Disclosure) -> bytes:
         writer.writerow(
             [disclosure.coop_id, disclosure.period, disclosure.currency, section, figure, value]
         )
-    for fund in ("collective_fund", "training_fund"):
-        for item in disclosure.content["funds"][fund]["outflows"]:
+    for fund, figures in disclosure.content["funds"].items():
+        for item in figures["outflows"]:
             writer.writerow(
                 [
                     disclosure.coop_id,

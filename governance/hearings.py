@@ -99,10 +99,7 @@ def propose(
         )
     hearing = Hearing(
         coop_id=coop_id,
-        producers=rule.producers,
-        collective_fund=rule.collective_fund,
-        training_fund=rule.training_fund,
-        enterprise=rule.enterprise,
+        **rule.as_columns(),
         fee_bearer=fee_bearer,
         reason=reason.strip(),
         effective_from=effective_from,
@@ -278,12 +275,7 @@ def close(
 
 
 def parts_of(hearing: Hearing) -> ShareParts:
-    return ShareParts(
-        producers=hearing.producers,
-        collective_fund=hearing.collective_fund,
-        training_fund=hearing.training_fund,
-        enterprise=hearing.enterprise,
-    )
+    return ShareParts.of_row(hearing)
 
 
 def list_hearings(session: Session, *, coop_id: int | None = None) -> list[Hearing]:
@@ -307,12 +299,7 @@ def hearing_read(session: Session, hearing: Hearing) -> dict[str, Any]:
         "id": hearing.id,
         "coop_id": hearing.coop_id,
         "status": hearing.status,
-        "parts": {
-            "producers": hearing.producers,
-            "collective_fund": hearing.collective_fund,
-            "training_fund": hearing.training_fund,
-            "enterprise": hearing.enterprise,
-        },
+        "parts": parts_of(hearing).as_dict(),
         "fee_bearer": hearing.fee_bearer,
         "reason": hearing.reason,
         "effective_from": hearing.effective_from.isoformat(),

@@ -14,6 +14,7 @@ from sqlalchemy import UniqueConstraint as Unique
 from sqlmodel import Field, SQLModel
 
 from ledger.base import UTCDateTime, utcnow
+from ledger.share_rules import part_columns, sums_to_10000
 
 
 def _ts() -> Column[datetime]:
@@ -161,15 +162,13 @@ class HearingStatus(StrEnum):
     rejected = "rejected"
 
 
-class Hearing(SQLModel, table=True):
-    """A proposal to change a cooperative's share rule, heard and voted on by its households."""
+class Hearing(part_columns(), table=True):  # type: ignore[misc,call-arg]
+    """A proposal to change a cooperative's share rule, heard and voted on by its households: the
+    proposed parts in a column per share part (`ledger.share_rules.SHARE_PARTS`)."""
 
     __tablename__ = "governance_hearings"
     __table_args__ = (
-        CheckConstraint(
-            "producers + collective_fund + training_fund + enterprise = 10000",
-            name="parts_sum_to_10000",
-        ),
+        CheckConstraint(sums_to_10000(), name="parts_sum_to_10000"),
         CheckConstraint(
             "status IN ('comment', 'voting', 'adopted', 'rejected')", name="status_known"
         ),
@@ -179,10 +178,6 @@ class Hearing(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     coop_id: int = Field(foreign_key="coops.id", index=True)
-    producers: int
-    collective_fund: int
-    training_fund: int
-    enterprise: int
     fee_bearer: str = Field(default="enterprise", max_length=16)
     reason: str = Field(sa_column=Column(Text(), nullable=False))
     effective_from: date = Field(sa_column=Column(Date(), nullable=False))

@@ -1,11 +1,20 @@
 """Governance request shapes (answers are plain dicts built by the services' `*_read` functions)."""
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    create_model,
+)
 
 from catalog.schemas import Currency
+from ledger.share_rules import SHARE_PARTS
 
 
 def _not_blank(text: str) -> str:
@@ -65,11 +74,20 @@ class AlertClose(Strict):
     outcome: Annotated[str, Text(1000), AfterValidator(_not_blank)]
 
 
-class HearingParts(Strict):
-    producers: StrictInt
-    collective_fund: StrictInt
-    training_fund: StrictInt
-    enterprise: StrictInt
+if TYPE_CHECKING:
+
+    class HearingParts(Strict):
+        """Basis points per part: one field per `ledger.share_rules.SHARE_PARTS` key."""
+
+        def __getattr__(self, name: str) -> int: ...
+
+else:
+    HearingParts = create_model(
+        "HearingParts",
+        __base__=Strict,
+        __module__=__name__,
+        **{part.key: (StrictInt, 0 if part.may_omit else ...) for part in SHARE_PARTS},
+    )
 
 
 class HearingCreate(Strict):

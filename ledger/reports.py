@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from core.spreadsheets import append_row, csv_writer
 from ledger.models import Account, JournalEntry, Posting
 from ledger.payout_models import PayoutBatch, PayoutLine
+from ledger.share_rules import account_key, coop_funds, parse_account_key, part_keys
 
 NOT_INCOME_KINDS = frozenset({"payout", "reversal"})
 
@@ -156,10 +157,6 @@ def monthly_income(
 
 
 SALE_KINDS = ("sale", "refund")
-PART_OF_PREFIX = (
-    ("liabilities:members:", "producers"),
-    ("income:enterprise", "enterprise"),
-)
 
 
 @dataclass(frozen=True)
@@ -226,15 +223,14 @@ def sale_shares(
 
 
 def part_of(account: str, coop_id: int | None) -> str:
-    """The part of a sale an account's credit is: producers, a fund, enterprise or other."""
-    if coop_id is not None and account == f"equity:coops:{coop_id}:collective-fund":
-        return "collective_fund"
-    if coop_id is not None and account == f"equity:coops:{coop_id}:training-fund":
-        return "training_fund"
-    for prefix, part in PART_OF_PREFIX:
-        if account.startswith(prefix):
-            return part
-    return "other"
+    """The part of a sale an account's credit is (a `SHARE_PARTS` key), or "other"; a fund counts
+    only as the given cooperative's own."""
+    found = parse_account_key(account)
+    if found is None:
+        return "other"
+    if found.part.per_coop and (coop_id is None or found.coop_id != str(coop_id)):
+        return "other"
+    return found.part.key
 
 
 @dataclass(frozen=True)
@@ -308,23 +304,31 @@ def _dated(query: Any, since: date | None, until: date | None) -> Any:
 
 @dataclass(frozen=True)
 class CoopReport:
+    """`parts`: the sales by part (every `SHARE_PARTS` key, and "other"); `fund_balances`: each
+    cooperative fund's balance by its part key. Read one as `report.training_fund` or
+    `report.training_fund_balance`."""
+
     coop_id: int
     currency: str
     since: date | None
     until: date | None
     sales: int  # everything settled into the parts
-    producers: int
-    collective_fund: int
-    training_fund: int
-    enterprise: int
-    other: int
-    collective_fund_balance: int
-    training_fund_balance: int
+    parts: dict[str, int]
+    fund_balances: dict[str, int]
     fund_movements: list[tuple[date, str, str, int]]  # date, fund, memo, signed amount
     payouts: int
     households_paid: int
     payouts_failed: int = 0
     payout_lines_failed: int = 0
+
+    def __getattr__(self, name: str) -> int:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self.parts:
+            return self.parts[name]
+        if name.removesuffix("_balance") in self.fund_balances:
+            return self.fund_balances[name.removesuffix("_balance")]
+        raise AttributeError(name)
 
 
 def coop_report(
@@ -340,25 +344,18 @@ def coop_report(
 
     (`payable_accounts` is no longer needed: payouts are read by attribution too.)
     """
-    collective = f"equity:coops:{coop_id}:collective-fund"
-    training = f"equity:coops:{coop_id}:training-fund"
-    parts: dict[str, int] = defaultdict(int)
+    funds = {account_key(part, coop_id=coop_id): part for part in coop_funds()}
+    parts: dict[str, int] = dict.fromkeys([*part_keys(), "other"], 0)
     for share in sale_shares(session, currency=currency, since=since, until=until, coop_id=coop_id):
         # Credits are shares; debits (a refund reversing a settlement) count against them.
         parts[part_of(share.account, coop_id)] += share.amount
-    fund_postings = _postings(session, [collective, training], since=since, until=until)
+    fund_postings = _postings(session, list(funds), since=since, until=until)
     movements = [
-        (
-            p.effective_date,
-            "collective" if key == collective else "training",
-            e.memo,
-            -p.amount,
-        )
-        for p, e, key in fund_postings
+        (p.effective_date, funds[key].fund, e.memo, -p.amount) for p, e, key in fund_postings
     ]
-    balances: dict[str, int] = defaultdict(int)
-    for p, _e, key in _postings(session, [collective, training], since=None, until=until):
-        balances[key] -= p.amount
+    balances = dict.fromkeys((part.key for part in funds.values()), 0)
+    for p, _e, key in _postings(session, list(funds), since=None, until=until):
+        balances[funds[key].key] -= p.amount
     payouts = payout_figures(session, coop_id=coop_id, currency=currency, since=since, until=until)
     return CoopReport(
         coop_id=coop_id,
@@ -366,13 +363,8 @@ def coop_report(
         since=since,
         until=until,
         sales=sum(parts.values()),
-        producers=parts["producers"],
-        collective_fund=parts["collective_fund"],
-        training_fund=parts["training_fund"],
-        enterprise=parts["enterprise"],
-        other=parts["other"],
-        collective_fund_balance=balances[collective],
-        training_fund_balance=balances[training],
+        parts=parts,
+        fund_balances=balances,
         fund_movements=movements,
         payouts=payouts.paid,
         households_paid=payouts.households_paid,

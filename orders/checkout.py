@@ -229,10 +229,7 @@ def _add_line(
         unit_price=product.price_amount,
         line_total=product.price_amount * quantity,
         share_rule_id=rule.rule_id,
-        rule_producers=rule.parts.producers,
-        rule_collective_fund=rule.parts.collective_fund,
-        rule_training_fund=rule.parts.training_fund,
-        rule_enterprise=rule.parts.enterprise,
+        **rule.parts.as_columns(prefix="rule_"),
         rule_fee_bearer=rule.fee_bearer,
     )
     session.add(line)

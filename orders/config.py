@@ -7,14 +7,14 @@ class (api/policies.py, variables HEZUO_RESERVATION_MINUTES_CARD, ...) and passe
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from ledger.share_rules import ShareParts, check_producers_floor
+from ledger.share_rules import SHARE_PARTS, ShareParts, check_producers_floor
 from orders.errors import OrderInvalid
 
 FEE_BEARERS = ("enterprise", "pro_rata")
 
 
 def _default_rule() -> ShareParts:
-    return ShareParts(producers=7000, collective_fund=1000, training_fund=1000, enterprise=1000)
+    return ShareParts(**{part.key: part.default_bp for part in SHARE_PARTS})
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, CheckConstraint, Column, Date, Index, Text, U
 from sqlmodel import Field, SQLModel
 
 from ledger.base import UTCDateTime, utcnow
+from ledger.share_rules import part_columns, sums_to_10000
 
 
 class OrderStatus(StrEnum):
@@ -98,17 +99,14 @@ class Order(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
-class OrderLine(SQLModel, table=True):
+class OrderLine(part_columns("rule_"), table=True):  # type: ignore[misc,call-arg]
     """One product in an order, with its price and its cooperative's share rule as they were."""
 
     __tablename__ = "order_lines"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_price > 0", name="unit_price_positive"),
-        CheckConstraint(
-            "rule_producers + rule_collective_fund + rule_training_fund + rule_enterprise = 10000",
-            name="rule_sums_to_10000",
-        ),
+        CheckConstraint(sums_to_10000("rule_"), name="rule_sums_to_10000"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -122,10 +120,7 @@ class OrderLine(SQLModel, table=True):
     unit_price: int = Field(sa_column=Column(BigInteger(), nullable=False))
     line_total: int = Field(sa_column=Column(BigInteger(), nullable=False))
     share_rule_id: int | None = Field(default=None, foreign_key="share_rules.id")
-    rule_producers: int
-    rule_collective_fund: int
-    rule_training_fund: int
-    rule_enterprise: int
+    # rule_{part} per share part (ledger.share_rules.SHARE_PARTS), from part_columns("rule_")
     rule_fee_bearer: str = Field(default="enterprise", max_length=16)
     carrier: str | None = Field(default=None, max_length=50)
     tracking_number: str | None = Field(default=None, max_length=60)
@@ -248,26 +243,20 @@ class Refund(SQLModel, table=True):
     )
 
 
-class ShareRule(SQLModel, table=True):
-    """One version of a cooperative's share rule (basis points summing to 10,000)."""
+class ShareRule(part_columns(), table=True):  # type: ignore[misc,call-arg]
+    """One version of a cooperative's share rule (basis points summing to 10,000): a column per
+    share part (`ledger.share_rules.SHARE_PARTS`) from `part_columns()`."""
 
     __tablename__ = "share_rules"
     __table_args__ = (
         UniqueConstraint("coop_id", "version"),
-        CheckConstraint(
-            "producers + collective_fund + training_fund + enterprise = 10000",
-            name="parts_sum_to_10000",
-        ),
+        CheckConstraint(sums_to_10000(), name="parts_sum_to_10000"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     coop_id: int = Field(foreign_key="coops.id", index=True)
     version: int
     effective_from: date = Field(sa_column=Column(Date(), nullable=False))
-    producers: int
-    collective_fund: int
-    training_fund: int
-    enterprise: int
     fee_bearer: str = Field(default="enterprise", max_length=16)
     created_by: str = Field(max_length=80)
     created_at: datetime = Field(

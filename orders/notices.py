@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from sqlmodel import Session, col, select
 
+from ledger.share_rules import household_of
 from notify import outbox
 from notify.kinds import Kind
 from notify.models import Notification
@@ -13,7 +14,6 @@ from orders.access import access_token
 from orders.bank_transfer import coop_transfer_account
 from orders.models import Order, OrderStatus, PaymentMethod
 
-MEMBER_PREFIX = "liabilities:members:"
 STATUS_KINDS = {
     OrderStatus.paid: Kind.order_paid,
     OrderStatus.shipped: Kind.order_shipped,
@@ -94,9 +94,9 @@ def shares_credited(
 ) -> None:
     """Each producing household: its share of a settled sale (money: inbox, SMS, e-mail)."""
     for account, amount in sorted(credits.items()):
-        if not account.startswith(MEMBER_PREFIX) or amount <= 0:
+        household_id = household_of(account)
+        if household_id is None or amount <= 0:
             continue
-        household_id = int(account[len(MEMBER_PREFIX) :].split(":", 1)[0])
         outbox.record(
             session,
             kind=Kind.share_credited,

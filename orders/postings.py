@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from ledger.allocation import allocate
 from ledger.models import Account, AccountLimit, AccountType, JournalEntry, Posting, Side
 from ledger.service import EntrySpec, PostingSpec, open_account, post
-from ledger.share_rules import BUYER_DEPOSITS, ENTERPRISE_INCOME
+from ledger.share_rules import BUYER_DEPOSITS, ENTERPRISE_INCOME, household_of, parse_account_key
 from orders.models import OrderLine
 
 CLEARING = {"manual": "assets:clearing:manual", "stripe": "assets:clearing:stripe"}
@@ -36,14 +36,15 @@ def account_type(key: str) -> AccountType:
 
 
 def ensure_account(session: Session, key: str, currency: str) -> None:
-    limit = (
-        AccountLimit.non_negative if key.startswith("liabilities:members:") else AccountLimit.none
-    )
+    found = parse_account_key(key)
+    household = found.household_id if found else None
+    coop = found.coop_id if found else None
+    limit = AccountLimit.non_negative if household is not None else AccountLimit.none
     party = None
-    if key.startswith("liabilities:members:"):
-        party = f"household:{key.split(':')[2]}"
-    elif key.startswith("equity:coops:"):
-        party = f"coop:{key.split(':')[2]}"
+    if household is not None:
+        party = f"household:{household}"
+    elif coop is not None:
+        party = f"coop:{coop}"
     open_account(
         session,
         key=key,
@@ -70,14 +71,6 @@ NOBODY = Owner()
 
 # (account, amount) or (account, amount, owner)
 Line = tuple[str, int] | tuple[str, int, Owner]
-
-
-def household_of(account: str) -> int | None:
-    """The household a member payable key names (`liabilities:members:{id}:payable`)."""
-    parts = account.split(":")
-    if account.startswith("liabilities:members:") and len(parts) > 2 and parts[2].isdigit():
-        return int(parts[2])
-    return None
 
 
 def owned(account: str, amount: int, *, coop_id: int | None, line_id: int | None) -> Line:

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from ledger.allocation import allocate
+from ledger.share_rules import ShareParts, part_keys
 from orders.lifecycle import lines_of, payments_of
 from orders.models import Order, OrderStatus
 from orders.payments import outstanding
-
-PARTS = ("producers", "collective_fund", "training_fund", "enterprise")
 
 
 @dataclass(frozen=True)
@@ -23,18 +22,13 @@ class SettlementPreview:
 
 
 def settlement_preview(session: Session, order: Order) -> SettlementPreview:
-    parts = dict.fromkeys(PARTS, 0)
+    parts = dict.fromkeys(part_keys(), 0)
     for line in lines_of(session, order.id or 0):
         kept = line.line_total - line.refunded_amount
         if kept <= 0:
             continue
-        weights = [
-            line.rule_producers,
-            line.rule_collective_fund,
-            line.rule_training_fund,
-            line.rule_enterprise,
-        ]
-        for part, amount in zip(PARTS, allocate(kept, weights), strict=True):
+        weights = ShareParts.of_row(line, prefix="rule_").as_weights()
+        for part, amount in zip(part_keys(), allocate(kept, weights), strict=True):
             parts[part] += amount
     return SettlementPreview(total=sum(parts.values()), parts=parts)
 

@@ -1,4 +1,9 @@
-"""'Where your money went': an order's split read back from its actual ledger postings."""
+"""'Where your money went': an order's split read back from its actual ledger postings.
+
+Each share part's account is read back with `ledger.share_rules.parse_account_key`, so every part
+(`SHARE_PARTS`) shows under its own party and label: `household:{code}`, `fund:{fund}:{coop}` for
+a cooperative's fund, the part's key for any other part.
+"""
 
 from collections import defaultdict
 from typing import TypeVar
@@ -8,7 +13,13 @@ from sqlmodel import Session, col, select
 
 from catalog.models import Cooperative, Household
 from ledger.models import Account, JournalEntry, Posting
-from ledger.share_rules import BUYER_DEPOSITS, ENTERPRISE_INCOME
+from ledger.share_rules import (
+    BUYER_DEPOSITS,
+    ENTERPRISE_INCOME,
+    coop_of,
+    household_of,
+    parse_account_key,
+)
 from orders.lifecycle import captured, payments_of, refunded
 from orders.models import Order
 from orders.postings import CLEARING, PROCESSING_FEES
@@ -64,15 +75,12 @@ def _parties(session: Session, keys: list[str]) -> dict[str, Household | Coopera
     """The households and cooperatives the split names ("household:1", "coop:2"): those the
     session holds already, the rest in one statement per table, not one per part."""
     found: dict[str, Household | Cooperative] = {}
-    for household in _held_or_read(session, Household, _ids(keys, "liabilities:members:")):
+    households = {h for h in map(household_of, keys) if h is not None}
+    for household in _held_or_read(session, Household, households):
         found[f"household:{household.id}"] = household
-    for coop in _held_or_read(session, Cooperative, _ids(keys, "equity:coops:")):
+    for coop in _held_or_read(session, Cooperative, {c for c in map(coop_of, keys) if c}):
         found[f"coop:{coop.id}"] = coop
     return found
-
-
-def _ids(keys: list[str], prefix: str) -> set[int]:
-    return {int(k.split(":")[2]) for k in keys if k.startswith(prefix)}
 
 
 Row = TypeVar("Row", Household, Cooperative)
@@ -88,40 +96,42 @@ def _held_or_read(session: Session, model: type[Row], ids: set[int]) -> list[Row
 
 
 def _order(item: tuple[str, int]) -> tuple[int, str]:
+    """Households first, then the cooperatives' funds, then the rest (each by account key)."""
     key = item[0]
-    rank = 0 if key.startswith("liabilities:members:") else 1 if key.startswith("equity:") else 2
+    found = parse_account_key(key)
+    rank = (
+        2 if found is None else 0 if found.part.per_household else 1 if found.part.per_coop else 2
+    )
     return rank, key
 
 
 def _part(
     parties: dict[str, Household | Cooperative], key: str, amount: int, currency: str
 ) -> ReceiptPart:
-    parts = key.split(":")
-    if key.startswith("liabilities:members:"):
-        household = parties.get(f"household:{parts[2]}")
+    found = parse_account_key(key)
+    if found is not None and found.household_id is not None:
+        household = parties.get(f"household:{found.household_id}")
         assert household is None or isinstance(household, Household)
-        code = household.member_code if household else parts[2]
+        code = household.member_code if household else found.household_id
         label = (
             household.name
             if household and household.public_name_consent
-            else f"Member household {code}"
+            else found.part.receipt_label % {"code": code}
         )
         return ReceiptPart(party=f"household:{code}", label=label, amount=amount, currency=currency)
-    if key.startswith("equity:coops:"):
-        coop = parties.get(f"coop:{parts[2]}")
+    if found is not None and found.coop_id is not None:
+        coop = parties.get(f"coop:{found.coop_id}")
         assert coop is None or isinstance(coop, Cooperative)
-        name = coop.name_zh if coop else parts[2]
-        kind = "collective" if parts[3] == "collective-fund" else "training"
-        label = f"{name} — {'collective fund' if kind == 'collective' else 'training fund'}"
+        name = coop.name_zh if coop else found.coop_id
         return ReceiptPart(
-            party=f"fund:{kind}:{parts[2]}", label=label, amount=amount, currency=currency
-        )
-    if key == ENTERPRISE_INCOME:
-        return ReceiptPart(
-            party="enterprise",
-            label="Social enterprise service fee",
+            party=f"fund:{found.part.fund}:{found.coop_id}",
+            label=found.part.receipt_label % {"coop": name},
             amount=amount,
             currency=currency,
+        )
+    if found is not None:
+        return ReceiptPart(
+            party=found.part.key, label=found.part.receipt_label, amount=amount, currency=currency
         )
     if key == PROCESSING_FEES:
         return ReceiptPart(

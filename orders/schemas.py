@@ -1,9 +1,19 @@
 """Orders request and response shapes (docs/api.md, "Orders and payments")."""
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictInt,
+    create_model,
+    field_validator,
+)
+
+from ledger.share_rules import SHARE_PARTS
 
 MAX_AMOUNT = 10**12
 
@@ -77,11 +87,20 @@ class RefundIn(Strict):
     lines: list[RefundLineIn] | None = None
 
 
-class ShareParts(Strict):
-    producers: StrictInt
-    collective_fund: StrictInt
-    training_fund: StrictInt
-    enterprise: StrictInt
+if TYPE_CHECKING:
+
+    class ShareParts(Strict):
+        """Basis points per part: one field per `ledger.share_rules.SHARE_PARTS` key."""
+
+        def __getattr__(self, name: str) -> int: ...
+
+else:
+    ShareParts = create_model(
+        "ShareParts",
+        __base__=Strict,
+        __module__=__name__,
+        **{part.key: (StrictInt, 0 if part.may_omit else ...) for part in SHARE_PARTS},
+    )
 
 
 class ShareRuleIn(Strict):

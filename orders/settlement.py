@@ -37,11 +37,10 @@ from ledger.errors import LimitExceeded
 from ledger.service import balance
 from ledger.share_rules import (
     BUYER_DEPOSITS,
-    ENTERPRISE_INCOME,
     ShareParts,
-    collective_fund_key,
+    household_of,
     sale_shares,
-    training_fund_key,
+    unclaimed_shares,
 )
 from orders import notices
 from orders.errors import IllegalTransition, RefundRefused
@@ -51,12 +50,7 @@ from orders.postings import PROCESSING_FEES, Line, fees_of_order, owned, post_en
 
 
 def line_parts(line: OrderLine) -> ShareParts:
-    return ShareParts(
-        producers=line.rule_producers,
-        collective_fund=line.rule_collective_fund,
-        training_fund=line.rule_training_fund,
-        enterprise=line.rule_enterprise,
-    )
+    return ShareParts.of_row(line, prefix="rule_")
 
 
 def line_credits(session: Session, line: OrderLine, amount: int) -> dict[str, int]:
@@ -79,16 +73,8 @@ def line_credits(session: Session, line: OrderLine, amount: int) -> dict[str, in
             for share in shares:
                 credits[share.account_key] += share.amount
         else:  # no known producer: the producers' part stays with the cooperative
-            parts = line_parts(line)
-            weights = [
-                parts.producers + parts.collective_fund,
-                parts.training_fund,
-                parts.enterprise,
-            ]
-            fund, training, enterprise = allocate(chunk, weights)
-            credits[collective_fund_key(line.coop_id)] += fund
-            credits[training_fund_key(line.coop_id)] += training
-            credits[ENTERPRISE_INCOME] += enterprise
+            for share in unclaimed_shares(chunk, line_parts(line), coop_id=line.coop_id):
+                credits[share.account_key] += share.amount
     return credits
 
 
@@ -285,7 +271,7 @@ def _paid_out(session: Session, order: Order, debits: Mapping[str, int]) -> Refu
     """The refusal when member payables hold less than the reversal takes back from them."""
     short = []
     for key in sorted(debits):
-        if not key.startswith("liabilities:members:") or debits[key] <= 0:
+        if household_of(key) is None or debits[key] <= 0:
             continue
         held = balance(session, key).amount
         if held < debits[key]:

@@ -44,10 +44,7 @@ def set_share_rule(
         coop_id=coop_id,
         version=(latest or 0) + 1,
         effective_from=effective_from,
-        producers=parts.producers,
-        collective_fund=parts.collective_fund,
-        training_fund=parts.training_fund,
-        enterprise=parts.enterprise,
+        **parts.as_columns(),
         fee_bearer=fee_bearer,
         created_by=created_by,
     )
@@ -82,11 +79,6 @@ def rule_in_force(session: Session, *, coop_id: int, on: date, policy: OrderPoli
         )
     return RuleInForce(
         rule_id=rule.id,
-        parts=ShareParts(
-            producers=rule.producers,
-            collective_fund=rule.collective_fund,
-            training_fund=rule.training_fund,
-            enterprise=rule.enterprise,
-        ),
+        parts=ShareParts.of_row(rule),
         fee_bearer=rule.fee_bearer,
     )

@@ -4,6 +4,7 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from core.actor import Actor
+from ledger.share_rules import ShareParts
 from orders.access import access_token, require_viewer, token_matches
 from orders.lifecycle import (
     captured,
@@ -171,12 +172,7 @@ def _line_read(line: OrderLine, reservations: list, currency: str) -> LineRead: 
         lots=[{"lot_id": r.lot_id, "quantity": r.quantity, "state": r.state} for r in reservations],
         share_rule={
             "id": line.share_rule_id,
-            "parts": {
-                "producers": line.rule_producers,
-                "collective_fund": line.rule_collective_fund,
-                "training_fund": line.rule_training_fund,
-                "enterprise": line.rule_enterprise,
-            },
+            "parts": ShareParts.of_row(line, prefix="rule_").as_dict(),
             "fee_bearer": line.rule_fee_bearer,
         },
     )

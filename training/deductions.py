@@ -35,13 +35,13 @@ from sqlmodel import Session, col, select
 
 from ledger import service as ledger
 from ledger.models import Account, JournalEntry, Posting, Side
-from ledger.share_rules import member_payable_key
+from ledger.share_rules import MEMBER_PAYABLES_PREFIX, household_of, member_payable_key
 from training.financing import ENTRY_KIND
 from training.models import Enrolment, Repayment, TuitionDeduction
 
 BASIS_POINTS = 10_000
 SETTLEMENT_KINDS = ("sale", "settlement")
-PAYABLE_PREFIX = "liabilities:members:"
+PAYABLE_PREFIX = MEMBER_PAYABLES_PREFIX
 RETURN_KEY_PREFIX = "training:deduction-return:"
 
 
@@ -359,9 +359,9 @@ def give_back_for_refund(
     """
     settlement_ref = f"entry:{settlement_entry_id}"
     by_household = {
-        int(key.split(":")[2]): amount
+        household: amount
         for key, amount in taken.items()
-        if key.startswith(PAYABLE_PREFIX) and key.split(":")[2].isdigit() and amount > 0
+        if (household := household_of(key)) is not None and amount > 0
     }
     if not by_household:
         return 0

@@ -19,12 +19,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from ledger.models import Account, JournalEntry, Posting
-from ledger.reports import PART_OF_PREFIX
+from ledger.share_rules import MEMBER_PAYABLES_PREFIX
 
 INCOME_KINDS = ("sale", "settlement")
 TAKEBACK_KINDS = ("refund",)
 # Where a household's share of a sale is credited: the members' payables.
-MEMBER_PAYABLES = next(prefix for prefix, part in PART_OF_PREFIX if part == "producers")
+MEMBER_PAYABLES = MEMBER_PAYABLES_PREFIX
 
 
 def add_months(day: date, months: int) -> date:

@@ -472,12 +472,7 @@ def _rule_read(rule: ShareRule) -> ShareRuleRead:
         coop_id=rule.coop_id,
         version=rule.version,
         effective_from=rule.effective_from,
-        parts=SharePartsIn(
-            producers=rule.producers,
-            collective_fund=rule.collective_fund,
-            training_fund=rule.training_fund,
-            enterprise=rule.enterprise,
-        ),
+        parts=SharePartsIn(**ShareParts.of_row(rule).as_dict()),
         fee_bearer=rule.fee_bearer,
         created_at=rule.created_at,
     )

@@ -115,19 +115,12 @@ def coop_report(
         since=since,
         until=until,
     )
-    parts = {
-        "producers": report.producers,
-        "collective_fund": report.collective_fund,
-        "training_fund": report.training_fund,
-        "enterprise": report.enterprise,
-        "other": report.other,
-    }
+    parts = report.parts  # every share part's key, then "other"
     if format != "json":
         rows: list[list[Any]] = [["sales", report.sales, report.currency]]
         rows += [[f"part:{k}", v, report.currency] for k, v in parts.items()]
+        rows += [[f"{k}_balance", v, report.currency] for k, v in report.fund_balances.items()]
         rows += [
-            ["collective_fund_balance", report.collective_fund_balance, report.currency],
-            ["training_fund_balance", report.training_fund_balance, report.currency],
             ["payouts", report.payouts, report.currency],
             ["households_paid", report.households_paid, ""],
             ["payouts_failed", report.payouts_failed, report.currency],
@@ -142,8 +135,7 @@ def coop_report(
         "sales": report.sales,
         "parts": parts,
         "funds": {
-            "collective_fund": report.collective_fund_balance,
-            "training_fund": report.training_fund_balance,
+            **report.fund_balances,
             "movements": [
                 {"date": d, "fund": fund, "memo": memo, "amount": amount}
                 for d, fund, memo, amount in report.fund_movements

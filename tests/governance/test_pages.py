@@ -9,6 +9,7 @@ import pytest
 
 from catalog.models import Household
 from governance.community_models import Consultation
+from governance.disclosures import PART_NAMES
 from governance.monitoring import run_monitor
 from tests.conftest import TEST_PASSWORD
 from tests.frontend.helpers import HTML, csrf_token, sign_in
@@ -46,7 +47,7 @@ def test_the_disclosure_page_draws_the_split_and_links_downloads_and_verify(
     page = client.get(f"/disclosures/{disclosure['id']}", headers=HTML)
     assert page.status_code == 200
     assert "<svg" in page.text
-    assert page.text.count("<rect") == 5
+    assert page.text.count("<rect") == len(PART_NAMES)  # one bar per part, fees included
     assert "¥68.00" in page.text
     for link in ("/verify", f"/api/v1/disclosures/{disclosure['id']}/csv"):
         assert link in page.text

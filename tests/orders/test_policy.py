@@ -95,7 +95,7 @@ def test_the_configured_default_rule_is_snapshotted_and_the_floor_applies(
     order = place("buyer", [(world.mushrooms, 1)]).json()
     rule = order["lines"][0]["share_rule"]
     assert rule["id"] is None
-    assert rule["parts"] == CUSTOM["default_share_rule"]
+    assert rule["parts"] == ShareParts(**CUSTOM["default_share_rule"]).as_dict()
     assert rule["fee_bearer"] == "pro_rata"
     below = client.put(
         f"/api/v1/coops/{world.coop_a.id}/share-rule",
