@@ -32,6 +32,7 @@ router = page_router()
 
 PART_LABELS = {
     "households": N_("Households"),
+    "producers": N_("Producer households"),
     "collective_fund": N_("Collective fund"),
     "training_fund": N_("Training fund"),
     "enterprise": N_("Social enterprise"),
@@ -183,6 +184,7 @@ def hearing_index(
         {
             "items": [hearings.hearing_read(session, h) for h in found],
             "coops": {h.coop_id: session.get(Cooperative, h.coop_id) for h in found},
+            "may_open": _runs_hearings(user),
         },
     )
 
@@ -196,6 +198,29 @@ def _may_take_part(session: Session, actor: Actor, hearing_id: int) -> bool:
     return True
 
 
+def _runs_hearings(user: User | None) -> bool:
+    """Staff, admins and managers open and close hearings (an auditor only reads)."""
+    return user is not None and user.role in ("staff", "admin", "manager")
+
+
+def hearing_context(
+    request: Request, session: Session, user: User | None, hearing_id: int, done: str = ""
+) -> dict[str, Any]:
+    """What the hearing's page shows; `organiser` for staff and the cooperative's manager."""
+    hearing = hearings.get_hearing(session, hearing_id)
+    return {
+        **_helpers(request),
+        "h": hearings.hearing_read(session, hearing),
+        "coop": session.get(Cooperative, hearing.coop_id),
+        "member": _may_take_part(session, actor_of(user), hearing_id),
+        "organiser": _runs_hearings(user) and manages_coop(actor_of(user), hearing.coop_id),
+        "commenting": hearing.status == HearingStatus.comment,
+        "voting": hearing.status == HearingStatus.voting,
+        "done": done,
+        "problem": "",
+    }
+
+
 @router.get("/hearings/{hearing_id}", response_class=HTMLResponse)
 def hearing_page(
     hearing_id: int,
@@ -204,18 +229,10 @@ def hearing_page(
     session: SessionDep,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    hearing = hearings.get_hearing(session, hearing_id)
-    return _page(
+    return render(
         request,
         "governance/hearing.html",
-        {
-            "h": hearings.hearing_read(session, hearing),
-            "coop": session.get(Cooperative, hearing.coop_id),
-            "member": _may_take_part(session, actor_of(user), hearing_id),
-            "commenting": hearing.status == HearingStatus.comment,
-            "voting": hearing.status == HearingStatus.voting,
-            "done": done,
-        },
+        hearing_context(request, session, user, hearing_id, done),
     )
 
 

@@ -47,6 +47,12 @@ SUMMARIES = {
     "training-not-eligible": N_("This programme is not open to you."),
     "training-attendance-missing": N_("Not enough sessions were attended."),
     "training-duplicate-certificate": N_("This certificate number is already used."),
+    # governance
+    "governance-invalid": N_("Some details are not right."),
+    "invalid-share-rule": N_("The parts of the split are not right: together they make 100 %."),
+    "producers-below-floor": N_("The producer households' part is below the allowed minimum."),
+    "hearing-wrong-phase": N_("The hearing cannot do this in its present stage."),
+    "already-done": N_("Your household has already done this."),
     # accounts
     "weak-password": N_(
         "Choose a longer or less common password (at least 10 characters, not a known one)."
