@@ -166,6 +166,7 @@ def product_context(
     done = {
         "saved": N_("Saved."),
         "lot": N_("Lot added."),
+        "photo": N_("Photo saved."),
     }.get(request.query_params.get("done", ""))
     return {
         "product": detail,
@@ -182,6 +183,8 @@ def product_context(
             "status": product.status,
         },
         "edit_errors": {},
+        "photo_values": {},
+        "photo_errors": {},
         "done": translator(request).gettext(done) if done else None,
     }
 
@@ -239,6 +242,17 @@ def _require_farmer(user: User | None) -> Actor:
     if actor.role != "farmer" or actor.household_id is None:
         raise Forbidden("Only a farmer linked to a member household lists products here.")
     return actor
+
+
+PHOTO_TOO_LARGE = N_(
+    "The photo is larger than %(limit)s MB: choose it again from the phone's pictures, or take "
+    "it again; everything else you typed is kept."
+)
+
+
+def photo_too_large(request: Request) -> str:
+    limit = str(photos.MAX_UPLOAD_BYTES // 1024 // 1024)
+    return translator(request).gettext(PHOTO_TOO_LARGE, limit=limit)
 
 
 def _sell_form(
@@ -350,9 +364,8 @@ async def sell_submit(
     request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     actor = _require_farmer(user)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > photos.MAX_UPLOAD_BYTES + 64 * 1024:
-        return _sell_form(request, {}, {"photo": photos.too_large_message()}, 422)
+    # The whole body is capped at the edge (HEZUO_MAX_UPLOAD_BYTES, above the photo's limit), so
+    # a too-large photo is read (spooled to disk) and refused here with what was typed kept.
     form = await request.form(max_files=1)
     values = _form_values(form)
     errors: dict[str, str] = {}
@@ -370,6 +383,8 @@ async def sell_submit(
     photo: bytes | None = None
     if isinstance(upload, UploadFile) and upload.filename:
         photo = await upload.read(photos.MAX_UPLOAD_BYTES + 1)
+        if len(photo) > photos.MAX_UPLOAD_BYTES:
+            errors["photo"] = photo_too_large(request)
     if errors:
         return _sell_form(request, values, errors, 422)
     assert fen is not None
