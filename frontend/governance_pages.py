@@ -5,6 +5,7 @@ Labels go through gettext (`_()` in the templates, `N_()` tables here); stored b
 through `T(value)` / `by_locale` (core/text.py).
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -21,22 +22,47 @@ from core.actor import Actor
 from core.errors import DomainError, Unauthorized
 from frontend.csrf import CsrfDep
 from frontend.flash import take_flash
+from frontend.hearing_views import hearing_context, runs_hearings
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from governance import dashboard, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden, GovernanceNotFound
-from governance.models import Disclosure, HearingStatus
+from governance.models import Disclosure
 
 router = page_router()
 
 PART_LABELS = {
     "households": N_("Households"),
-    "producers": N_("Producer households"),
     "collective_fund": N_("Collective fund"),
     "training_fund": N_("Training fund"),
     "enterprise": N_("Social enterprise"),
     "fees": N_("Payment fees"),
+}
+QUANTILE_LABELS = {
+    "min": N_("Lowest"),
+    "p25": N_("A quarter earned less than"),
+    "median": N_("Half earned less than"),
+    "p75": N_("Three quarters earned less than"),
+    "max": N_("Highest"),
+}
+SECTION_LABELS = {
+    "sales": N_("Sales"),
+    "households": N_("Households"),
+    "payouts": N_("Payouts"),
+    "training": N_("Training"),
+}
+FIGURE_LABELS = {
+    "total": N_("total"),
+    "paid": N_("credited a share"),
+    "households": N_("households"),
+    "opening": N_("opening"),
+    "inflow": N_("in"),
+    "outflow": N_("out"),
+    "closing": N_("closing"),
+    "seats_financed": N_("seats financed"),
+    "seat_cost_total": N_("cost of the seats"),
+    "completed": N_("completed"),
 }
 COUNT_FIGURES = disclosures.COUNT_FIGURES
 PART_COLOURS = {
@@ -59,7 +85,21 @@ def _helpers(request: Request) -> dict[str, Any]:
     return {
         "coop_name": coop_name,
         "part_label": lambda key: gettext(PART_LABELS[key]) if key in PART_LABELS else key,
+        "figure_label": lambda name: _figure_label(gettext, name),
+        "quantile_label": lambda key: (
+            gettext(QUANTILE_LABELS[key]) if key in QUANTILE_LABELS else key
+        ),
     }
+
+
+def _figure_label(gettext: Callable[[str], str], name: str) -> str:
+    """'households.median' → 'Households · Half earned less than', in the reader's language."""
+    section, _dot, figure = name.partition(".")
+    section_words = {**PART_LABELS, **SECTION_LABELS}
+    figure_words = {**PART_LABELS, **QUANTILE_LABELS, **FIGURE_LABELS}
+    first = gettext(section_words[section]) if section in section_words else section
+    second = gettext(figure_words[figure]) if figure in figure_words else figure
+    return f"{first} · {second}"
 
 
 def _page(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
@@ -184,41 +224,9 @@ def hearing_index(
         {
             "items": [hearings.hearing_read(session, h) for h in found],
             "coops": {h.coop_id: session.get(Cooperative, h.coop_id) for h in found},
-            "may_open": _runs_hearings(user),
+            "may_open": runs_hearings(user),
         },
     )
-
-
-def _may_take_part(session: Session, actor: Actor, hearing_id: int) -> bool:
-    hearing = hearings.get_hearing(session, hearing_id)
-    try:
-        hearings._member_household(session, actor, hearing)
-    except DomainError:
-        return False
-    return True
-
-
-def _runs_hearings(user: User | None) -> bool:
-    """Staff, admins and managers open and close hearings (an auditor only reads)."""
-    return user is not None and user.role in ("staff", "admin", "manager")
-
-
-def hearing_context(
-    request: Request, session: Session, user: User | None, hearing_id: int, done: str = ""
-) -> dict[str, Any]:
-    """What the hearing's page shows; `organiser` for staff and the cooperative's manager."""
-    hearing = hearings.get_hearing(session, hearing_id)
-    return {
-        **_helpers(request),
-        "h": hearings.hearing_read(session, hearing),
-        "coop": session.get(Cooperative, hearing.coop_id),
-        "member": _may_take_part(session, actor_of(user), hearing_id),
-        "organiser": _runs_hearings(user) and manages_coop(actor_of(user), hearing.coop_id),
-        "commenting": hearing.status == HearingStatus.comment,
-        "voting": hearing.status == HearingStatus.voting,
-        "done": done,
-        "problem": "",
-    }
 
 
 @router.get("/hearings/{hearing_id}", response_class=HTMLResponse)

@@ -26,7 +26,7 @@ from core.actor import Actor
 from core.errors import DomainError, Forbidden, NotFound, Unauthorized
 from frontend.confirmations import confirm_page, confirmed
 from frontend.csrf import CsrfDep
-from frontend.governance_pages import hearing_context
+from frontend.hearing_views import PART_LABELS, hearing_context
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
@@ -36,12 +36,6 @@ from governance.errors import GovernanceForbidden
 router = page_router()
 
 PARTS = ("producers", "collective_fund", "training_fund", "enterprise")
-PART_LABELS = {
-    "producers": N_("Producer households"),
-    "collective_fund": N_("Collective fund"),
-    "training_fund": N_("Training fund"),
-    "enterprise": N_("Social enterprise"),
-}
 FEE_BEARERS = {
     "enterprise": N_("The social enterprise pays the payment fees"),
     "pro_rata": N_("Every part pays its share of the fees"),
