@@ -20,7 +20,7 @@ from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import User
 from api.policies import order_policy
 from catalog import service
-from catalog.models import Cooperative
+from catalog.models import Cooperative, Household
 from catalog.permissions import manages_coop
 from core.actor import Actor
 from core.errors import DomainError, Forbidden, NotFound, Unauthorized
@@ -31,7 +31,7 @@ from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
 from governance import hearings
-from governance.errors import GovernanceForbidden
+from governance.errors import AlreadyDone, GovernanceForbidden
 
 router = page_router()
 
@@ -383,6 +383,85 @@ def close_hearing(
         session.rollback()
         return _refused(request, session, user, hearing_id, error)
     return RedirectResponse(f"/hearings/{hearing_id}?done=closed", status_code=303)
+
+
+CHOICES = {"yes": N_("Yes"), "no": N_("No"), "abstain": N_("Abstain")}
+
+
+@router.post("/manage/hearings/{hearing_id}/votes", response_class=HTMLResponse)
+def record_vote(
+    hearing_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: WebUserDep,
+    session: SessionDep,
+    household_id: Annotated[str, Form(max_length=12)] = "",
+    choice: Annotated[str, Form(max_length=10)] = "",
+    confirmed_: Annotated[str, Form(alias="confirmed", max_length=3)] = "",
+) -> Response:
+    """A member's vote cast at a meeting or on paper, entered by the organiser after confirming."""
+    actor = _hearing_for_organiser(session, user, hearing_id)
+    gettext = translator(request).gettext
+    values = {"household_id": household_id, "choice": choice}
+    household = session.get(Household, int(household_id)) if household_id.isdigit() else None
+    if household is None or choice not in CHOICES:
+        problem = gettext(N_("Choose the household and its vote."))
+        return _vote_refused(request, session, user, hearing_id, values, problem)
+    if not confirmed(confirmed_):
+        return confirm_page(
+            request,
+            title=gettext("Record this vote?"),
+            consequences=[
+                gettext("Household %(code)s %(name)s votes: %(choice)s.")
+                % {
+                    "code": household.member_code,
+                    "name": household.name,
+                    "choice": gettext(CHOICES[choice]),
+                },
+                gettext(
+                    "It counts like a vote cast online, once per household; it cannot be "
+                    "changed, and the record shows that you entered it."
+                ),
+            ],
+            action=f"/manage/hearings/{hearing_id}/votes",
+            fields=values,
+            button=gettext("Record the vote"),
+            back=f"/hearings/{hearing_id}#record-vote",
+            danger=False,
+        )
+    try:
+        hearings.record_vote(
+            session,
+            actor=actor,
+            hearing_id=hearing_id,
+            household_id=household.id or 0,
+            choice=choice,
+        )
+    except AlreadyDone:
+        session.rollback()
+        problem = gettext(N_("This household has already voted in this hearing."))
+        return _vote_refused(request, session, user, hearing_id, values, problem, 409)
+    except DomainError as error:
+        if isinstance(error, Forbidden | NotFound):
+            raise
+        session.rollback()
+        problem = problem_message(request, error)
+        return _vote_refused(request, session, user, hearing_id, values, problem, error.status_code)
+    return RedirectResponse(f"/hearings/{hearing_id}?done=vote", status_code=303)
+
+
+def _vote_refused(
+    request: Request,
+    session: Session,
+    user: User | None,
+    hearing_id: int,
+    values: dict[str, str],
+    problem: str,
+    status_code: int = 422,
+) -> HTMLResponse:
+    context = hearing_context(request, session, user, hearing_id)
+    context.update(vote_values=values, vote_problem=problem)
+    return render(request, "governance/hearing.html", context, status_code=status_code)
 
 
 def install_hearing_pages(app: FastAPI) -> None:

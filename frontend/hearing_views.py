@@ -45,15 +45,22 @@ def hearing_context(
     gettext = translator(request).gettext
     hearing = hearings.get_hearing(session, hearing_id)
     coop = session.get(Cooperative, hearing.coop_id)
+    organiser = runs_hearings(user) and manages_coop(actor_of(user), hearing.coop_id)
+    voting = hearing.status == HearingStatus.voting
     return {
         "h": hearings.hearing_read(session, hearing),
         "coop": coop,
         "coop_name": lambda c: by_locale(request, c.name_zh, c.name_en) if c else "",
         "part_label": lambda key: gettext(PART_LABELS[key]) if key in PART_LABELS else key,
         "member": may_take_part(session, actor_of(user), hearing_id),
-        "organiser": runs_hearings(user) and manages_coop(actor_of(user), hearing.coop_id),
+        "organiser": organiser,
         "commenting": hearing.status == HearingStatus.comment,
-        "voting": hearing.status == HearingStatus.voting,
+        "voting": voting,
+        "yet_to_vote": (
+            hearings.households_yet_to_vote(session, hearing) if organiser and voting else []
+        ),
+        "vote_values": {},
+        "vote_problem": "",
         "done": done,
         "problem": "",
     }

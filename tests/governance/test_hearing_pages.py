@@ -206,3 +206,87 @@ def test_another_coops_manager_cannot_open_or_close_its_vote(client, world, sess
     assert (
         client.post(f"/manage/hearings/{created['id']}/close", headers=HTML).status_code == 403
     )  # no CSRF token, no sign-in
+
+
+def _voting_hearing(client, world, as_role) -> int:
+    created = client.post(
+        "/api/v1/hearings",
+        json={
+            "coop_id": world.coop_a.id,
+            "parts": {
+                "producers": 7500,
+                "collective_fund": 1000,
+                "training_fund": 1000,
+                "enterprise": 500,
+            },
+            "reason": "x",
+            "effective_from": TODAY,
+            "comment_until": TODAY,
+            "vote_until": TODAY,
+        },
+        headers=as_role("staff"),
+    ).json()
+    started = client.post(f"/api/v1/hearings/{created['id']}/start-vote", headers=as_role("staff"))
+    assert started.status_code == 200
+    return int(created["id"])
+
+
+def _votes(session, hearing_id: int) -> list[tuple[int, str, int]]:
+    from governance.models import HearingVote
+
+    session.rollback()
+    return [
+        (v.household_id, v.choice, v.user_id)
+        for v in session.query(HearingVote).filter(HearingVote.hearing_id == hearing_id).all()
+    ]
+
+
+def test_an_organiser_records_a_vote_cast_at_a_meeting_after_confirming(
+    client, world, session, as_role
+):
+    hearing_id = _voting_hearing(client, world, as_role)
+    manager = world.user("manager_a")
+    token = _login(client, manager)
+    page = client.get(f"/hearings/{hearing_id}", headers=HTML).text
+    assert f'action="/manage/hearings/{hearing_id}/votes"' in page
+    assert world.h2.member_code in page
+    assert world.h4.member_code not in page  # another cooperative's household is not offered
+    url = f"/manage/hearings/{hearing_id}/votes"
+    form = {"csrf_token": token, "household_id": str(world.h2.id), "choice": "no"}
+    asked = client.post(url, data=form, headers=HTML)
+    assert asked.status_code == 200
+    assert 'name="confirmed" value="yes"' in asked.text
+    assert "反对" in asked.text
+    assert _votes(session, hearing_id) == []
+    done = client.post(url, data={**form, "confirmed": "yes"}, headers=HTML, follow_redirects=False)
+    assert done.status_code == 303
+    assert _votes(session, hearing_id) == [(world.h2.id, "no", manager.id)]  # who entered it
+
+    twice = client.post(url, data={**form, "choice": "yes", "confirmed": "yes"}, headers=HTML)
+    assert twice.status_code == 409
+    assert "该农户已在本次听证会中投票" in twice.text
+    other = client.post(
+        url,
+        data={**form, "household_id": str(world.h4.id), "confirmed": "yes"},
+        headers=HTML,
+    )
+    assert other.status_code == 422  # not a member of this cooperative
+    assert _votes(session, hearing_id) == [(world.h2.id, "no", manager.id)]
+
+
+@pytest.mark.parametrize("role", ["farmer", "manager_b", "buyer"])
+def test_only_organisers_record_votes(client, world, session, as_role, role):
+    hearing_id = _voting_hearing(client, world, as_role)
+    token = _login(client, world.user(role))
+    refused = client.post(
+        f"/manage/hearings/{hearing_id}/votes",
+        data={
+            "csrf_token": token,
+            "household_id": str(world.h3.id),
+            "choice": "yes",
+            "confirmed": "yes",
+        },
+        headers=HTML,
+    )
+    assert refused.status_code == 403
+    assert _votes(session, hearing_id) == []
