@@ -1,6 +1,6 @@
 """Browser journey (360 px, zh-CN, JavaScript off): a manager replaces a product's photo with a
 phone camera's picture, opens a share-rule hearing and runs its vote; a member votes on the
-hearing's own page; staff record a household's off-platform income. Every step that cannot be
+hearing's own page, another's vote from the meeting is entered by the manager; staff record a household's off-platform income. Every step that cannot be
 undone is confirmed on a page of its own (or a ticked box for a photo)."""
 
 from datetime import date
@@ -96,8 +96,18 @@ def test_a_manager_replaces_a_photo_and_runs_a_hearing(
 
     manager, page = _signed_in(browser, live_server, "manager")
     page.goto(hearing_url)
+    # a member who voted at the village meeting: entered by the manager, confirmed first
+    expect(page.locator("#household_id option[value]")).not_to_have_count(0)
+    page.locator("#household_id").select_option(label="SJ-0002 李建国")
+    page.locator("#record-vote input[value=no]").check()
+    _fits(page)
+    page.locator("#record-vote button[type=submit]").click()
+    expect(page.locator(".consequences")).to_contain_text("SJ-0002")
+    page.locator(".confirm button[type=submit]").click()
+    expect(page.locator(".notice")).to_be_visible()
+    expect(page.locator("#household_id")).not_to_contain_text("SJ-0002")
     page.get_by_role("button", name="结束投票并计票").click()
-    expect(page.locator(".consequences")).to_contain_text("1")
+    expect(page.locator(".consequences")).to_contain_text("2")
     page.locator(".confirm button[type=submit]").click()
     expect(page.locator(".notice")).to_contain_text("投票已结束并完成计票")
     manager.close()
