@@ -385,6 +385,9 @@ async def sell_submit(
         photo = await upload.read(photos.MAX_UPLOAD_BYTES + 1)
         if len(photo) > photos.MAX_UPLOAD_BYTES:
             errors["photo"] = photo_too_large(request)
+    if errors and photo is not None and "photo" not in errors:
+        # a browser never fills a file field again: say so next to it
+        errors["photo"] = gettext(N_("Choose the photo again before sending."))
     if errors:
         return _sell_form(request, values, errors, 422)
     assert fen is not None

@@ -169,3 +169,24 @@ def test_who_may_not_change_a_products_photos(client, world, session, role, expe
     refused = send(client, world.active.id, token, image_bytes("JPEG"))
     assert refused.status_code in (expected, 404)
     assert photos_of(session, world.active.id) == []
+
+
+def test_a_sell_form_refused_for_another_field_asks_for_the_photo_again(client, world):
+    token = as_user(client, world, "farmer_a")
+    refused = client.post(
+        "/sell",
+        data={
+            "csrf_token": token,
+            "name_zh": "核桃王",
+            "category": "nuts",
+            "unit": "jin",
+            "price": "二十五",
+            "quantity": "40",
+            "harvested_on": "2026-10-10",
+        },
+        files={"photo": ("walnut.jpg", image_bytes("JPEG"), JPEG)},
+        headers=HTML,
+    )
+    assert refused.status_code == 422
+    assert 'value="核桃王"' in refused.text
+    assert "提交前请重新选择照片" in refused.text

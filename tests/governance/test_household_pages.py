@@ -141,3 +141,21 @@ def test_a_manager_may_not_record_income(client, world, session):
     )
     assert refused.status_code == 403
     assert _income(session) == []
+
+
+def test_an_auditor_reads_the_household_page_but_writes_nothing(client, world, session, make_user):
+    from api.models import Role
+
+    auditor = make_user(Role.auditor)
+    assert sign_in(client, auditor.email, TEST_PASSWORD).status_code == 303
+    url = f"/manage/households/{world.h2.id}"
+    page = client.get(url, headers=HTML)
+    assert page.status_code == 200
+    assert f'action="{url}"' not in page.text  # no edit form
+    assert f'action="{url}/income"' not in page.text
+    token = csrf_token(client, "/me")
+    refused = client.post(
+        url, data={"csrf_token": token, "status": "left", "phone": ""}, headers=HTML
+    )
+    assert refused.status_code == 403
+    assert _household(session, world.h2.id).status == "active"
