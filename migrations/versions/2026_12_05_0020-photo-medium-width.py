@@ -3,7 +3,7 @@
 Existing photos keep their two renditions (the column is empty; pages offer those two).
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0021 (chained after main's 0021 at the rebase)
 Create Date: 2026-12-05 02:30:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | Sequence[str] | None = "0018"
+down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
