@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     media_dir: Path = Path("var/media")
     # Request bodies: JSON and forms, and multipart uploads (refused 413 before being read).
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # Images with more pixels than this are refused before decoding (decompression bombs).
     max_image_pixels: int = Field(default=50_000_000, ge=1_000_000, le=89_000_000)
     default_locale: Literal["zh-CN", "en"] = "zh-CN"

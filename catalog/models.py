@@ -211,6 +211,8 @@ class ProductPhoto(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     product_id: int = Field(foreign_key="products.id", index=True, ondelete="CASCADE")
     display_path: str = Field(max_length=300)  # relative to settings.media_dir
+    # The 720 px rendition (a phone screen); None for photos stored before it existed.
+    medium_path: str | None = Field(default=None, max_length=300)
     thumbnail_path: str = Field(max_length=300)
     width: int
     height: int

@@ -225,6 +225,7 @@ class PhotoRead(BaseModel):
     id: int
     url: str
     thumbnail_url: str
+    srcset: str = ""  # every stored width, for <img srcset>: "/media/…-320.webp 320w, …"
 
 
 class ProductRead(BaseModel):

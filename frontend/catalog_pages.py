@@ -169,6 +169,7 @@ def product_context(
     done = {
         "saved": N_("Saved."),
         "lot": N_("Lot added."),
+        "photo": N_("Photo saved."),
     }.get(request.query_params.get("done", ""))
     return {
         "product": detail,
@@ -185,6 +186,8 @@ def product_context(
             "status": product.status,
         },
         "edit_errors": {},
+        "photo_values": {},
+        "photo_errors": {},
         "done": translator(request).gettext(done) if done else None,
     }
 
@@ -234,6 +237,17 @@ def provenance_page(code: str, request: Request, user: WebUserDep, session: Sess
 
 
 # A farmer lists a product: one screen, one photo from the camera, one lot
+
+
+PHOTO_TOO_LARGE = N_(
+    "The photo is larger than %(limit)s MB: choose it again from the phone's pictures, or take "
+    "it again; everything else you typed is kept."
+)
+
+
+def photo_too_large(request: Request) -> str:
+    limit = str(photos.MAX_UPLOAD_BYTES // 1024 // 1024)
+    return translator(request).gettext(PHOTO_TOO_LARGE, limit=limit)
 
 
 def _sell_form(
@@ -421,14 +435,18 @@ async def sell_submit(
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > photos.MAX_UPLOAD_BYTES + 64 * 1024:
-        return _sell_form(request, {}, {"photo": photos.too_large_message()}, 422)
+    # The whole body is capped at the edge (HEZUO_MAX_UPLOAD_BYTES, above the photo's limit), so
+    # a too-large photo is read (spooled to disk) and refused here with what was typed kept.
     form = await request.form(max_files=1)
     values = _form_values(form)
     fen = price_in_fen(values["price"])
     errors = _typing_errors(request, values, fen)
     photo = await _photo_of(form)
+    if photo is not None and len(photo) > photos.MAX_UPLOAD_BYTES:
+        errors["photo"] = photo_too_large(request)
+    elif errors and photo is not None:
+        # a browser never fills a file field again: say so next to it
+        errors["photo"] = translator(request).gettext(N_("Choose the photo again before sending."))
     if errors or fen is None:
         return _sell_form(request, values, errors, 422)
     confirm = _price_to_confirm(

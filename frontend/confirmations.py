@@ -5,6 +5,7 @@ which says what will happen to the money and posts the same fields again with `c
 So nothing irreversible happens in one tap, and the check is on the server, not in a script.
 """
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -25,7 +26,7 @@ def confirm_page(
     title: str,
     consequences: list[str],
     action: str,
-    fields: dict[str, str | None],
+    fields: Mapping[str, str | None],
     button: str,
     back: str,
     danger: bool = True,

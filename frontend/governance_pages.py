@@ -5,6 +5,7 @@ Labels go through gettext (`_()` in the templates, `N_()` tables here); stored b
 through `T(value)` / `by_locale` (core/text.py).
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -17,18 +18,18 @@ from api.deps import SessionDep, actor_of
 from api.models import User
 from catalog.models import Cooperative, Product
 from catalog.permissions import manages_coop
-from core.actor import Actor
 from core.errors import DomainError
 from frontend.csrf import CsrfDep
 from frontend.flash import take_flash
 from frontend.forms import refuse
 from frontend.guards import SignedInDep, StaffPageDep
+from frontend.hearing_views import hearing_context, runs_hearings
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
 from governance import dashboard, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden, GovernanceNotFound
-from governance.models import Disclosure, HearingStatus
+from governance.models import Disclosure
 from ledger.share_rules import SHARE_PARTS
 
 router = page_router()
@@ -38,6 +39,31 @@ router = page_router()
 PART_LABELS = {
     **{disclosures.DISCLOSED_AS.get(part.key, part.key): part.label for part in SHARE_PARTS},
     "fees": N_("Payment fees"),
+}
+QUANTILE_LABELS = {
+    "min": N_("Lowest"),
+    "p25": N_("A quarter earned less than"),
+    "median": N_("Half earned less than"),
+    "p75": N_("Three quarters earned less than"),
+    "max": N_("Highest"),
+}
+SECTION_LABELS = {
+    "sales": N_("Sales"),
+    "households": N_("Households"),
+    "payouts": N_("Payouts"),
+    "training": N_("Training"),
+}
+FIGURE_LABELS = {
+    "total": N_("total"),
+    "paid": N_("credited a share"),
+    "households": N_("households"),
+    "opening": N_("opening"),
+    "inflow": N_("in"),
+    "outflow": N_("out"),
+    "closing": N_("closing"),
+    "seats_financed": N_("seats financed"),
+    "seat_cost_total": N_("cost of the seats"),
+    "completed": N_("completed"),
 }
 COUNT_FIGURES = disclosures.COUNT_FIGURES
 PART_COLOURS = {
@@ -57,7 +83,21 @@ def _helpers(request: Request) -> dict[str, Any]:
     return {
         "coop_name": coop_name,
         "part_label": lambda key: gettext(PART_LABELS[key]) if key in PART_LABELS else key,
+        "figure_label": lambda name: _figure_label(gettext, name),
+        "quantile_label": lambda key: (
+            gettext(QUANTILE_LABELS[key]) if key in QUANTILE_LABELS else key
+        ),
     }
+
+
+def _figure_label(gettext: Callable[[str], str], name: str) -> str:
+    """'households.median' → 'Households · Half earned less than', in the reader's language."""
+    section, _dot, figure = name.partition(".")
+    section_words = {**PART_LABELS, **SECTION_LABELS}
+    figure_words = {**PART_LABELS, **QUANTILE_LABELS, **FIGURE_LABELS}
+    first = gettext(section_words[section]) if section in section_words else section
+    second = gettext(figure_words[figure]) if figure in figure_words else figure
+    return f"{first} · {second}"
 
 
 def _page(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
@@ -182,17 +222,9 @@ def hearing_index(
         {
             "items": [hearings.hearing_read(session, h) for h in found],
             "coops": {h.coop_id: session.get(Cooperative, h.coop_id) for h in found},
+            "may_open": runs_hearings(user),
         },
     )
-
-
-def _may_take_part(session: Session, actor: Actor, hearing_id: int) -> bool:
-    hearing = hearings.get_hearing(session, hearing_id)
-    try:
-        hearings._member_household(session, actor, hearing)
-    except DomainError:
-        return False
-    return True
 
 
 @router.get("/hearings/{hearing_id}", response_class=HTMLResponse)
@@ -203,18 +235,10 @@ def hearing_page(
     session: SessionDep,
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    hearing = hearings.get_hearing(session, hearing_id)
-    return _page(
+    return render(
         request,
         "governance/hearing.html",
-        {
-            "h": hearings.hearing_read(session, hearing),
-            "coop": session.get(Cooperative, hearing.coop_id),
-            "member": _may_take_part(session, actor_of(user), hearing_id),
-            "commenting": hearing.status == HearingStatus.comment,
-            "voting": hearing.status == HearingStatus.voting,
-            "done": done,
-        },
+        hearing_context(request, session, user, hearing_id, done),
     )
 
 

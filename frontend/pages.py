@@ -30,6 +30,8 @@ ROLE_NAMES = {
     "manager": N_("Cooperative manager"),
     "staff": N_("Staff"),
     "admin": N_("Administrator"),
+    "auditor": N_("Auditor"),
+    "social_worker": N_("Social worker"),
 }
 
 MSG_MISSING = N_("Enter your email and your password.")

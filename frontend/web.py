@@ -22,6 +22,8 @@ from frontend.disclosure_pages import install_disclosure_pages
 from frontend.forms import install_refusals
 from frontend.governance_pages import install_governance_pages
 from frontend.guards import install_guards
+from frontend.hearing_pages import install_hearing_pages
+from frontend.household_pages import install_household_pages
 from frontend.i18n import N_, SUPPORTED_LOCALES, translations_for
 from frontend.impact_pages import install_impact_pages
 from frontend.job_pages import install_job_pages
@@ -116,6 +118,8 @@ def install_frontend(app: FastAPI) -> None:
     training_pages.install_training_pages(app)
     install_governance_pages(app)
     install_disclosure_pages(app)
+    install_hearing_pages(app)
+    install_household_pages(app)
     install_job_pages(app)
     install_notify_pages(app)
     install_coop_admin_pages(app)

@@ -37,12 +37,21 @@ WORDS: dict[str, dict[str, str]] = {
         "wechat": N_("WeChat Pay"),
         "cash": N_("Cash"),
     },
+    "programme_status": {
+        "draft": N_("Draft"),
+        "open": N_("Taking applications"),
+        "closed": N_("Applications closed"),
+        "finished": N_("Finished"),
+        "cancelled": N_("Cancelled"),
+    },
     "role": {
         "buyer": N_("Buyer"),
         "farmer": N_("Farmer"),
         "manager": N_("Cooperative manager"),
         "staff": N_("Staff"),
         "admin": N_("Administrator"),
+        "auditor": N_("Auditor"),
+        "social_worker": N_("Social worker"),
     },
     "hearing_status": {
         "comment": N_("Open for comments"),

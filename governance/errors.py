@@ -3,6 +3,7 @@
 from typing import Any
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.text import N_
 
 
 class GovernanceNotFound(NotFound):
@@ -39,9 +40,11 @@ class AlreadyDone(GovernanceConflict):
     """A second comment, vote or rating where only one is allowed."""
 
     type_slug = "already-done"
+    msgid = N_("Your household has already done this.")
 
 
 class WrongPhase(GovernanceConflict):
     """Commenting outside the comment period, voting outside the vote, closing twice."""
 
     type_slug = "hearing-wrong-phase"
+    msgid = N_("The hearing cannot do this in its present stage.")

@@ -206,6 +206,63 @@ def vote(
     return row
 
 
+def record_vote(
+    session: Session,
+    *,
+    actor: Actor,
+    hearing_id: int,
+    household_id: int,
+    choice: str,
+    today: date | None = None,
+) -> HearingVote:
+    """A member household's vote cast on paper or by hand at a meeting, entered by an organiser
+    (staff or the cooperative's manager). The same rules as a vote cast online: an active member
+    household of the hearing's cooperative, once, while the vote is open. The row keeps who
+    entered it (`user_id` is the organiser's, not a member's account)."""
+    hearing = get_hearing(session, hearing_id)
+    _require_organiser(actor, hearing.coop_id)
+    household = session.get(Household, household_id)
+    if (
+        household is None
+        or household.coop_id != hearing.coop_id
+        or household.status != HouseholdStatus.active
+    ):
+        raise GovernanceInvalid(
+            f"Household {household_id} is not an active member of cooperative {hearing.coop_id}.",
+            loc=["body", "household_id"],
+        )
+    if choice not in (VoteChoice.yes, VoteChoice.no, VoteChoice.abstain):
+        raise GovernanceInvalid("choice is 'yes', 'no' or 'abstain'.", loc=["body", "choice"])
+    if hearing.status != HearingStatus.voting:
+        raise WrongPhase(f"Hearing {hearing_id} is {hearing.status}: no vote is open.")
+    if (today or date.today()) > hearing.vote_until:
+        raise WrongPhase(f"The vote of hearing {hearing_id} ended on {hearing.vote_until}.")
+    row = HearingVote(
+        hearing_id=hearing_id,
+        household_id=household_id,
+        user_id=actor.user_id or 0,
+        choice=choice,
+    )
+    _insert_once(session, row, "voted")
+    return row
+
+
+def households_yet_to_vote(session: Session, hearing: Hearing) -> list[Household]:
+    """The cooperative's active member households with no vote in this hearing yet."""
+    voted = select(col(HearingVote.household_id)).where(col(HearingVote.hearing_id) == hearing.id)
+    return list(
+        session.scalars(
+            select(Household)
+            .where(
+                col(Household.coop_id) == hearing.coop_id,
+                col(Household.status) == HouseholdStatus.active.value,
+                col(Household.id).not_in(voted),
+            )
+            .order_by(col(Household.member_code))
+        ).all()
+    )
+
+
 def _counts(session: Session, hearing: Hearing) -> dict[str, int]:
     rows = session.execute(
         select(col(HearingVote.choice), func.count(col(HearingVote.id)))

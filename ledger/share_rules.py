@@ -235,6 +235,7 @@ class InvalidShareRule(Invalid):
     """A share rule or a split request that breaks a rule; `errors` names each field."""
 
     type_slug = "invalid-share-rule"
+    msgid = N_("The parts of the split are not right: together they make 100 %.")
 
     def __init__(self, detail: str, *, field: str | list[str | int]) -> None:
         loc: list[str | int] = field if isinstance(field, list) else [field]
@@ -244,6 +245,7 @@ class InvalidShareRule(Invalid):
 
 class ProducersBelowFloor(InvalidShareRule):
     type_slug = "producers-below-floor"
+    msgid = N_("The producer households' part is below the allowed minimum.")
 
 
 class ShareParts:

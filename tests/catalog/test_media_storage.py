@@ -102,7 +102,9 @@ def test_a_photo_uploaded_through_one_instance_is_served_by_another(
         == _s3(s3_server).get_object(Bucket=bucket, Key=photo["url"][7:])["Body"].read()
     )
     assert other_instance.get(photo["thumbnail_url"]).status_code == 200
-    assert len(_keys(s3_server, bucket)) == 2
+    for item in photo["srcset"].split(", "):  # every width of the srcset, from the bucket
+        assert other_instance.get(item.split(" ")[0]).status_code == 200
+    assert len(_keys(s3_server, bucket)) == 3  # 1200, 720 and 320 px
     assert not (tmp_path / "media-a").exists()  # nothing on the uploading instance's disk
 
     deleted = client.delete(
@@ -164,7 +166,7 @@ def test_deleted_photos_are_no_longer_served_from_local_disk(
         photo = response.json()
         assert local_client.get(photo["url"]).status_code == 200
         files = list((tmp_path / "local").rglob("*.webp"))
-        assert len(files) == 2
+        assert len(files) == 3  # 1200, 720 and 320 px
         assert (
             local_client.delete(
                 f"/api/v1/products/{world.active.id}/photos/{photo['id']}",
@@ -184,7 +186,7 @@ def test_backup_and_restore_carry_the_bucket_s_photos(
     response = upload(client, world, as_role("farmer_a"), image_bytes("JPEG"))
     assert response.status_code == 201, response.text
     result = backup(settings, tmp_path / "backup")
-    assert result.media_files == 2
+    assert result.media_files == 3
     saved = sorted(
         p.relative_to(tmp_path / "backup" / "media").as_posix()
         for p in (tmp_path / "backup" / "media").rglob("*.webp")

@@ -41,6 +41,12 @@ def test_accepted_images_are_resized_and_served_with_cache_headers(
     assert max(image.size) == 1200
     thumbnail = Image.open(io.BytesIO(client.get(body["thumbnail_url"]).content))
     assert max(thumbnail.size) == 320
+    # every stored width is offered to <img srcset>, each served and as wide as it says
+    offered = [item.split(" ") for item in body["srcset"].split(", ")]
+    assert [w for _url, w in offered] == ["320w", "720w", "1200w"]
+    for url, width in offered:
+        served = Image.open(io.BytesIO(client.get(url).content))
+        assert f"{served.size[0]}w" == width, url
     assert (settings.media_dir / body["url"].removeprefix("/media/")).is_file()
     product = client.get(f"/api/v1/products/{world.active.id}").json()
     assert product["photos"] == [body]
@@ -71,16 +77,16 @@ def test_a_50_mb_upload_is_refused_with_a_clear_message(client, world, as_role, 
     big = b"\xff\xd8\xff" + b"\0" * (50 * 1024 * 1024)
     response = upload(client, world, as_role("farmer_a"), big)
     assert response.status_code == 413  # above every upload (HEZUO_MAX_UPLOAD_BYTES), unread
-    assert "20,971,520 bytes at most" in response.json()["detail"]
+    assert "33,554,432 bytes at most" in response.json()["detail"]
     assert photo_count(session) == 0
-    six_mb = b"\xff\xd8\xff" + b"\0" * (6 * 1024 * 1024)
-    response = upload(client, world, as_role("farmer_a"), six_mb)
+    big_photo = b"\xff\xd8\xff" + b"\0" * (21 * 1024 * 1024)
+    response = upload(client, world, as_role("farmer_a"), big_photo)
     assert response.status_code == 422  # a body the app accepts, but no photo is this large
-    assert "at most 5 MB" in response.json()["detail"]
+    assert "at most 20 MB" in response.json()["detail"]
 
 
-def test_just_over_5_mb_without_declared_length_is_refused(client, world, as_role):
-    body = image_bytes("PNG") + b"\0" * (5 * 1024 * 1024)
+def test_just_over_20_mb_without_declared_length_is_refused(client, world, as_role):
+    body = image_bytes("PNG") + b"\0" * (20 * 1024 * 1024)
 
     def chunks():
         boundary = b"--b0undary"
@@ -92,7 +98,7 @@ def test_just_over_5_mb_without_declared_length_is_refused(client, world, as_rol
         f"/api/v1/products/{world.active.id}/photos", content=chunks(), headers=headers
     )
     assert response.status_code == 422
-    assert "at most 5 MB" in response.json()["detail"]
+    assert "at most 20 MB" in response.json()["detail"]
 
 
 def test_missing_file_field(client, world, as_role):

@@ -1,7 +1,10 @@
 """A crawl of every page each role's navigation reaches, on a 360-px phone in zh-CN: the page never
-scrolls sideways, no time says "UTC", every button and field is at least 44 px tall (checkboxes and
-radios through their label), and axe-core (PyPI axe-playwright-python's copy) finds no serious or
-critical violation.
+scrolls sideways, no time says "UTC", no English words are left untranslated (an allow-list for
+brand names, codes and units; text marked lang="en" is English on purpose), every button and
+field is at least 44 px tall (checkboxes and radios through their label), and axe-core (PyPI
+axe-playwright-python's copy) finds no serious or critical violation.
+
+Every role is crawled: the demo's users, and a social worker and an auditor made for the test.
 
 Pages are the header's links, then the links in those pages' main content, one page per path shape
 (digits stand for ids), so a role's area is covered without visiting every product.
@@ -15,8 +18,15 @@ from urllib.parse import urlparse
 import axe_playwright_python
 import pytest
 from playwright.sync_api import Browser, Page
+from sqlmodel import select
 
+from api.database import create_db_engine, create_session_factory
 from api.demo import DEMO_USERS
+from api.models import Role
+from api.service import create_user
+from api.settings import Settings
+from catalog.models import Household
+from governance.plan_models import SocialWorkerAssignment
 
 PHONE = {"width": 360, "height": 740}
 AXE_JS = Path(axe_playwright_python.__file__).parent / "axe.min.js"
@@ -25,7 +35,49 @@ SKIP = re.compile(
     r"|/qr|/packing-list|/pay$"
 )
 MAX_PAGES = 40
-ROLES = ["public", "buyer", "farmer", "manager", "staff"]
+ROLES = ["public", "buyer", "farmer", "manager", "staff", "social_worker", "auditor"]
+# Forms a role reaches a few clicks deep, visited for certain (the crawl stops at MAX_PAGES).
+ALSO_VISIT = {
+    "manager": ["/manage/hearings/new", "/hearings"],
+    "staff": ["/manage/hearings/new", "/hearings", "/manage/households/1"],
+}
+EXTRA_USERS = {
+    "social_worker": ("worker@hezuo.test", "worker-crawl-2026"),
+    "auditor": ("auditor@hezuo.test", "auditor-crawl-2026"),
+}
+# Latin words a Chinese page may show: brand and product names, file formats, units, currencies.
+ALLOWED_WORDS = frozenset(
+    """hezuo api csv xls xlsx pdf json html svg sms qr url id cny rmb kg mb gb gbk webp jpeg png
+    alipay wechat pay unionpay stripe icbc ccb abc boc cmb""".split()
+)
+
+UNTRANSLATED = """(allowed) => {
+  const found = new Set();
+  const skip = '[lang^="en"], code, kbd, samp, script, style, noscript, [translate="no"]';
+  const check = (text) => {
+    for (const chunk of text.split(/\\s+/)) {
+      // amounts, codes (member codes, ledger keys like assets:bank), e-mail, paths
+      if (!chunk || /[0-9@_:\\/]/.test(chunk)) continue;
+      for (const word of chunk.match(/[A-Za-z]{3,}/g) || []) {
+        if (/^[A-Z]{4,}$/.test(word)) continue;  // a code in capitals (an order's reference)
+        if (!allowed.includes(word.toLowerCase())) found.add(word);
+      }
+    }
+  };
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!el || el.closest(skip) || !el.checkVisibility()) continue;
+    check(node.textContent);
+  }
+  for (const el of document.querySelectorAll('[placeholder], [aria-label], [title], img[alt]')) {
+    if (el.closest(skip)) continue;
+    for (const name of ['placeholder', 'aria-label', 'title', 'alt']) {
+      if (el.hasAttribute(name)) check(el.getAttribute(name));
+    }
+  }
+  return [...found].slice(0, 15);
+}"""
 
 TAP_TARGETS = """() => {
   const small = [];
@@ -61,13 +113,37 @@ def _links(page: Page, selector: str) -> list[str]:
     return found
 
 
-def _sign_in(page: Page, role: str) -> None:
+def _make_user(settings: Settings, role: str) -> tuple[str, str]:
+    """A social worker (serving the demo's first household) or an auditor, for the crawl."""
+    email, password = EXTRA_USERS[role]
+    engine = create_db_engine(settings.database_url)
+    with create_session_factory(engine).begin() as session:
+        user = create_user(session, email=email, password=password, role=Role(role))
+        if role == "social_worker":
+            household = session.scalars(select(Household).order_by(Household.id)).first()
+            assert household is not None
+            assert household.id is not None
+            assert user.id is not None
+            session.add(
+                SocialWorkerAssignment(
+                    household_id=household.id, user_id=user.id, assigned_by=user.id
+                )
+            )
+    engine.dispose()
+    return email, password
+
+
+def _sign_in(page: Page, role: str, settings: Settings) -> None:
     if role == "public":
         return
-    user = next(u for u in DEMO_USERS if u.role.value == role)
+    if role in EXTRA_USERS:
+        email, password = _make_user(settings, role)
+    else:
+        demo = next(u for u in DEMO_USERS if u.role.value == role)
+        email, password = demo.email, demo.password
     page.goto("/login")
-    page.locator("#email").fill(user.email)
-    page.locator("#password").fill(user.password)
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
     page.locator("form[action='/login'] button[type=submit]").click()
     page.wait_for_load_state()
 
@@ -79,6 +155,9 @@ def _check(page: Page) -> list[str]:
         problems.append(f"{width}px wide")
     if "UTC" in page.inner_text("body"):
         problems.append('says "UTC"')
+    english = page.evaluate(UNTRANSLATED, sorted(ALLOWED_WORDS))
+    if english:
+        problems.append(f"untranslated English: {english}")
     problems.extend(f"tap target {small}" for small in page.evaluate(TAP_TARGETS))
     page.add_script_tag(path=str(AXE_JS))
     result: dict[str, Any] = page.evaluate(
@@ -93,14 +172,16 @@ def _check(page: Page) -> list[str]:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_a_role_reaches_fits_a_phone(browser: Browser, live_server: str, role: str):
+def test_every_page_a_role_reaches_fits_a_phone(
+    browser: Browser, live_server: str, e2e_settings: Settings, role: str
+):
     context = browser.new_context(
         base_url=live_server, locale="zh-CN", viewport=PHONE, bypass_csp=True
     )  # bypass_csp: only so that axe-core can be injected
     page = context.new_page()
-    _sign_in(page, role)
+    _sign_in(page, role, e2e_settings)
     page.goto("/")
-    queue = ["/", *_links(page, ".site-header a[href]")]
+    queue = ["/", *ALSO_VISIT.get(role, []), *_links(page, ".site-header a[href]")]
     seen: set[str] = set()
     report: dict[str, list[str]] = {}
     while queue and len(seen) < MAX_PAGES:
