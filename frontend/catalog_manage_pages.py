@@ -66,7 +66,7 @@ def _manager_coop(session: Session, user: User | None, coop_id: int | None) -> C
     actor = actor_of(user)
     if actor.role == "manager" and actor.coop_id is not None:
         coop_id = actor.coop_id if coop_id is None else coop_id
-    elif not actor.is_staff:
+    elif not actor.reads_all:
         raise Forbidden("This page is for cooperative managers and staff.")
     if coop_id is None:
         return None
@@ -125,7 +125,7 @@ def _manage_page(
         "done": None,
         "statuses": [s.value for s in ProductStatus],
     }
-    if actor.is_staff:
+    if actor.reads_all:
         context["coops"] = [
             service.coop_read(c) for c in service.list_coops(session, after_id=None, limit=500)
         ]

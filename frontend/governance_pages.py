@@ -321,7 +321,7 @@ def _staff(user: User | None) -> Actor:
     if user is None:
         raise Unauthorized("Sign in as staff.")
     actor = actor_of(user)
-    if not actor.is_staff:
+    if not actor.reads_all:
         raise GovernanceForbidden("Only staff may open this page.")
     return actor
 

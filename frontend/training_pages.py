@@ -84,7 +84,7 @@ def _signed_in(user: User | None) -> Actor:
 
 def _staff(user: User | None) -> Actor:
     actor = _signed_in(user)
-    if not actor.is_staff:
+    if not actor.reads_all:
         raise Forbidden("This page is for staff.")
     return actor
 

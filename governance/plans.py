@@ -129,7 +129,7 @@ def _household(session: Session, household_id: int) -> Household:
 def may_see_plan(session: Session, actor: Actor, household: Household) -> bool:
     assert household.id is not None
     return (
-        actor.is_staff
+        actor.reads_all
         or (actor.role == "farmer" and actor.household_id == household.id)
         or (actor.role == "manager" and actor.coop_id == household.coop_id)
         or is_assigned(session, actor, household.id)

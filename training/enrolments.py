@@ -15,14 +15,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalog.models import Household, HouseholdStatus
-from catalog.permissions import manages_coop
+from catalog.permissions import reads_coop
 from catalog.schemas import LocalizedName, MoneyRead
 from core.actor import Actor
 from ledger.base import utcnow
 from notify import outbox
 from notify.kinds import Kind
 from training import financing
-from training.access import actor_label, require_household, require_staff
+from training.access import (
+    actor_label,
+    require_household,
+    require_household_reader,
+    require_staff,
+)
 from training.deductions import repaid as repaid  # re-exported: callers read it here
 from training.errors import (
     AlreadyApplied,
@@ -438,7 +443,7 @@ def get_visible(session: Session, *, actor: Actor, enrolment_id: int) -> Enrolme
 
 
 def may_see(actor: Actor, enrolment: Enrolment) -> bool:
-    if manages_coop(actor, enrolment.coop_id):
+    if reads_coop(actor, enrolment.coop_id):
         return True
     return actor.role == "farmer" and actor.household_id == enrolment.household_id
 
@@ -453,7 +458,7 @@ def list_for_programme(
     limit: int = 50,
 ) -> list[Enrolment]:
     get_programme(session, programme_id)
-    if not actor.is_staff and actor.role != "manager":
+    if not actor.reads_all and actor.role != "manager":
         raise TrainingForbidden(
             "Only staff and cooperative managers list a programme's enrolments."
         )
@@ -463,7 +468,7 @@ def list_for_programme(
         .order_by(col(Enrolment.id))
         .limit(limit)
     )
-    if not actor.is_staff:
+    if not actor.reads_all:
         query = query.where(col(Enrolment.coop_id) == (actor.coop_id or -1))
     if status is not None:
         query = query.where(col(Enrolment.status) == status.value)
@@ -483,7 +488,7 @@ def list_for_household(
     household = session.get(Household, household_id)
     if household is None:
         raise TrainingNotFound("household", household_id)
-    require_household(actor, household)
+    require_household_reader(actor, household)
     query = (
         select(Enrolment)
         .where(col(Enrolment.household_id) == household_id)
