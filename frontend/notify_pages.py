@@ -47,6 +47,8 @@ KIND_NAMES: dict[str, str] = {
     Kind.hearing_opened: N_("Share-rule hearing opened"),
     Kind.refund_requested: N_("Refund request waiting"),
     Kind.alert_raised: N_("Household alert raised"),
+    Kind.password_reset_code: N_("Password reset code"),
+    Kind.plan_review_proposed: N_("Plan review proposed"),
 }
 CHANNEL_NAMES = {"inbox": N_("Inbox"), "email": N_("E-mail"), "sms": N_("SMS")}
 STATUS_NAMES = {

@@ -10,7 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from ledger.base import utcnow
 from notify.errors import NotificationNotFound
-from notify.kinds import STAFF_ONLY, Kind, can_switch_off, default_enabled
+from notify.kinds import NOT_CHOOSABLE, STAFF_ONLY, Kind, can_switch_off, default_enabled
 from notify.models import Channel, Notification, NotificationPreference, Status
 
 PAGE_SIZE = 50
@@ -140,7 +140,7 @@ def choices(session: Session, user_id: int, *, staff: bool = False) -> list[Choi
     }
     result = []
     for kind in Kind:
-        if kind in STAFF_ONLY and not staff:
+        if kind in NOT_CHOOSABLE or (kind in STAFF_ONLY and not staff):
             continue
         for channel in CHOOSABLE_CHANNELS:
             locked = not can_switch_off(kind, channel)
