@@ -63,7 +63,8 @@ def test_a_card_signs_a_new_member_in_once_and_sets_the_password(
     assert made.status_code == 201, made.text
     assert made.json()["phone"] == "13922220001"
     member = session.get(User, made.json()["user_id"])
-    assert member is not None and member.role == "farmer" and member.household_id == hid
+    assert member is not None
+    assert (member.role, member.household_id) == ("farmer", hid)
     assert member.email.endswith(MEMBER_EMAIL_DOMAIN)
     session.commit()
 
