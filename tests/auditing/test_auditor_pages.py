@@ -14,6 +14,7 @@ from api.demo import load_demo
 from api.models import Role, User
 from api.settings import Settings
 from frontend import (
+    account_pages,
     catalog_manage_pages,
     catalog_pages,
     governance_pages,
@@ -33,6 +34,7 @@ from tests.frontend.helpers import HTML, csrf_token, sign_in
 
 PAGE_MODULES = (
     pages,
+    account_pages,
     catalog_pages,
     catalog_manage_pages,
     order_pages,
@@ -48,7 +50,10 @@ PAGE_MODULES = (
 )
 NOT_COUNTED = {"auditor_reads", "web_sessions", "login_attempts"}
 # Pages that are only a form for a change: the domain refuses the auditor (it never writes).
-WRITE_FORMS = {"/products/{product_id}/lots/new"}
+WRITE_FORMS = {
+    "/products/{product_id}/lots/new",
+    "/manage/households/{household_id}/sign-in-card",
+}
 
 
 def _page_routes(method: str) -> list[str]:
