@@ -20,6 +20,7 @@ from core.errors import Forbidden, Invalid
 from core.time import to_reader_zone
 from frontend.csrf import CsrfDep
 from frontend.i18n import N_
+from frontend.plan_chart import Chart, build_chart, monthly_target
 from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, to_minor
 from governance import plans
 from governance.errors import GovernanceNotFound
@@ -40,6 +41,13 @@ def _today(request: Request) -> date:
     return to_reader_zone(utcnow(), request.app.state.settings.timezone).date()
 
 
+def chart_of(plan: plans.PlanRead | None) -> Chart | None:
+    if plan is None:
+        return None
+    target = monthly_target([g.target_per_capita for g in plan.goals if g.kind == "income"])
+    return build_chart(plan.months, target)
+
+
 def _plan_or_none(session: Session, actor: Actor, household_id: int, today: date) -> Any:
     try:
         return plans.read_plan(session, actor=actor, household_id=household_id, today=today)
@@ -58,7 +66,8 @@ def my_plan(request: Request, user: WebUserDep, session: SessionDep) -> Response
     if actor.role != "farmer" or actor.household_id is None:
         raise Forbidden("Only a member household has a development plan.")
     plan = _plan_or_none(session, actor, actor.household_id, _today(request))
-    return render(request, "plans/mine.html", {"plan": plan, "kinds": GOAL_KINDS})
+    context = {"plan": plan, "kinds": GOAL_KINDS, "chart": chart_of(plan)}
+    return render(request, "plans/mine.html", context)
 
 
 @router.post("/plan/agree")
@@ -114,9 +123,11 @@ def _plan_page(
     actor = actor_of(user)
     today = _today(request)
     household = plans.visible_household(session, actor, household_id)
+    plan = _plan_or_none(session, actor, household_id, today)
     context = {
         "household": household,
-        "plan": _plan_or_none(session, actor, household_id, today),
+        "plan": plan,
+        "chart": chart_of(plan),
         "kinds": GOAL_KINDS,
         "may_write": plans.is_assigned(session, actor, household_id),
         "programmes": open_programmes(session),
