@@ -22,12 +22,16 @@ from frontend.csrf import CsrfDep
 from frontend.i18n import N_
 from frontend.plan_chart import Chart, build_chart, monthly_target
 from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, to_minor
-from governance import plans
+from governance import monitoring, plans
 from governance.errors import GovernanceNotFound
 from ledger.base import utcnow
 from training.models import Programme
 
 router = page_router()
+ALERT_REASONS = {
+    "below_line": N_("Income below the line"),
+    "income_drop": N_("Sharp drop in income"),
+}
 GOAL_KINDS = {
     "income": N_("Income"),
     "skills": N_("Skills"),
@@ -93,11 +97,22 @@ def worker_households(request: Request, user: WebUserDep, session: SessionDep) -
         return sign_in_redirect(request)
     worker = _worker(user)
     assert worker.id is not None
+    served = plans.households_of_worker(session, worker.id)
     households = [
-        {"household": h, "has_plan": plans.plan_of(session, h.id or 0) is not None}
-        for h in plans.households_of_worker(session, worker.id)
+        {"household": h, "has_plan": plans.plan_of(session, h.id or 0) is not None} for h in served
     ]
-    return render(request, "plans/households.html", {"households": households})
+    by_id = {h.id: h for h in served}
+    alerts = [
+        {
+            "alert": a,
+            "household": by_id[a.household_id],
+            "has_plan": plans.plan_of(session, a.household_id) is not None,
+        }
+        for a in monitoring.alerts_for_worker(session, actor=actor_of(worker))
+        if a.household_id in by_id
+    ]
+    context = {"households": households, "alerts": alerts, "reasons": ALERT_REASONS}
+    return render(request, "plans/households.html", context)
 
 
 def open_programmes(session: Session) -> list[Programme]:
