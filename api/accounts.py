@@ -234,6 +234,11 @@ def redeem_card(session: Session, *, token: str, password: str) -> User:
     return user
 
 
+def card_url(public_url: str, token: str) -> str:
+    """What the printed QR code holds: built from HEZUO_PUBLIC_URL, never a request's Host."""
+    return f"{public_url.rstrip('/')}/card/{token}"
+
+
 # --- password reset by SMS -------------------------------------------------------------------
 
 

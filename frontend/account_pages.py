@@ -16,7 +16,6 @@ from api.errors import WeakPassword
 from api.models import User
 from api.phone_login import PhoneTaken
 from api.policies import reset_policy
-from api.routers.accounts import card_url
 from api.service import end_web_session, start_web_session
 from api.settings import Settings
 from catalog.models import Household
@@ -128,7 +127,7 @@ def print_card(
         return _card_form(
             request, session, user, household_id, phone=phone, error=message, status_code=422
         )
-    url = card_url(settings, token)
+    url = accounts.card_url(settings.public_url, token)
     qr = segno.make(url, error="m", micro=False).svg_inline(scale=1, omitsize=True, title="QR")
     household = session.get(Household, household_id)
     context = {"household": household, "url": url, "qr": qr, "expires_at": card.expires_at}

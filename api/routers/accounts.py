@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import accounts
+from api.accounts import card_url
 from api.deps import CurrentUserDep, SessionDep, SettingsDep, actor_of, client_address
 from api.policies import reset_policy
 from api.schemas import TokenRead
@@ -58,10 +59,6 @@ class ResetConfirm(Strict):
     password: str = Field(min_length=1, max_length=1024)
 
 
-def card_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_url.rstrip('/')}/card/{token}"
-
-
 def _token_for(user_id: int | None, settings: Settings) -> TokenRead:
     assert user_id is not None
     return TokenRead(
@@ -109,7 +106,7 @@ def issue_sign_in_card(
         household_id=household_id,
         minutes=settings.sign_in_card_minutes,
     )
-    return SignInCardRead(url=card_url(settings, token), expires_at=card.expires_at)
+    return SignInCardRead(url=card_url(settings.public_url, token), expires_at=card.expires_at)
 
 
 @router.post(

@@ -48,7 +48,7 @@ def workers(world: World, client: TestClient, as_role):
 
 def _run(client: TestClient, as_role, session: Session, world: World) -> None:
     post_sale(
-        session, coop_id=world.coop_a.id, on=add_months(AS_OF, -2), shares={world.h1.id: 1000}
+        session, coop_id=world.coop_a.id, on=add_months(AS_OF, -2), shares={world.h1.id or 0: 1000}
     )
     staff = as_role("staff")
     assert (
