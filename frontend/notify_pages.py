@@ -155,7 +155,12 @@ def _preferences(
     status_code: int = 200,
 ) -> Response:
     by_kind: dict[str, list[inbox.Choice]] = {}
-    for choice in inbox.choices(session, user.id or 0, staff=user.role in STAFF_ROLES):
+    for choice in inbox.choices(
+        session,
+        user.id or 0,
+        staff=user.role in STAFF_ROLES,
+        social_worker=user.role == "social_worker",
+    ):
         by_kind.setdefault(choice.kind, []).append(choice)
     return render(
         request,

@@ -24,7 +24,9 @@ class Kind(StrEnum):
 
 
 # Messages only staff get.
-STAFF_ONLY = frozenset({Kind.refund_requested, Kind.alert_raised, Kind.plan_review_proposed})
+STAFF_ONLY = frozenset({Kind.refund_requested, Kind.alert_raised})
+# Messages only social workers get.
+SOCIAL_WORKER_ONLY = frozenset({Kind.plan_review_proposed})
 # Messages nobody switches off or chooses channels for (a code asked for a moment ago).
 NOT_CHOOSABLE = frozenset({Kind.password_reset_code})
 # Messages about the reader's own money: the inbox copy can never be switched off.

@@ -113,3 +113,21 @@ def _bearer(client: TestClient, user) -> dict[str, str]:
         "/api/v1/auth/token", data={"username": user.email, "password": TEST_PASSWORD}
     )
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def test_only_social_workers_choose_how_plan_reviews_reach_them(
+    app, world: World, session: Session
+) -> None:
+    worker = world.make_user(Role.social_worker)
+    farmer = world.user("farmer")
+    pages = {}
+    for user in (worker, farmer):
+        with TestClient(app) as browser:
+            assert sign_in(browser, user.email, TEST_PASSWORD).status_code == 303
+            page = browser.get("/me/notifications", headers={**HTML, "Accept-Language": "en"})
+            assert page.status_code == 200
+            pages[user.role] = page.text
+    assert "Plan review proposed" in pages["social_worker"]
+    assert "Plan review proposed" not in pages["farmer"]
+    for text in pages.values():  # a code asked for a moment ago is never switched off
+        assert "Password reset code" not in text
