@@ -189,6 +189,12 @@ def spend_card(
 # --- password reset by SMS ---------------------------------------------------------------------
 
 
+def _end_read(session: Session) -> None:
+    """End what this request read so far (the signed-in user, if any): on SQLite its transaction
+    holds the write lock, and the reset limits are claimed in a transaction of their own."""
+    session.commit()
+
+
 def _reset_page(
     request: Request,
     template: str,
@@ -217,6 +223,7 @@ def send_reset_code(
     phone: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     fields = {"phone": phone}
+    _end_read(session)
     try:
         accounts.request_reset(
             session,
@@ -258,6 +265,7 @@ def reset_with_code(  # noqa: PLR0913 - form fields
         return _reset_page(
             request, template, fields=fields, error=PASSWORDS_DIFFER, status_code=422
         )
+    _end_read(session)
     try:
         member = accounts.confirm_reset(
             session,

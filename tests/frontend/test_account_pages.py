@@ -135,3 +135,28 @@ def test_the_reset_pages_answer_the_same_for_any_number(app) -> None:
         assert code.status_code == 422
         assert 'value="123456"' in code.text
         assert "验证码" in code.text
+
+
+def test_a_signed_in_person_may_ask_for_a_code_too(app, make_user) -> None:
+    """The page reads the signed-in user first; on SQLite that read must not hold the write lock
+    against the reset limits' own transaction (it would answer 503 after the busy timeout)."""
+    user = make_user(Role.buyer)
+    with TestClient(app) as client:
+        assert sign_in(client, user.email, TEST_PASSWORD).status_code == 303
+        token = csrf_token(client, "/password-reset")
+        answer = client.post(
+            "/password-reset", data={"csrf_token": token, "phone": "13900001111"}, headers=ZH
+        )
+        assert answer.status_code == 200
+        code = client.post(
+            "/password-reset/code",
+            data={
+                "csrf_token": token,
+                "phone": "13900001111",
+                "code": "123456",
+                "password": NEW_PASSWORD,
+                "password_again": NEW_PASSWORD,
+            },
+            headers=ZH,
+        )
+        assert code.status_code == 422
