@@ -51,6 +51,11 @@ def require_coop_manager(actor: Actor, coop_id: int) -> None:
         )
 
 
+def may_see_product(actor: Actor, product: Product) -> bool:
+    """Drafts and archived products: their editors, and staff and the auditor (who read all)."""
+    return actor.reads_all or may_edit_product(actor, product)
+
+
 def require_product_editor(actor: Actor, product: Product) -> None:
     if not may_edit_product(actor, product):
         raise CatalogForbidden(

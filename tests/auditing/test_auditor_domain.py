@@ -162,3 +162,26 @@ def test_an_auditors_session_stores_nothing_whatever_the_route(
     assert answer.status_code == 403, answer.text
     assert answer.json()["type"].endswith("role-refused")
     assert _counts(session) == before
+
+
+def test_the_auditor_reads_drafts_like_staff_but_may_not_edit_them(
+    client: TestClient,
+    session: Session,
+    world: World,  # noqa: F811
+    make_user: Callable[..., User],
+    login: Callable[[User], dict[str, str]],
+) -> None:
+    from tests.catalog import factories
+
+    draft = factories.create_product(session, coop=world.coop_a, status="draft")
+    session.commit()
+    auditor, staff = login(make_user(Role.auditor)), login(make_user(Role.staff))
+    buyer = login(make_user(Role.buyer))
+    path = f"/api/v1/products/{draft.id}"
+    assert client.get(path, headers=staff).status_code == 200
+    assert client.get(path, headers=auditor).status_code == 200
+    assert client.get(path, headers=buyer).status_code == 404
+    listed = client.get("/api/v1/products?status=draft", headers=auditor)
+    assert draft.id in [p["id"] for p in listed.json()["items"]]
+    edit = client.patch(path, headers=auditor, json={"status": "active"})
+    assert edit.status_code == 403
