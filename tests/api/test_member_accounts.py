@@ -5,7 +5,7 @@ auditor, another cooperative's manager or a farmer are refused with nothing stor
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -75,6 +75,8 @@ def test_a_card_signs_a_new_member_in_once_and_sets_the_password(
     assert card.status_code == 201, card.text
     url = card.json()["url"]
     assert url.startswith("http://127.0.0.1:8000/card/")  # HEZUO_PUBLIC_URL, not the Host
+    lifetime = datetime.fromisoformat(card.json()["expires_at"]) - utcnow()
+    assert timedelta(hours=23, minutes=59) < lifetime <= timedelta(hours=24)  # the default day
     token = _token_of(url)
     stored = session.scalars(select(col(SignInCard.token_hash))).all()
     session.commit()
