@@ -173,6 +173,15 @@ def create_member_account(
     return user
 
 
+def add_member_phone(session: Session, *, actor: Actor, household_id: int, phone_text: str) -> str:
+    """Record the mobile number of the household's existing member account."""
+    _managed_household(session, actor, household_id)
+    member = member_of(session, household_id)
+    if member is None or member.id is None:
+        raise NotFound(f"Household {household_id} has no member account yet.")
+    return set_phone(session, user_id=member.id, phone_text=_mobile(phone_text))
+
+
 def issue_card(
     session: Session, *, actor: Actor, household_id: int, minutes: int
 ) -> tuple[SignInCard, str]:

@@ -114,8 +114,13 @@ def print_card(
         return sign_in_redirect(request)
     actor = actor_of(user)
     try:
-        if accounts.member_of(session, household_id) is None:
+        member = accounts.member_of(session, household_id)
+        if member is None:
             accounts.create_member_account(
+                session, actor=actor, household_id=household_id, phone_text=phone
+            )
+        elif phone.strip():  # an older account without a number: record it for signing in
+            accounts.add_member_phone(
                 session, actor=actor, household_id=household_id, phone_text=phone
             )
         card, token = accounts.issue_card(

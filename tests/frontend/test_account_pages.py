@@ -109,6 +109,7 @@ def test_only_the_cooperatives_manager_prints_cards(app, place, make_user) -> No
 
 def test_the_reset_pages_answer_the_same_for_any_number(app) -> None:
     with TestClient(app) as client:
+        assert 'href="/password-reset"' in client.get("/login", headers=ZH).text
         page = client.get("/password-reset", headers=ZH)
         assert page.status_code == 200
         token = csrf_token(client, "/password-reset")
@@ -160,3 +161,23 @@ def test_a_signed_in_person_may_ask_for_a_code_too(app, make_user) -> None:
             headers=ZH,
         )
         assert code.status_code == 422
+
+
+def test_an_older_account_without_a_number_gets_one_with_its_card(
+    app, place, make_user, session: Session
+) -> None:
+    coop, _, household = place
+    farmer = make_user(Role.farmer, coop_id=coop.id, household_id=household.id)
+    manager = make_user(Role.manager, coop_id=coop.id)
+    with TestClient(app) as desk:
+        assert sign_in(desk, manager.email, TEST_PASSWORD).status_code == 303
+        form = desk.get(f"/manage/households/{household.id}/sign-in-card", headers=ZH)
+        assert 'name="phone"' in form.text  # no number yet: the form asks for one
+        printed = _print_card(desk, household.id or 0, phone="13922220010")
+        assert printed.status_code == 200
+    session.expire_all()
+    from api.phone_login import UserPhone
+
+    row = session.get(UserPhone, farmer.id)
+    assert row is not None
+    assert row.phone == "13922220010"
