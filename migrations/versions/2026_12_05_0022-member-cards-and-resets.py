@@ -5,7 +5,7 @@ it works and when it was spent. password_resets: a reset code's keyed digest, it
 when it works and when it was used. New tables only: existing data is untouched.
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0021
 Create Date: 2026-12-05 02:30:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import ledger.base
 
 revision: str = "0022"
-down_revision: str | Sequence[str] | None = "0018"
+down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
