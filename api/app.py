@@ -19,6 +19,7 @@ from api.policies import order_policy
 from api.problems import RequestIdMiddleware, install_problem_handlers
 from api.request_guards import BodyLimitMiddleware, NoStoreMiddleware, NulRefusalMiddleware
 from api.routers import (
+    accounts,
     audit,
     auth,
     catalog,
@@ -42,6 +43,7 @@ from frontend.web import install_frontend
 API_ROUTERS = (
     health.router,
     auth.router,
+    accounts.router,
     users.router,
     catalog.router,
     orders.router,

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 import anyio
-from sqlalchemy import Column, Index
+from sqlalchemy import Column, Index, event
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -27,6 +28,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Posts an auditor may still make: leaving (the session is theirs, no record of the project).
 AUDITOR_MAY_POST = frozenset({"/logout", "/api/v1/auth/logout"})
 STATE_KEY = "hezuo_auditor_id"
+READ_ONLY = "hezuo_read_only"  # in Session.info: this unit of work belongs to an auditor
 logger = logging.getLogger("hezuo.auditing")
 
 
@@ -48,13 +50,27 @@ def is_auditor(user: User | None) -> bool:
 
 
 def refuse_auditor_write(
-    state: dict[str, object], user: User | None, method: str, path: str
+    state: dict[str, object],
+    user: User | None,
+    method: str,
+    path: str,
+    session: Session | None = None,
 ) -> None:
-    """Remember an auditor for the read log; refuse any unsafe method (403 role-refused)."""
+    """Remember an auditor for the read log; refuse any unsafe method (403 role-refused); make
+    the request's session refuse to store anything (a third line behind the domains' checks)."""
     if user is None or not is_auditor(user):
         return
     state[STATE_KEY] = user.id
+    if session is not None:
+        session.info[READ_ONLY] = True
     if method not in SAFE_METHODS and path not in AUDITOR_MAY_POST:
+        raise RoleRefused("An auditor reads only: this change is refused and nothing was stored.")
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _refuse_auditor_changes(session: OrmSession, _context: object, _instances: object) -> None:
+    """An auditor's session stores nothing, whatever route or service a change came through."""
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
         raise RoleRefused("An auditor reads only: this change is refused and nothing was stored.")
 
 

@@ -59,7 +59,7 @@ def optional_user(
     """
     user = _user_of(request, session, settings, token)
     scope_state = request.scope.setdefault("state", {})
-    refuse_auditor_write(scope_state, user, request.method, request.url.path)
+    refuse_auditor_write(scope_state, user, request.method, request.url.path, session)
     return user
 
 

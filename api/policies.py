@@ -1,5 +1,6 @@
 """Domain policies built from the one Settings class, so that domains never import api."""
 
+from api.accounts import ResetPolicy
 from api.login_limits import LoginLimits
 from api.settings import Settings
 from ledger.share_rules import ShareParts
@@ -46,4 +47,14 @@ def login_limits(settings: Settings) -> LoginLimits:
         per_client=settings.login_max_failures_per_client,
         per_account=settings.login_max_failures_per_account,
         window_seconds=settings.login_window_seconds,
+    )
+
+
+def reset_policy(settings: Settings) -> ResetPolicy:
+    return ResetPolicy(
+        minutes=settings.password_reset_minutes,
+        max_guesses=settings.password_reset_max_guesses,
+        max_per_phone=settings.password_reset_max_per_phone,
+        max_per_client=settings.password_reset_max_per_client,
+        secret=settings.secret_key,
     )

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=60, ge=1)
     login_max_failures_per_client: int = Field(default=30, ge=1)
     login_max_failures_per_account: int = Field(default=50, ge=1)
+    # A printed one-time sign-in card (QR) works this long; a reset code sent by SMS this long.
+    sign_in_card_minutes: int = Field(default=24 * 60, ge=5, le=14 * 24 * 60)
+    password_reset_minutes: int = Field(default=10, ge=2, le=60)
+    password_reset_max_guesses: int = Field(default=5, ge=1, le=20)
+    password_reset_max_per_phone: int = Field(default=3, ge=1)
+    password_reset_max_per_client: int = Field(default=10, ge=1)
     register_max_per_client: int = Field(default=10, ge=1)
     cookie_secure: bool = False
     stripe_secret_key: str | None = None

@@ -1,5 +1,6 @@
 """Imports every domain's tables so SQLModel's metadata is complete (Alembic, tests, app)."""
 
+import api.accounts  # noqa: F401
 import api.auditing  # noqa: F401
 import api.jobs.models  # noqa: F401
 import api.models  # noqa: F401

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from catalog.models import Cooperative, Household, HouseholdStatus
-from catalog.permissions import require_coop_manager
+from catalog.permissions import require_coop_manager, require_coop_reader
 from catalog.service import get_coop, get_household, payable_account_key
 from core.actor import Actor
 from core.errors import Conflict, NotFound
@@ -253,7 +253,7 @@ def coop_report(
 ) -> tuple[Cooperative, reports.CoopReport]:
     """A cooperative's report: its manager or staff."""
     coop = get_coop(session, coop_id)
-    require_coop_manager(actor, coop_id)
+    require_coop_reader(actor, coop_id)
     keys = [
         payable_account_key(h)
         for h in session.scalars(select(col(Household.id)).where(col(Household.coop_id) == coop_id))
@@ -300,8 +300,8 @@ def _history_scope(
     if household_id is not None:
         get_household(session, actor=actor, household_id=household_id)
     elif coop_id is not None:
-        require_coop_manager(actor, coop_id)
-    elif not actor.is_staff:
+        require_coop_reader(actor, coop_id)
+    elif not actor.reads_all:
         if actor.role == "farmer" and actor.household_id is not None:
             household_id = actor.household_id
         elif actor.role == "manager" and actor.coop_id is not None:

@@ -19,7 +19,7 @@ from catalog.models import (
     ProductPhoto,
     ProductStatus,
 )
-from catalog.permissions import may_edit_product, require_product_editor
+from catalog.permissions import may_edit_product, may_see_product, require_product_editor
 from catalog.photos import photo_read
 from catalog.schemas import (
     ContributionCreate,
@@ -212,7 +212,7 @@ def product_for_view(session: Session, *, actor: Actor, product_id: int) -> Prod
     """Active products for everyone; drafts and archived ones only for their editors."""
     product = session.get(Product, product_id)
     if product is None or (
-        product.status != ProductStatus.active and not may_edit_product(actor, product)
+        product.status != ProductStatus.active and not may_see_product(actor, product)
     ):
         raise CatalogNotFound("product", product_id)
     return product
@@ -429,6 +429,12 @@ def lot_read(session: Session, lot: Lot) -> LotRead:
             for contribution, household in lot_contributions(session, lot.id)
         ],
     )
+
+
+def readable_scope(actor: Actor) -> ColumnElement[bool]:
+    """A WHERE clause for products that are not public: all for staff and the auditor, else the
+    ones this actor may edit."""
+    return true() if actor.reads_all else editable_scope(actor)
 
 
 def editable_scope(actor: Actor) -> ColumnElement[bool]:

@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from catalog.errors import CatalogNotFound
 from catalog.models import Brand, Certification, Cooperative, Lot, Product, ProductStatus
-from catalog.permissions import may_edit_product
+from catalog.permissions import may_see_product
 from catalog.products import get_lot_by_code, lot_contributions
 from catalog.schemas import (
     CertificationRead,
@@ -46,7 +46,7 @@ def lot_view(session: Session, *, actor: Actor, code: str) -> LotView:
     lot = get_lot_by_code(session, code)
     product = session.get(Product, lot.product_id)
     assert product is not None
-    if product.status == ProductStatus.draft and not may_edit_product(actor, product):
+    if product.status == ProductStatus.draft and not may_see_product(actor, product):
         raise CatalogNotFound("lot", code)
     coop = session.get(Cooperative, product.coop_id)
     assert coop is not None

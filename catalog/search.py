@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 
 from catalog.errors import CatalogInvalid
 from catalog.models import Certification, Lot, Product, ProductStatus
-from catalog.products import editable_scope
+from catalog.products import editable_scope, readable_scope
 from core.actor import Actor
 
 MAX_TERMS = 6
@@ -74,7 +74,7 @@ def _filtered(actor: Actor, query: ProductQuery) -> Select[Any]:
     else:
         statement = statement.where(
             col(Product.status) == query.status,
-            editable_scope(actor),
+            readable_scope(actor),
         )
     for term in terms(query.q):
         statement = statement.where(col(Product.search_text).like(_like_pattern(term), escape="\\"))

@@ -7,7 +7,12 @@ from sqlmodel import Session, col
 from catalog import payee_history
 from catalog.errors import CatalogInvalid, CatalogNotFound, DuplicateCode
 from catalog.models import Brand, Certification, Cooperative, Household, HouseholdStatus
-from catalog.permissions import may_see_household, require_coop_manager, require_staff
+from catalog.permissions import (
+    may_see_household,
+    require_coop_manager,
+    require_coop_reader,
+    require_staff,
+)
 from catalog.schemas import (
     BrandCreate,
     BrandRead,
@@ -199,7 +204,7 @@ def list_households(
     session: Session, *, actor: Actor, coop_id: int, after_id: int | None, limit: int
 ) -> list[Household]:
     get_coop(session, coop_id)
-    require_coop_manager(actor, coop_id)
+    require_coop_reader(actor, coop_id)
     query = (
         select(Household)
         .where(col(Household.coop_id) == coop_id)

@@ -115,7 +115,7 @@ def _manage_page(
         "done": None,
         "statuses": [s.value for s in ProductStatus],
     }
-    if actor.is_staff:
+    if actor.reads_all:
         context["coops"] = [
             service.coop_read(c) for c in service.list_coops(session, after_id=None, limit=500)
         ]

@@ -103,9 +103,9 @@ def farmer_page(user: SignedInDep) -> Farmer:
 
 
 def manager_or_staff_page(user: SignedInDep) -> User:
-    """A cooperative's manager (for their own cooperative) or staff."""
+    """A cooperative's manager (for their own cooperative) or staff; the auditor too (it only reads)."""
     actor = actor_of(user)
-    if not (actor.role == Role.manager and actor.coop_id is not None) and not actor.is_staff:
+    if not (actor.role == Role.manager and actor.coop_id is not None) and not actor.reads_all:
         raise _wrong_role("This page is for cooperative managers and staff.")
     return user
 

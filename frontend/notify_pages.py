@@ -48,6 +48,8 @@ KIND_NAMES: dict[str, str] = {
     Kind.hearing_opened: N_("Share-rule hearing opened"),
     Kind.refund_requested: N_("Refund request waiting"),
     Kind.alert_raised: N_("Household alert raised"),
+    Kind.password_reset_code: N_("Password reset code"),
+    Kind.plan_review_proposed: N_("Plan review proposed"),
 }
 CHANNEL_NAMES = {"inbox": N_("Inbox"), "email": N_("E-mail"), "sms": N_("SMS")}
 STATUS_NAMES = {
@@ -146,7 +148,12 @@ def _preferences(
     status_code: int = 200,
 ) -> Response:
     by_kind: dict[str, list[inbox.Choice]] = {}
-    for choice in inbox.choices(session, user.id or 0, staff=user.role in STAFF_ROLES):
+    for choice in inbox.choices(
+        session,
+        user.id or 0,
+        staff=user.role in STAFF_ROLES,
+        social_worker=user.role == "social_worker",
+    ):
         by_kind.setdefault(choice.kind, []).append(choice)
     return render(
         request,

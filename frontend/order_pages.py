@@ -108,7 +108,7 @@ MSG_GUEST_EMAIL = N_("Enter your email so that we can send you the link to your 
 
 
 def _require_staff(user: User | None) -> None:
-    if user is not None and not actor_of(user).is_staff:
+    if user is not None and not actor_of(user).reads_all:
         raise Forbidden("This page is for staff.")
 
 
@@ -915,7 +915,7 @@ def _fulfilment_coop(user: User, coop_id: int | None) -> int | None:
         if coop_id is not None and coop_id != user.coop_id:
             raise Forbidden("You may only see your own cooperative's orders.")
         return user.coop_id
-    if actor_of(user).is_staff:
+    if actor_of(user).reads_all:
         return coop_id
     raise Forbidden("This page is for cooperative managers and staff.")
 

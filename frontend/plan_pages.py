@@ -22,14 +22,19 @@ from frontend.csrf import CsrfDep
 from frontend.forms import refuse
 from frontend.guards import FarmerPageDep, SocialWorkerPageDep
 from frontend.i18n import N_
+from frontend.plan_chart import Chart, build_chart, monthly_target
 from frontend.problems import problem_message, validation_summary
 from frontend.rendering import page_router, render, to_minor
-from governance import plans
+from governance import monitoring, plans
 from governance.errors import GovernanceNotFound
 from ledger.base import utcnow
 from training.models import Programme
 
 router = page_router()
+ALERT_REASONS = {
+    "below_line": N_("Income below the line"),
+    "income_drop": N_("Sharp drop in income"),
+}
 GOAL_KINDS = {
     "income": N_("Income"),
     "skills": N_("Skills"),
@@ -41,6 +46,13 @@ GOAL_KINDS = {
 
 def _today(request: Request) -> date:
     return to_reader_zone(utcnow(), request.app.state.settings.timezone).date()
+
+
+def chart_of(plan: plans.PlanRead | None) -> Chart | None:
+    if plan is None:
+        return None
+    target = monthly_target([g.target_per_capita for g in plan.goals if g.kind == "income"])
+    return build_chart(plan.months, target)
 
 
 def _plan_or_none(session: Session, actor: Actor, household_id: int, today: date) -> Any:
@@ -56,7 +68,8 @@ def _plan_or_none(session: Session, actor: Actor, household_id: int, today: date
 @router.get("/plan", response_class=HTMLResponse)
 def my_plan(request: Request, farmer: FarmerPageDep, session: SessionDep) -> Response:
     plan = _plan_or_none(session, farmer.actor, farmer.household_id, _today(request))
-    return render(request, "plans/mine.html", {"plan": plan, "kinds": GOAL_KINDS})
+    context = {"plan": plan, "kinds": GOAL_KINDS, "chart": chart_of(plan)}
+    return render(request, "plans/mine.html", context)
 
 
 @router.post("/plan/agree")
@@ -73,11 +86,22 @@ def worker_households(
     request: Request, worker: SocialWorkerPageDep, session: SessionDep
 ) -> Response:
     assert worker.id is not None
+    served = plans.households_of_worker(session, worker.id)
     households = [
-        {"household": h, "has_plan": plans.plan_of(session, h.id or 0) is not None}
-        for h in plans.households_of_worker(session, worker.id)
+        {"household": h, "has_plan": plans.plan_of(session, h.id or 0) is not None} for h in served
     ]
-    return render(request, "plans/households.html", {"households": households})
+    by_id = {h.id: h for h in served}
+    alerts = [
+        {
+            "alert": a,
+            "household": by_id[a.household_id],
+            "has_plan": plans.plan_of(session, a.household_id) is not None,
+        }
+        for a in monitoring.alerts_for_worker(session, actor=actor_of(worker))
+        if a.household_id in by_id
+    ]
+    context = {"households": households, "alerts": alerts, "reasons": ALERT_REASONS}
+    return render(request, "plans/households.html", context)
 
 
 def open_programmes(session: Session) -> list[Programme]:
@@ -103,9 +127,11 @@ def _plan_page(
     actor = actor_of(user)
     today = _today(request)
     household = plans.visible_household(session, actor, household_id)
+    plan = _plan_or_none(session, actor, household_id, today)
     context = {
         "household": household,
-        "plan": _plan_or_none(session, actor, household_id, today),
+        "plan": plan,
+        "chart": chart_of(plan),
         "kinds": GOAL_KINDS,
         "may_write": plans.is_assigned(session, actor, household_id),
         "programmes": open_programmes(session),

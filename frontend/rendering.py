@@ -118,7 +118,7 @@ def load_web_user(request: Request, session: SessionDep) -> User | None:
     request.state.web_user = user
     request.state.unread_count = unread
     refuse_auditor_write(
-        request.scope.setdefault("state", {}), user, request.method, request.url.path
+        request.scope.setdefault("state", {}), user, request.method, request.url.path, session
     )
     return user
 

@@ -14,6 +14,7 @@ from api.deps import SESSION_COOKIE
 from api.models import User
 from api.service import user_for_web_session
 from frontend import order_pages, pages, training_pages
+from frontend.account_pages import install_account_pages
 from frontend.catalog_pages import install_catalog_pages
 from frontend.community_pages import install_community_pages
 from frontend.coop_admin_pages import install_coop_admin_pages
@@ -126,6 +127,7 @@ def install_frontend(app: FastAPI) -> None:
     install_plan_pages(app)
     install_community_pages(app)
     install_impact_pages(app)
+    install_account_pages(app)
     install_guards(app)
     install_refusals(app)
     app.state.render_error_page = render_error_page

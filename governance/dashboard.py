@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from core.actor import Actor
 from core.text import Bilingual
 from governance.models import Alert, AlertStatus, Hearing, HearingStatus
-from governance.monitoring import require_staff
+from governance.monitoring import require_reader
 from ledger.payout_models import LineState, PayoutLine, PayoutLineStatus, StatementLine
 from orders.models import Order, OrderStatus, PaymentMethod
 from orders.refund_request_models import RefundRequest, RefundRequestStatus
@@ -33,7 +33,7 @@ def _count(session: Session, query: object) -> int:
 
 
 def staff_tiles(session: Session, *, actor: Actor) -> list[Tile]:
-    require_staff(actor)
+    require_reader(actor)
     manual = (PaymentMethod.bank_transfer.value, PaymentMethod.cash_on_delivery.value)
     return [
         Tile(

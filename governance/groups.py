@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from catalog.models import Household, HouseholdStatus
-from catalog.permissions import manages_coop
+from catalog.permissions import manages_coop, reads_coop
 from core.actor import Actor
 from governance.community_models import (
     CommunityGroup,
@@ -103,7 +103,8 @@ def _require_organiser(actor: Actor, coop_id: int) -> None:
 
 def visible_group(session: Session, actor: Actor, group_id: int) -> CommunityGroup:
     group = get_group(session, group_id)
-    _require_runner(session, actor, group)
+    if not actor.reads_all:  # staff and the auditor read every group
+        _require_runner(session, actor, group)
     return group
 
 
@@ -249,7 +250,7 @@ def groups_of_coop(session: Session, *, actor: Actor, coop_id: int) -> list[Comm
         .where(col(CommunityGroup.coop_id) == coop_id)
         .order_by(col(CommunityGroup.id))
     )
-    if manages_coop(actor, coop_id):
+    if reads_coop(actor, coop_id):  # staff and the auditor read all
         return list(session.scalars(query))
     if actor.role == "social_worker" and actor.user_id is not None:
         return list(

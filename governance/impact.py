@@ -21,7 +21,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from catalog.models import Cooperative, Household, HouseholdStatus
-from catalog.permissions import manages_coop
+from catalog.permissions import reads_coop
 from core.actor import Actor
 from governance.community_models import Consultation, ConsultationAnswer
 from governance.errors import GovernanceInvalid, GovernanceNotFound
@@ -208,7 +208,7 @@ def impact(
             .order_by(col(Household.id))
         )
     )
-    full = manages_coop(actor, coop_id)
+    full = reads_coop(actor, coop_id)
     small = len(households) < min_group
     rows = []
     for back in range(months - 1, -1, -1):

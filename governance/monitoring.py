@@ -35,6 +35,7 @@ from governance.models import (
     MonitoringConfig,
     OffPlatformIncome,
 )
+from governance.plan_models import HouseholdPlan, SocialWorkerAssignment
 from ledger.base import utcnow
 from ledger.service import EARLIEST_YEAR, plausible_year
 from notify import outbox
@@ -47,6 +48,14 @@ CONFIG_ID = 1
 
 def actor_label(actor: Actor) -> str:
     return f"user:{actor.user_id}" if actor.user_id is not None else actor.role
+
+
+def require_reader(actor: Actor) -> None:
+    """Staff and the auditor read household monitoring."""
+    if not actor.reads_all:
+        raise GovernanceForbidden(
+            f"Only staff may see household monitoring (you are {actor.role})."
+        )
 
 
 def require_staff(actor: Actor) -> None:
@@ -122,7 +131,7 @@ def record_income(
 
 
 def list_income(session: Session, *, actor: Actor, household_id: int) -> list[OffPlatformIncome]:
-    require_staff(actor)
+    require_reader(actor)
     _household(session, household_id)
     return list(
         session.scalars(
@@ -300,13 +309,58 @@ def _raise(
         audiences=[outbox.to_staff()],
         payload={"alert_id": alert.id, "member_code": household.member_code, "as_of": as_of},
     )
+    _propose_plan_review(session, household, alert, as_of)
+
+
+def _propose_plan_review(session: Session, household: Household, alert: Alert, as_of: date) -> None:
+    """An alert proposes a plan review (or a first plan) to the household's social workers."""
+    workers = session.scalars(
+        select(SocialWorkerAssignment.user_id).where(
+            col(SocialWorkerAssignment.household_id) == household.id
+        )
+    ).all()
+    if not workers:
+        return
+    has_plan = session.scalars(
+        select(HouseholdPlan.id).where(col(HouseholdPlan.household_id) == household.id)
+    ).first()
+    outbox.record(
+        session,
+        kind=Kind.plan_review_proposed,
+        event_key=f"alert:{alert.id}:plan-review",
+        audiences=[outbox.to_user(worker) for worker in sorted(workers)],
+        payload={
+            "alert_id": alert.id,
+            "household_id": household.id,
+            "member_code": household.member_code,
+            "as_of": as_of,
+            "has_plan": has_plan is not None,
+        },
+    )
+
+
+def alerts_for_worker(session: Session, *, actor: Actor, status: str = "open") -> list[Alert]:
+    """Alerts of the households a social worker serves, newest first."""
+    if actor.role != "social_worker" or actor.user_id is None:
+        raise GovernanceForbidden("Only social workers have a list of their households' alerts.")
+    query = (
+        select(Alert)
+        .join(
+            SocialWorkerAssignment,
+            col(SocialWorkerAssignment.household_id) == col(Alert.household_id),
+        )
+        .where(col(SocialWorkerAssignment.user_id) == actor.user_id)
+        .where(col(Alert.status) == status)
+        .order_by(col(Alert.id).desc())
+    )
+    return list(session.scalars(query).all())
 
 
 # --- Alerts and case notes -------------------------------------------------------------------
 
 
 def list_alerts(session: Session, *, actor: Actor, status: str | None = None) -> list[Alert]:
-    require_staff(actor)
+    require_reader(actor)
     query = select(Alert).order_by(col(Alert.id).desc())
     if status is not None:
         if status not in (AlertStatus.open, AlertStatus.closed):
@@ -316,7 +370,7 @@ def list_alerts(session: Session, *, actor: Actor, status: str | None = None) ->
 
 
 def get_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert:
-    require_staff(actor)
+    require_reader(actor)
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise GovernanceNotFound(f"No alert {alert_id}.")
@@ -324,6 +378,7 @@ def get_alert(session: Session, *, actor: Actor, alert_id: int) -> Alert:
 
 
 def add_note(session: Session, *, actor: Actor, alert_id: int, body: str) -> CaseNote:
+    require_staff(actor)
     alert = get_alert(session, actor=actor, alert_id=alert_id)
     if not body.strip():
         raise GovernanceInvalid("A case note needs some text.", loc=["body", "body"])
@@ -347,6 +402,7 @@ def notes_of(session: Session, alert_id: int) -> list[CaseNote]:
 
 
 def close_alert(session: Session, *, actor: Actor, alert_id: int, outcome: str) -> Alert:
+    require_staff(actor)
     alert = get_alert(session, actor=actor, alert_id=alert_id)
     if alert.status == AlertStatus.closed:
         raise WrongPhase(f"Alert {alert_id} was already closed ({alert.outcome!r}).")

@@ -31,11 +31,12 @@ from governance.plan_models import (
     SocialWorkerAssignment,
 )
 from ledger.base import utcnow
-from training.income import per_capita, rounded, settled_income
+from training.income import add_months, per_capita, rounded, settled_income
 from training.models import Enrolment, EnrolmentStatus, Programme
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 PROGRESS_DAYS = 365
+CHART_MONTHS = 12
 
 
 class Strict(BaseModel):
@@ -90,6 +91,14 @@ class ProgressRead(BaseModel):
     trainings_completed: int
 
 
+class MonthRead(BaseModel):
+    """One calendar month of the plan's chart: settled income per person, trainings completed."""
+
+    month: date  # its first day
+    income_per_capita: int  # minor units settled in this month
+    trainings_completed: int  # completed in this month
+
+
 class PlanRead(BaseModel):
     id: int
     household_id: int
@@ -99,6 +108,7 @@ class PlanRead(BaseModel):
     goals: list[GoalRead]
     reviews: list[ReviewRead]
     progress: ProgressRead
+    months: list[MonthRead]  # the last twelve calendar months, oldest first
 
 
 # --- who ------------------------------------------------------------------------------------
@@ -129,7 +139,7 @@ def _household(session: Session, household_id: int) -> Household:
 def may_see_plan(session: Session, actor: Actor, household: Household) -> bool:
     assert household.id is not None
     return (
-        actor.is_staff
+        actor.reads_all
         or (actor.role == "farmer" and actor.household_id == household.id)
         or (actor.role == "manager" and actor.coop_id == household.coop_id)
         or is_assigned(session, actor, household.id)
@@ -319,6 +329,32 @@ def progress(session: Session, household: Household, today: date) -> ProgressRea
     )
 
 
+def monthly_progress(session: Session, household: Household, today: date) -> list[MonthRead]:
+    """The last CHART_MONTHS calendar months (this one included), oldest first, from the ledger's
+    settled income and the household's completed trainings."""
+    assert household.id is not None
+    starts = [add_months(today.replace(day=1), -back) for back in range(CHART_MONTHS - 1, -1, -1)]
+    completed = session.scalars(
+        select(Enrolment.completed_at)
+        .where(col(Enrolment.household_id) == household.id)
+        .where(col(Enrolment.status) == EnrolmentStatus.completed.value)
+        .where(col(Enrolment.completed_at).is_not(None))
+    ).all()
+    completed_months = [moment.date().replace(day=1) for moment in completed if moment is not None]
+    months = []
+    for start in starts:
+        end = add_months(start, 1)
+        income = settled_income(session, [household.id], start=start, end=end)[household.id]
+        months.append(
+            MonthRead(
+                month=start,
+                income_per_capita=rounded(per_capita(income, household.household_size)),
+                trainings_completed=completed_months.count(start),
+            )
+        )
+    return months
+
+
 def read_plan(session: Session, *, actor: Actor, household_id: int, today: date) -> PlanRead:
     household = visible_household(session, actor, household_id)
     plan = _existing_plan(session, household_id)
@@ -348,6 +384,7 @@ def read_plan(session: Session, *, actor: Actor, household_id: int, today: date)
             for r in reviews
         ],
         progress=figures,
+        months=monthly_progress(session, household, today),
     )
 
 

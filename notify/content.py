@@ -222,6 +222,35 @@ def _alert_raised(_: Words, p: Mapping[str, Any]) -> Message:
     )
 
 
+def _password_reset_code(_: Words, p: Mapping[str, Any]) -> Message:
+    return Message(
+        _("Your Hezuo code: %(code)s", code=p["code"]),
+        [
+            _(
+                "It is valid for %(minutes)s minutes. Nobody from Hezuo will ask you for it.",
+                minutes=p["minutes"],
+            )
+        ],
+        "",
+        "",
+    )
+
+
+def _plan_review_proposed(_: Words, p: Mapping[str, Any]) -> Message:
+    first = not p.get("has_plan")
+    return Message(
+        _("Plan review proposed: %(code)s", code=p["member_code"]),
+        [
+            _("Monitoring raised an alert on %(day)s.", day=_.day(p["as_of"])),
+            _("This household has no plan yet: open one with them.")
+            if first
+            else _("Review this household's plan with them."),
+        ],
+        _.url(f"/social-work/households/{p['household_id']}"),
+        _("Open the plan"),
+    )
+
+
 def _payout_details_changed(_: Words, p: Mapping[str, Any]) -> Message:
     return Message(
         _("Your payout details were changed"),
@@ -252,6 +281,8 @@ RENDERERS: dict[str, Render] = {
     Kind.hearing_opened: _hearing_opened,
     Kind.refund_requested: _refund_requested,
     Kind.alert_raised: _alert_raised,
+    Kind.password_reset_code: _password_reset_code,
+    Kind.plan_review_proposed: _plan_review_proposed,
 }
 
 

@@ -223,6 +223,8 @@ def sms_params(claimed: Claimed, message: Message, words: Words) -> dict[str, st
         params["amount"] = words.money(int(data["amount"]), str(data["currency"]))
     if "reference" in data:
         params["reference"] = str(data["reference"])
+    if "code" in data:  # a password reset code (the template shows it)
+        params["code"] = str(data["code"])
     return params
 
 

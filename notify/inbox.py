@@ -10,7 +10,14 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from ledger.base import utcnow
 from notify.errors import NotificationNotFound
-from notify.kinds import STAFF_ONLY, Kind, can_switch_off, default_enabled
+from notify.kinds import (
+    NOT_CHOOSABLE,
+    SOCIAL_WORKER_ONLY,
+    STAFF_ONLY,
+    Kind,
+    can_switch_off,
+    default_enabled,
+)
 from notify.models import Channel, Notification, NotificationPreference, Status
 
 PAGE_SIZE = 50
@@ -131,7 +138,9 @@ class Choice:
 CHOOSABLE_CHANNELS = (Channel.inbox, Channel.email, Channel.sms)
 
 
-def choices(session: Session, user_id: int, *, staff: bool = False) -> list[Choice]:
+def choices(
+    session: Session, user_id: int, *, staff: bool = False, social_worker: bool = False
+) -> list[Choice]:
     stored = {
         (p.kind, p.channel): p.enabled
         for p in session.scalars(
@@ -140,7 +149,9 @@ def choices(session: Session, user_id: int, *, staff: bool = False) -> list[Choi
     }
     result = []
     for kind in Kind:
-        if kind in STAFF_ONLY and not staff:
+        if kind in NOT_CHOOSABLE or (kind in STAFF_ONLY and not staff):
+            continue
+        if kind in SOCIAL_WORKER_ONLY and not social_worker:
             continue
         for channel in CHOOSABLE_CHANNELS:
             locked = not can_switch_off(kind, channel)

@@ -19,10 +19,16 @@ class Kind(StrEnum):
     hearing_opened = "hearing_opened"
     refund_requested = "refund_requested"  # to staff
     alert_raised = "alert_raised"  # to staff
+    password_reset_code = "password_reset_code"  # an SMS code to the number asked for
+    plan_review_proposed = "plan_review_proposed"  # to the household's social workers
 
 
 # Messages only staff get.
 STAFF_ONLY = frozenset({Kind.refund_requested, Kind.alert_raised})
+# Messages only social workers get.
+SOCIAL_WORKER_ONLY = frozenset({Kind.plan_review_proposed})
+# Messages nobody switches off or chooses channels for (a code asked for a moment ago).
+NOT_CHOOSABLE = frozenset({Kind.password_reset_code})
 # Messages about the reader's own money: the inbox copy can never be switched off.
 MONEY = frozenset(
     {

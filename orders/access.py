@@ -41,7 +41,7 @@ def manages_any(actor: Actor, coop_ids: set[int]) -> bool:
 
 
 def require_viewer(actor: Actor, order: Order, coop_ids: set[int], *, token_ok: bool) -> None:
-    if is_buyer(actor, order, token_ok=token_ok) or actor.is_staff or manages_any(actor, coop_ids):
+    if is_buyer(actor, order, token_ok=token_ok) or actor.reads_all or manages_any(actor, coop_ids):
         return
     refuse(actor, "see this order")
 
@@ -56,6 +56,12 @@ def require_staff_or_manager(actor: Actor, coop_ids: set[int], what: str) -> Non
     if actor.is_staff or manages_any(actor, coop_ids):
         return
     refuse(actor, what + ": only staff or the manager of a cooperative in this order")
+
+
+def require_reader(actor: Actor, what: str) -> None:
+    """Staff and the auditor read across cooperatives."""
+    if not actor.reads_all:
+        refuse(actor, what + ": only staff")
 
 
 def require_staff(actor: Actor, what: str) -> None:

@@ -175,7 +175,7 @@ def fulfilment_queue(
 ) -> list[tuple[Order, list[OrderLine]]]:
     """Orders with this cooperative's lines still to ship, oldest first: paid ones, and cash on
     delivery ones before payment (the courier collects the cash)."""
-    if not (actor.is_staff or (actor.role == "manager" and actor.coop_id == coop_id)):
+    if not (actor.reads_all or (actor.role == "manager" and actor.coop_id == coop_id)):
         refuse(actor, f"see cooperative {coop_id}'s fulfilment queue")
     rows = session.scalars(
         select(OrderLine)
@@ -205,7 +205,7 @@ def fulfilment_queue(
 def cash_to_record(session: Session, *, coop_id: int, actor: Actor) -> list[tuple[Order, int]]:
     """Cash-on-delivery orders this cooperative has shipped whose cash is not yet recorded, with
     what is still due, oldest first."""
-    if not (actor.is_staff or (actor.role == "manager" and actor.coop_id == coop_id)):
+    if not (actor.reads_all or (actor.role == "manager" and actor.coop_id == coop_id)):
         refuse(actor, f"see cooperative {coop_id}'s cash on delivery")
     orders = session.scalars(
         select(Order)

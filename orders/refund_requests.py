@@ -17,7 +17,7 @@ from core.actor import Actor
 from core.errors import Conflict, NotFound
 from core.text import N_
 from orders import notices, refunds
-from orders.access import require_buyer, require_staff
+from orders.access import require_buyer, require_reader, require_staff
 from orders.errors import OrderInvalid, RefundRefused
 from orders.lifecycle import get_order, lines_of, payments_of
 from orders.models import Order, OrderStatus
@@ -332,7 +332,7 @@ def list_requests(
     session: Session, *, actor: Actor, status: str | None, after_id: int | None, limit: int
 ) -> list[RefundRequest]:
     """Staff's queue, oldest first, optionally of one status."""
-    require_staff(actor, "see refund requests")
+    require_reader(actor, "see refund requests")
     query = select(RefundRequest)
     if status:
         query = query.where(col(RefundRequest.status) == status)

@@ -42,7 +42,7 @@ def list_orders(
 ) -> list[Order]:
     """Newest first: a buyer's own orders, a manager's cooperative's, all for staff."""
     query = select(Order)
-    if actor.is_staff:
+    if actor.reads_all:
         pass
     elif actor.role == "manager" and actor.coop_id is not None:
         query = query.where(

@@ -17,11 +17,27 @@ def require_staff(actor: Actor) -> None:
         )
 
 
+def require_reader(actor: Actor) -> None:
+    if not actor.reads_all:
+        raise TrainingForbidden(
+            f"Only staff may see this in training (you are signed in as {actor.role})."
+        )
+
+
 def may_act_for_household(actor: Actor, household: Household) -> bool:
     """Staff, the household's cooperative manager, or the household's own farmer."""
     if manages_coop(actor, household.coop_id):
         return True
     return actor.role == "farmer" and actor.household_id == household.id
+
+
+def require_household_reader(actor: Actor, household: Household) -> None:
+    """Staff and the auditor, the household's cooperative manager, or the household itself."""
+    if actor.reads_all or may_act_for_household(actor, household):
+        return
+    raise TrainingForbidden(
+        "A farmer sees only their own household, a manager only their cooperative's."
+    )
 
 
 def require_household(actor: Actor, household: Household) -> None:

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from catalog.models import Household
-from catalog.permissions import manages_coop
+from catalog.permissions import reads_coop
 from catalog.schemas import LocalizedName, MoneyRead
 from core.actor import Actor
-from training.access import require_household
+from training.access import require_household_reader
 from training.deductions import repaid
 from training.enrolments import _household
 from training.errors import (
@@ -41,7 +41,7 @@ def get_visible(session: Session, *, actor: Actor, enrolment_id: int) -> Enrolme
 
 
 def may_see(actor: Actor, enrolment: Enrolment) -> bool:
-    if manages_coop(actor, enrolment.coop_id):
+    if reads_coop(actor, enrolment.coop_id):
         return True
     return actor.role == "farmer" and actor.household_id == enrolment.household_id
 
@@ -56,7 +56,7 @@ def list_for_programme(
     limit: int = 50,
 ) -> list[Enrolment]:
     get_programme(session, programme_id)
-    if not actor.is_staff and actor.role != "manager":
+    if not actor.reads_all and actor.role != "manager":
         raise TrainingForbidden(
             "Only staff and cooperative managers list a programme's enrolments."
         )
@@ -66,7 +66,7 @@ def list_for_programme(
         .order_by(col(Enrolment.id))
         .limit(limit)
     )
-    if not actor.is_staff:
+    if not actor.reads_all:
         query = query.where(col(Enrolment.coop_id) == (actor.coop_id or -1))
     if status is not None:
         query = query.where(col(Enrolment.status) == status.value)
@@ -86,7 +86,7 @@ def list_for_household(
     household = session.get(Household, household_id)
     if household is None:
         raise TrainingNotFound("household", household_id)
-    require_household(actor, household)
+    require_household_reader(actor, household)
     query = (
         select(Enrolment)
         .where(col(Enrolment.household_id) == household_id)

@@ -120,7 +120,7 @@ def _stats(changes: Sequence[Change], currency: str) -> GroupStats:
 
 
 def _view(actor: Actor) -> tuple[str, int | None]:
-    if actor.is_staff:
+    if actor.reads_all:
         return "full", None
     if actor.role == "manager":
         if actor.coop_id is None:

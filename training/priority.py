@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from catalog.models import Household
 from catalog.schemas import MoneyRead
 from core.actor import Actor
-from training.access import require_staff
+from training.access import require_reader
 from training.config import TrainingConfig
 from training.income import add_months, per_capita, rounded, settled_income
 from training.models import Enrolment, EnrolmentStatus
@@ -35,7 +35,7 @@ def priority_list(
     flagged: Collection[int] | FlagSource = frozenset(),
     today: date | None = None,
 ) -> list[PriorityRead]:
-    require_staff(actor)
+    require_reader(actor)
     programme = get_programme(session, programme_id)
     today = today or date.today()
     applicants = list(

@@ -11,7 +11,7 @@ from catalog.schemas import LocalizedName, LocalizedText, MoneyRead
 from core.actor import Actor
 from ledger import service as ledger
 from ledger.models import AccountType
-from training.access import actor_label, require_staff
+from training.access import actor_label, require_reader, require_staff
 from training.errors import TrainingInvalid, TrainingNotFound
 from training.financing import funding_account_key
 from training.models import (
@@ -71,7 +71,7 @@ def get_provider(session: Session, provider_id: int) -> TrainingProvider:
 
 
 def list_providers(session: Session, *, actor: Actor) -> list[TrainingProvider]:
-    require_staff(actor)
+    require_reader(actor)
     return list(session.scalars(select(TrainingProvider).order_by(col(TrainingProvider.id))))
 
 
@@ -214,7 +214,7 @@ def get_programme(session: Session, programme_id: int) -> Programme:
 def visible_programme(session: Session, *, actor: Actor, programme_id: int) -> Programme:
     """A programme as the actor may see it: drafts and cancelled ones only to staff."""
     programme = get_programme(session, programme_id)
-    if not actor.is_staff and programme.status not in PUBLIC_STATUSES:
+    if not actor.reads_all and programme.status not in PUBLIC_STATUSES:
         raise TrainingNotFound("programme", programme_id)
     return programme
 
@@ -228,7 +228,7 @@ def list_programmes(
     limit: int,
 ) -> list[Programme]:
     query = select(Programme).order_by(col(Programme.id)).limit(limit)
-    if not actor.is_staff:
+    if not actor.reads_all:
         query = query.where(col(Programme.status).in_([s.value for s in PUBLIC_STATUSES]))
     if status is not None:
         query = query.where(col(Programme.status) == status.value)
@@ -277,7 +277,7 @@ def programme_read(session: Session, programme: Programme, *, actor: Actor) -> P
     )
     return ProgrammeRead(
         id=programme.id,
-        provider=provider_read(session, provider) if actor.is_staff else None,
+        provider=provider_read(session, provider) if actor.reads_all else None,
         provider_name=provider.name,
         title=LocalizedName(zh=programme.title_zh, en=programme.title_en),
         description=LocalizedText(zh=programme.description_zh, en=programme.description_en),

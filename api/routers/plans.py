@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api.deps import CurrentUserDep, SessionDep, SettingsDep, StaffDep, actor_of, require_roles
 from api.models import Role, User
 from core.time import to_reader_zone
-from governance import plans
+from governance import monitoring, plans
 from ledger.base import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["plans"])
@@ -67,6 +67,33 @@ def my_households(user: SocialWorkerDep, session: SessionDep) -> list[WorkerHous
             has_plan=plans.plan_of(session, h.id or 0) is not None,
         )
         for h in plans.households_of_worker(session, user.id)
+    ]
+
+
+class WorkerAlert(BaseModel):
+    """An open monitoring alert on a household the social worker serves: a plan review proposed."""
+
+    alert_id: int
+    household_id: int
+    reason: str
+    as_of: date
+    has_plan: bool
+    plan_url: str  # the page to open (or review) the household's plan
+
+
+@router.get("/social-worker/alerts", response_model=list[WorkerAlert])
+def my_alerts(user: SocialWorkerDep, session: SessionDep) -> list[WorkerAlert]:
+    """Open alerts of the households assigned to me, newest first, each proposing a plan review."""
+    return [
+        WorkerAlert(
+            alert_id=a.id or 0,
+            household_id=a.household_id,
+            reason=a.reason,
+            as_of=a.as_of,
+            has_plan=plans.plan_of(session, a.household_id) is not None,
+            plan_url=f"/social-work/households/{a.household_id}",
+        )
+        for a in monitoring.alerts_for_worker(session, actor=actor_of(user))
     ]
 
 
