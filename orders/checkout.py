@@ -17,6 +17,7 @@ from orders.access import new_nonce
 from orders.config import OrderPolicy
 from orders.errors import IdempotencyKeyReused, OrderInvalid, OutOfStock, StripeDisabled
 from orders.models import LotReservation, Order, OrderEvent, OrderLine, OrderStatus
+from orders.payment_methods import is_online
 from orders.schemas import OrderCreate
 from orders.share_rules import RuleInForce, rule_in_force
 
@@ -58,7 +59,7 @@ def place_order(
     key = check_idempotency_key(idempotency_key)
     if actor.user_id is None and data.email is None:
         raise OrderInvalid("A guest order needs an email address.", loc=["body", "email"])
-    if data.payment_method == "stripe" and not stripe_enabled:
+    if is_online(data.payment_method) and not stripe_enabled:
         raise StripeDisabled()
     scope = (
         f"user:{actor.user_id}" if actor.user_id is not None else f"guest:{str(data.email).lower()}"

@@ -11,7 +11,8 @@ from orders import stock
 from orders.access import refuse, require_buyer
 from orders.errors import CashNotRecorded, IllegalTransition, OrderInvalid
 from orders.lifecycle import get_order, lines_of, payments_of, reservations_of, transition
-from orders.models import Order, OrderLine, OrderStatus, PaymentMethod
+from orders.models import Order, OrderLine, OrderStatus
+from orders.payment_methods import SHIPS_BEFORE_PAYMENT_KEYS, ships_before_payment
 from orders.payments import outstanding
 from orders.settlement import settle_order
 
@@ -20,7 +21,7 @@ SHIPPABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.partially_refund
 
 def pays_on_delivery(order: Order) -> bool:
     """Cash on delivery: the courier collects the money, so the goods leave before it is paid."""
-    return order.payment_method == PaymentMethod.cash_on_delivery.value
+    return ships_before_payment(order.payment_method)
 
 
 def may_ship(session: Session, order: Order) -> bool:
@@ -189,7 +190,7 @@ def fulfilment_queue(
                 ),
                 and_(
                     col(Order.status) == OrderStatus.pending_payment.value,
-                    col(Order.payment_method) == PaymentMethod.cash_on_delivery.value,
+                    col(Order.payment_method).in_(SHIPS_BEFORE_PAYMENT_KEYS),
                 ),
             ),
         )
@@ -210,7 +211,7 @@ def cash_to_record(session: Session, *, coop_id: int, actor: Actor) -> list[tupl
     orders = session.scalars(
         select(Order)
         .where(
-            col(Order.payment_method) == PaymentMethod.cash_on_delivery.value,
+            col(Order.payment_method).in_(SHIPS_BEFORE_PAYMENT_KEYS),
             col(Order.status).in_([OrderStatus.pending_payment.value, OrderStatus.shipped.value]),
             col(Order.id).in_(
                 select(OrderLine.order_id).where(

@@ -5,6 +5,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, field_validator
 
+from orders.payment_methods import MethodKey
+
 MAX_AMOUNT = 10**12
 
 Text100 = Annotated[str, Field(min_length=1, max_length=100)]
@@ -43,7 +45,7 @@ class ShippingIn(Strict):
 class OrderCreate(Strict):
     lines: list[LineIn] = Field(min_length=1, max_length=50)
     shipping: ShippingIn
-    payment_method: Literal["bank_transfer", "cash_on_delivery", "stripe"]
+    payment_method: MethodKey  # one of orders/payment_methods.py's keys
     email: EmailStr | None = None
     note: Annotated[str, Field(max_length=500)] = ""
 

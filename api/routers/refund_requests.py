@@ -24,7 +24,8 @@ from api.deps import (
     actor_of,
     encode_cursor,
 )
-from api.routers.orders import GatewayDep, Token
+from api.gateways import GatewayDep
+from api.routers.orders import Token
 from orders import refund_requests, views
 from orders.refund_request_models import RefundRequest
 from orders.refund_request_schemas import (
