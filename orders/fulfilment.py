@@ -47,10 +47,8 @@ def ship_lines(
     coop = _shipping_coop(actor, coops, coop_id)
     if not may_ship(session, order):
         raise IllegalTransition(order_id, order.status, "shipped")
-    mine = [
-        line for line in lines if line.coop_id == coop and line.refunded_amount < line.line_total
-    ]
-    if not mine or all(line.shipped_at is not None for line in mine):
+    mine = [line for line in _live(lines) if line.coop_id == coop]
+    if not mine or _all_shipped(mine):
         raise IllegalTransition(order_id, order.status, f"shipped by cooperative {coop} again")
     if order.status == OrderStatus.pending_payment:
         _hold_for_delivery(session, order, lines)
@@ -59,8 +57,7 @@ def ship_lines(
         line.carrier, line.tracking_number, line.shipped_at = carrier, tracking_number, now
         session.add(line)
     session.flush()
-    live = [line for line in lines if line.refunded_amount < line.line_total]
-    if all(line.shipped_at is not None for line in live) and order.status != OrderStatus.shipped:
+    if _all_shipped(_live(lines)) and order.status != OrderStatus.shipped:
         transition(
             session,
             order,
@@ -69,6 +66,15 @@ def ship_lines(
             note=f"{carrier} {tracking_number}",
         )
     return order
+
+
+def _live(lines: list[OrderLine]) -> list[OrderLine]:
+    """The lines not wholly refunded."""
+    return [line for line in lines if line.refunded_amount < line.line_total]
+
+
+def _all_shipped(lines: list[OrderLine]) -> bool:
+    return all(line.shipped_at is not None for line in lines)
 
 
 def _hold_for_delivery(session: Session, order: Order, lines: list[OrderLine]) -> None:

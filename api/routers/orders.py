@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from api.answers import created_or_replayed
 from api.deps import (
     CurrentUserDep,
     OptionalUserDep,
@@ -100,7 +101,7 @@ def place_order(
     # held only while the order is placed (a retry with the same key answers the same order).
     session.commit()
     body = views.order_read(session, order, secret_key=settings.secret_key, with_token=user is None)
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if created else 200)
+    return created_or_replayed(body, created)
 
 
 @router.get(f"{API}/orders")
@@ -192,7 +193,7 @@ def record_manual_payment(
         idempotency_key=idempotency_key,
     )
     body = views.payment_read(payment).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if created else 200)
+    return created_or_replayed(body, created)
 
 
 @router.post(
@@ -370,7 +371,7 @@ def refund(
         after_settlement=made.after_settlement,
         created_at=made.created_at,
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if created else 200)
+    return created_or_replayed(body, created)
 
 
 @router.get(f"{API}/coops/{{coop_id}}/fulfilment")

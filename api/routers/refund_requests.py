@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
 
+from api.answers import created_or_replayed
 from api.deps import (
     CurrentUserDep,
     OptionalUserDep,
@@ -146,7 +147,7 @@ def approve_refund_request(
         reference=data.reference if data is not None else "",
         gateway=gateway,
     )
-    return JSONResponse(_body(session, made), status_code=201 if now else 200)
+    return created_or_replayed(_body(session, made), now)
 
 
 @router.post(f"{API}/refund-requests/{{request_id}}/decline", response_model=RefundRequestRead)
