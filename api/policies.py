@@ -13,9 +13,7 @@ def order_policy(settings: Settings) -> OrderPolicy:
     """The orders policy from the HEZUO_ settings (raises a domain error when they do not fit)."""
     rule = settings.default_share_rule
     return OrderPolicy(
-        reservation_minutes_card=settings.reservation_minutes_card,
-        reservation_minutes_bank_transfer=settings.reservation_minutes_bank_transfer,
-        reservation_minutes_cash_on_delivery=settings.reservation_minutes_cash_on_delivery,
+        reservation_minutes=settings.reservation_minutes(),
         auto_deliver_days=settings.auto_deliver_days,
         producers_floor_bp=settings.producers_floor_bp,
         default_share_rule=ShareParts.of_row(rule),

@@ -5,13 +5,14 @@ import secrets
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, create_model, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from catalog.bank_accounts import BankAccount
 from ledger.share_rules import SHARE_PARTS, part_keys
+from orders.payment_methods import METHODS
 
 # The key earlier versions shipped as the development default: published, so refused everywhere.
 DEVELOPMENT_SECRET = "dev-insecure-secret-change-me"
@@ -58,7 +59,24 @@ else:
     )
 
 
-class Settings(BaseSettings):
+# Each payment method's reservation window (orders/payment_methods.py names the field and its
+# default, e.g. HEZUO_RESERVATION_MINUTES_BANK_TRANSFER): minutes an unpaid order holds its stock.
+_RESERVATION_FIELDS: dict[str, Any] = {
+    method.reservation_setting: (int, Field(default=method.reservation_minutes, ge=1))
+    for method in METHODS
+}
+if TYPE_CHECKING:
+
+    class _ReservationWindows(BaseSettings):
+        """For mypy: the fields are made from the registry below."""
+
+else:
+    _ReservationWindows = create_model(
+        "_ReservationWindows", __base__=BaseSettings, **_RESERVATION_FIELDS
+    )
+
+
+class Settings(_ReservationWindows):
     model_config = SettingsConfigDict(env_prefix="HEZUO_", extra="ignore")
 
     env: Literal["development", "test", "production"] = "development"
@@ -106,10 +124,8 @@ class Settings(BaseSettings):
     # A public disclosure shows quantiles and extremes of households' income only for at least this
     # many households, and never a figure equal to one household's income in a smaller group.
     disclosure_min_group: int = Field(default=5, ge=2, le=1000)
-    # Orders (api/policies.py builds orders.config.OrderPolicy from these).
-    reservation_minutes_card: int = Field(default=30, ge=1)
-    reservation_minutes_bank_transfer: int = Field(default=72 * 60, ge=1)
-    reservation_minutes_cash_on_delivery: int = Field(default=7 * 24 * 60, ge=1)
+    # Orders (api/policies.py builds orders.config.OrderPolicy from these and from the
+    # reservation windows of _ReservationWindows, one per payment method).
     auto_deliver_days: int = Field(default=14, ge=1)
     # Hoarding limits: open unpaid orders per client address and per e-mail/phone/account, and
     # units of one product per order (a large value turns a cap off).
@@ -288,6 +304,10 @@ class Settings(BaseSettings):
             bank=self.bank_transfer_bank,
             account=self.bank_transfer_account,
         )
+
+    def reservation_minutes(self) -> dict[str, int]:
+        """Each payment method's reservation window in minutes, by method key."""
+        return {method.key: getattr(self, method.reservation_setting) for method in METHODS}
 
     @property
     def stripe_enabled(self) -> bool:

@@ -30,6 +30,9 @@ from frontend.impact_pages import install_impact_pages
 from frontend.job_pages import install_job_pages
 from frontend.ledger_pages import install_ledger_pages
 from frontend.notify_pages import install_notify_pages
+from frontend.order_checkout_pages import install_order_checkout_pages
+from frontend.order_fulfilment_pages import install_order_fulfilment_pages
+from frontend.order_staff_pages import install_order_staff_pages
 from frontend.payout_pages import install_payout_pages
 from frontend.plan_pages import install_plan_pages
 from frontend.problems import error_page_detail
@@ -111,7 +114,10 @@ def install_frontend(app: FastAPI) -> None:
     app.include_router(pages.locale_router)
     app.include_router(pages.router)
     install_catalog_pages(app)
+    install_order_checkout_pages(app)
     order_pages.install_order_pages(app)
+    install_order_fulfilment_pages(app)
+    install_order_staff_pages(app)
     install_refund_request_pages(app)
     install_ledger_pages(app)
     install_payout_pages(app)

@@ -10,7 +10,8 @@ from core.text import Bilingual
 from governance.models import Alert, AlertStatus, Hearing, HearingStatus
 from governance.monitoring import require_reader
 from ledger.payout_models import LineState, PayoutLine, PayoutLineStatus, StatementLine
-from orders.models import Order, OrderStatus, PaymentMethod
+from orders.models import Order, OrderStatus
+from orders.payment_methods import MANUAL_KEYS
 from orders.refund_request_models import RefundRequest, RefundRequestStatus
 from training.models import Enrolment, EnrolmentStatus
 
@@ -34,7 +35,6 @@ def _count(session: Session, query: object) -> int:
 
 def staff_tiles(session: Session, *, actor: Actor) -> list[Tile]:
     require_reader(actor)
-    manual = (PaymentMethod.bank_transfer.value, PaymentMethod.cash_on_delivery.value)
     return [
         Tile(
             "alerts",
@@ -56,7 +56,7 @@ def staff_tiles(session: Session, *, actor: Actor) -> list[Tile]:
                 session,
                 select(func.count(col(Order.id))).where(
                     col(Order.status) == OrderStatus.pending_payment.value,
-                    col(Order.payment_method).in_(manual),
+                    col(Order.payment_method).in_(MANUAL_KEYS),
                 ),
             ),
             "/staff/payments",

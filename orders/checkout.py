@@ -17,6 +17,7 @@ from orders.access import new_nonce
 from orders.config import OrderPolicy
 from orders.errors import IdempotencyKeyReused, OrderInvalid, OutOfStock, StripeDisabled
 from orders.models import LotReservation, Order, OrderEvent, OrderLine, OrderStatus
+from orders.payment_methods import is_online
 from orders.schemas import OrderCreate
 from orders.share_rules import RuleInForce, rule_in_force
 
@@ -56,13 +57,8 @@ def place_order(
 
     `client_address` (the request's) counts towards the cap on unpaid orders per client."""
     key = check_idempotency_key(idempotency_key)
-    if actor.user_id is None and data.email is None:
-        raise OrderInvalid("A guest order needs an email address.", loc=["body", "email"])
-    if data.payment_method == "stripe" and not stripe_enabled:
-        raise StripeDisabled()
-    scope = (
-        f"user:{actor.user_id}" if actor.user_id is not None else f"guest:{str(data.email).lower()}"
-    )
+    _check_buyer_and_method(data, actor, stripe_enabled=stripe_enabled)
+    scope = _idempotency_scope(data, actor)
     digest = request_hash(data)
     existing = _existing(session, scope, key)
     if existing is not None:
@@ -83,26 +79,14 @@ def place_order(
         policy=policy,
         now=now,
     )
-    order = Order(
-        buyer_user_id=actor.user_id,
-        guest_email=str(data.email).lower() if data.email else None,
-        access_nonce=new_nonce(),
-        recipient=data.shipping.recipient,
-        phone=data.shipping.phone,
-        province=data.shipping.province,
-        city=data.shipping.city,
-        district=data.shipping.district,
-        street=data.shipping.street,
-        note=data.note,
-        payment_method=data.payment_method,
-        reference_code=_reference_code(),
+    order = _new_order(
+        data,
+        actor,
+        total=sum(p.price_amount * quantities[p.id or 0] for p in products),
         currency=currency,
-        total_amount=sum(p.price_amount * quantities[p.id or 0] for p in products),
-        idempotency_scope=scope,
-        idempotency_key=key,
-        request_hash=digest,
+        idempotency=(scope, key, digest),
         reserved_until=now + policy.reservation_for(data.payment_method),
-        client_address=client_address[:64] if client_address else None,
+        client_address=client_address,
     )
     # The order row first, in a savepoint: a concurrent request with the same key loses here,
     # before it reserves any stock, and answers with the winner's order.
@@ -129,6 +113,53 @@ def place_order(
     session.flush()
     notices.order_placed(session, order, language=language, link_secret=policy.link_secret)
     return order, True
+
+
+def _check_buyer_and_method(data: OrderCreate, actor: Actor, *, stripe_enabled: bool) -> None:
+    if actor.user_id is None and data.email is None:
+        raise OrderInvalid("A guest order needs an email address.", loc=["body", "email"])
+    if is_online(data.payment_method) and not stripe_enabled:
+        raise StripeDisabled()
+
+
+def _idempotency_scope(data: OrderCreate, actor: Actor) -> str:
+    if actor.user_id is not None:
+        return f"user:{actor.user_id}"
+    return f"guest:{str(data.email).lower()}"
+
+
+def _new_order(
+    data: OrderCreate,
+    actor: Actor,
+    *,
+    total: int,
+    currency: str,
+    idempotency: tuple[str, str, str],  # scope, key, request hash
+    reserved_until: datetime,
+    client_address: str | None,
+) -> Order:
+    scope, key, digest = idempotency
+    return Order(
+        buyer_user_id=actor.user_id,
+        guest_email=str(data.email).lower() if data.email else None,
+        access_nonce=new_nonce(),
+        recipient=data.shipping.recipient,
+        phone=data.shipping.phone,
+        province=data.shipping.province,
+        city=data.shipping.city,
+        district=data.shipping.district,
+        street=data.shipping.street,
+        note=data.note,
+        payment_method=data.payment_method,
+        reference_code=_reference_code(),
+        currency=currency,
+        total_amount=total,
+        idempotency_scope=scope,
+        idempotency_key=key,
+        request_hash=digest,
+        reserved_until=reserved_until,
+        client_address=client_address[:64] if client_address else None,
+    )
 
 
 def _existing(session: Session, scope: str, key: str) -> Order | None:

@@ -4,10 +4,12 @@ A plain frozen value with safe defaults. The composition root builds it from the
 class (api/policies.py, variables HEZUO_RESERVATION_MINUTES_CARD, ...) and passes it to services.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from ledger.share_rules import SHARE_PARTS, ShareParts, check_producers_floor
+from orders import payment_methods
 from orders.errors import OrderInvalid
 
 FEE_BEARERS = ("enterprise", "pro_rata")
@@ -19,9 +21,10 @@ def _default_rule() -> ShareParts:
 
 @dataclass(frozen=True)
 class OrderPolicy:
-    reservation_minutes_card: int = 30
-    reservation_minutes_bank_transfer: int = 72 * 60
-    reservation_minutes_cash_on_delivery: int = 7 * 24 * 60
+    # Minutes an unpaid order holds its stock, by payment method key (orders/payment_methods.py).
+    reservation_minutes: Mapping[str, int] = field(
+        default_factory=payment_methods.default_reservation_minutes, hash=False
+    )
     auto_deliver_days: int = 14
     producers_floor_bp: int = 6000
     default_share_rule: ShareParts = field(default_factory=_default_rule)
@@ -34,18 +37,23 @@ class OrderPolicy:
     max_line_quantity: int = 50
 
     def __post_init__(self) -> None:
+        windows = {**payment_methods.default_reservation_minutes(), **self.reservation_minutes}
+        unknown = sorted(set(windows) - set(payment_methods.KEYS))
+        if unknown:
+            raise OrderInvalid(
+                f"reservation_minutes names unknown payment methods: {', '.join(unknown)}.",
+                loc=["reservation_minutes"],
+            )
+        object.__setattr__(self, "reservation_minutes", windows)
+        for method in payment_methods.METHODS:
+            _whole_number(method.reservation_setting, windows[method.key])
         for name in (
-            "reservation_minutes_card",
-            "reservation_minutes_bank_transfer",
-            "reservation_minutes_cash_on_delivery",
             "auto_deliver_days",
             "max_unpaid_orders_per_client",
             "max_unpaid_orders_per_contact",
             "max_line_quantity",
         ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise OrderInvalid(f"{name} must be a whole number ≥ 1, not {value!r}.", loc=[name])
+            _whole_number(name, getattr(self, name))
         if self.default_fee_bearer not in FEE_BEARERS:
             raise OrderInvalid(
                 "default_fee_bearer must be 'enterprise' or 'pro_rata'.", loc=["default_fee_bearer"]
@@ -54,9 +62,9 @@ class OrderPolicy:
         check_producers_floor(self.default_share_rule, floor=self.producers_floor_bp)
 
     def reservation_for(self, payment_method: str) -> timedelta:
-        minutes = {
-            "stripe": self.reservation_minutes_card,
-            "bank_transfer": self.reservation_minutes_bank_transfer,
-            "cash_on_delivery": self.reservation_minutes_cash_on_delivery,
-        }[payment_method]
-        return timedelta(minutes=minutes)
+        return timedelta(minutes=self.reservation_minutes[payment_method])
+
+
+def _whole_number(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OrderInvalid(f"{name} must be a whole number ≥ 1, not {value!r}.", loc=[name])

@@ -11,7 +11,8 @@ from orders import stock
 from orders.access import refuse, require_buyer
 from orders.errors import CashNotRecorded, IllegalTransition, OrderInvalid
 from orders.lifecycle import get_order, lines_of, payments_of, reservations_of, transition
-from orders.models import Order, OrderLine, OrderStatus, PaymentMethod
+from orders.models import Order, OrderLine, OrderStatus
+from orders.payment_methods import SHIPS_BEFORE_PAYMENT_KEYS, ships_before_payment
 from orders.payments import outstanding
 from orders.settlement import settle_order
 
@@ -20,7 +21,7 @@ SHIPPABLE = (OrderStatus.paid, OrderStatus.shipped, OrderStatus.partially_refund
 
 def pays_on_delivery(order: Order) -> bool:
     """Cash on delivery: the courier collects the money, so the goods leave before it is paid."""
-    return order.payment_method == PaymentMethod.cash_on_delivery.value
+    return ships_before_payment(order.payment_method)
 
 
 def may_ship(session: Session, order: Order) -> bool:
@@ -46,10 +47,8 @@ def ship_lines(
     coop = _shipping_coop(actor, coops, coop_id)
     if not may_ship(session, order):
         raise IllegalTransition(order_id, order.status, "shipped")
-    mine = [
-        line for line in lines if line.coop_id == coop and line.refunded_amount < line.line_total
-    ]
-    if not mine or all(line.shipped_at is not None for line in mine):
+    mine = [line for line in _live(lines) if line.coop_id == coop]
+    if not mine or _all_shipped(mine):
         raise IllegalTransition(order_id, order.status, f"shipped by cooperative {coop} again")
     if order.status == OrderStatus.pending_payment:
         _hold_for_delivery(session, order, lines)
@@ -58,8 +57,7 @@ def ship_lines(
         line.carrier, line.tracking_number, line.shipped_at = carrier, tracking_number, now
         session.add(line)
     session.flush()
-    live = [line for line in lines if line.refunded_amount < line.line_total]
-    if all(line.shipped_at is not None for line in live) and order.status != OrderStatus.shipped:
+    if _all_shipped(_live(lines)) and order.status != OrderStatus.shipped:
         transition(
             session,
             order,
@@ -68,6 +66,15 @@ def ship_lines(
             note=f"{carrier} {tracking_number}",
         )
     return order
+
+
+def _live(lines: list[OrderLine]) -> list[OrderLine]:
+    """The lines not wholly refunded."""
+    return [line for line in lines if line.refunded_amount < line.line_total]
+
+
+def _all_shipped(lines: list[OrderLine]) -> bool:
+    return all(line.shipped_at is not None for line in lines)
 
 
 def _hold_for_delivery(session: Session, order: Order, lines: list[OrderLine]) -> None:
@@ -189,7 +196,7 @@ def fulfilment_queue(
                 ),
                 and_(
                     col(Order.status) == OrderStatus.pending_payment.value,
-                    col(Order.payment_method) == PaymentMethod.cash_on_delivery.value,
+                    col(Order.payment_method).in_(SHIPS_BEFORE_PAYMENT_KEYS),
                 ),
             ),
         )
@@ -210,7 +217,7 @@ def cash_to_record(session: Session, *, coop_id: int, actor: Actor) -> list[tupl
     orders = session.scalars(
         select(Order)
         .where(
-            col(Order.payment_method) == PaymentMethod.cash_on_delivery.value,
+            col(Order.payment_method).in_(SHIPS_BEFORE_PAYMENT_KEYS),
             col(Order.status).in_([OrderStatus.pending_payment.value, OrderStatus.shipped.value]),
             col(Order.id).in_(
                 select(OrderLine.order_id).where(

@@ -12,6 +12,7 @@ from sqlmodel import Field, SQLModel
 
 from ledger.base import UTCDateTime, utcnow
 from ledger.share_rules import part_columns, sums_to_10000
+from orders.payment_methods import KEY_MAX_LENGTH
 
 
 class OrderStatus(StrEnum):
@@ -24,12 +25,6 @@ class OrderStatus(StrEnum):
     cancelled = "cancelled"
     refunded = "refunded"
     partially_refunded = "partially_refunded"
-
-
-class PaymentMethod(StrEnum):
-    bank_transfer = "bank_transfer"
-    cash_on_delivery = "cash_on_delivery"
-    stripe = "stripe"
 
 
 class Provider(StrEnum):
@@ -77,7 +72,7 @@ class Order(SQLModel, table=True):
     district: str = Field(max_length=50)
     street: str = Field(max_length=200)
     note: str = Field(default="", max_length=500)
-    payment_method: str = Field(max_length=20)
+    payment_method: str = Field(max_length=KEY_MAX_LENGTH)  # orders/payment_methods.py
     reference_code: str = Field(max_length=20, unique=True)  # shown for bank transfers
     currency: str = Field(max_length=3)
     total_amount: int = Field(sa_column=Column(BigInteger(), nullable=False))

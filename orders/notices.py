@@ -12,7 +12,8 @@ from notify.kinds import Kind
 from notify.models import Notification
 from orders.access import access_token
 from orders.bank_transfer import coop_transfer_account
-from orders.models import Order, OrderStatus, PaymentMethod
+from orders.models import Order, OrderStatus
+from orders.payment_methods import method_of
 
 STATUS_KINDS = {
     OrderStatus.paid: Kind.order_paid,
@@ -50,7 +51,7 @@ def order_placed(session: Session, order: Order, *, language: str | None, link_s
     payload = _basics(order, path)
     if order.reserved_until is not None:
         payload["pay_by"] = order.reserved_until.isoformat()
-    if order.payment_method == PaymentMethod.bank_transfer.value:
+    if method_of(order.payment_method).payee == "bank_account":
         own = coop_transfer_account(session, order)
         if own is not None:
             payload["payee"] = {"name": own.payee, "bank": own.bank, "account": own.account}

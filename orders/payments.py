@@ -23,11 +23,11 @@ from orders.models import (
     Order,
     OrderStatus,
     Payment,
-    PaymentMethod,
     PaymentStatus,
     Provider,
     ReservationState,
 )
+from orders.payment_methods import BANK_TRANSFER, is_online, ships_before_payment
 from orders.postings import post_payment, post_processing_fee
 from orders.stripe_gateway import IntentView, StripeGateway
 
@@ -82,7 +82,8 @@ def record_manual_payment(
             errors=[{"loc": ["body", "amount"], "msg": f"at most {due}"}],
         )
     who = f"user:{actor.user_id}"
-    method = order.payment_method if order.payment_method != "stripe" else "bank_transfer"
+    # A manual payment on an online order (staff saw the money arrive) is recorded as a transfer.
+    method = order.payment_method if not is_online(order.payment_method) else BANK_TRANSFER.key
     payment = Payment(
         order_id=order_id,
         provider=Provider.manual.value,
@@ -114,10 +115,7 @@ def record_manual_payment(
 
 def _collected_on_delivery(order: Order) -> bool:
     """Cash on delivery shipped before payment: the courier's cash is recorded after shipping."""
-    return (
-        order.payment_method == PaymentMethod.cash_on_delivery.value
-        and order.status == OrderStatus.shipped
-    )
+    return ships_before_payment(order.payment_method) and order.status == OrderStatus.shipped
 
 
 def manual_request_hash(amount: int, currency: str, reference: str) -> str:

@@ -138,9 +138,20 @@ def _per_line(
         return {
             i: a for i, a in zip(ids, allocate(amount, [left[i] for i in ids]), strict=True) if a
         }
+    return _named_lines(order, set(order_lines), left, amount, lines)
+
+
+def _named_lines(
+    order: Order,
+    line_ids: set[int],
+    left: dict[int, int],
+    amount: int,
+    lines: list[tuple[int, int]],
+) -> dict[int, int]:
+    """The amounts the request gives per line, checked against the order and what is left."""
     per_line: dict[int, int] = {}
     for index, (line_id, line_amount) in enumerate(lines):
-        if line_id not in order_lines:
+        if line_id not in line_ids:
             raise OrderInvalid(
                 f"Order {order.id} has no line {line_id}.", loc=["body", "lines", index, "line_id"]
             )
@@ -202,7 +213,31 @@ def _refund(
         line = lines[line_id]
         line.refunded_amount += line_amount
         session.add(line)
-    left = amount
+    calls = _give_back_over(
+        session,
+        order=order,
+        payments=payments,
+        refund=refund,
+        per_line=per_line,
+        actor=actor,
+        gateway=gateway,
+    )
+    session.flush()
+    return refund, calls
+
+
+def _give_back_over(
+    session: Session,
+    *,
+    order: Order,
+    payments: list[Payment],
+    refund: Refund,
+    per_line: dict[int, int],
+    actor: str,
+    gateway: StripeGateway | None,
+) -> list[ProviderRefund]:
+    """The refund taken from the payments in turn; the Stripe calls still to make."""
+    left = refund.amount
     calls: list[ProviderRefund] = []
     for payment in payments:
         take = min(left, payment.amount_captured - payment.amount_refunded)
@@ -223,8 +258,7 @@ def _refund(
         left -= take
         if left == 0:
             break
-    session.flush()
-    return refund, calls
+    return calls
 
 
 def _give_back(

@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from ledger.share_rules import SHARE_PARTS
+from orders.payment_methods import MethodKey
 
 MAX_AMOUNT = 10**12
 
@@ -53,7 +54,7 @@ class ShippingIn(Strict):
 class OrderCreate(Strict):
     lines: list[LineIn] = Field(min_length=1, max_length=50)
     shipping: ShippingIn
-    payment_method: Literal["bank_transfer", "cash_on_delivery", "stripe"]
+    payment_method: MethodKey  # one of orders/payment_methods.py's keys
     email: EmailStr | None = None
     note: Annotated[str, Field(max_length=500)] = ""
 

@@ -225,9 +225,7 @@ def unsettle_for_refund(
         after = _cumulative(settled, done + amount)
         prior = _cumulative(settled, done)
         owner = {"coop_id": line.coop_id, "line_id": line.id}
-        for account in sorted(set(after) | set(prior)):
-            debits.append(owned(account, after.get(account, 0) - prior.get(account, 0), **owner))
-            taken[account] += after.get(account, 0)
+        debits.extend(_taken_back(after, prior, taken, owner))
         if amount:
             line.refunded_settled_amount = done + amount
             session.add(line)
@@ -258,13 +256,32 @@ def unsettle_for_refund(
             on=date.today(),
         )
     except LimitExceeded as error:
-        per_account: dict[str, int] = defaultdict(int)
-        for account, amount, *_ in debits:
-            per_account[account] += amount
-        refusal = _paid_out(session, order, per_account)
+        refusal = _paid_out(session, order, _per_account(debits))
         if refusal is None:
             raise
         raise refusal from error
+
+
+def _taken_back(
+    after: Mapping[str, int],
+    prior: Mapping[str, int],
+    taken: dict[str, int],
+    owner: dict[str, int | None],
+) -> list[Line]:
+    """A line's debits: what the refunds so far take back beyond the earlier ones (`taken` adds
+    up the cumulative amounts per account)."""
+    lines = []
+    for account in sorted(set(after) | set(prior)):
+        lines.append(owned(account, after.get(account, 0) - prior.get(account, 0), **owner))
+        taken[account] += after.get(account, 0)
+    return lines
+
+
+def _per_account(debits: list[Line]) -> dict[str, int]:
+    per_account: dict[str, int] = defaultdict(int)
+    for account, amount, *_ in debits:
+        per_account[account] += amount
+    return per_account
 
 
 def _paid_out(session: Session, order: Order, debits: Mapping[str, int]) -> RefundRefused | None:

@@ -245,85 +245,114 @@ def sync(session: Session, *, gateway: StripeGateway, created_by: str) -> SyncRe
     for txn in transactions:
         result.fetched += 1
         newest = max(newest, int(txn["created"]))
-        kind = str(txn.get("type", ""))
-        currency = str(txn["currency"]).upper()
-        source = str(txn.get("source") or "")
-        on = datetime.fromtimestamp(int(txn["created"]), UTC).date()
-        row = StripeTransaction(
-            stripe_id=str(txn["id"]),
-            type=kind,
-            amount=int(txn["amount"]),
-            fee=int(txn.get("fee") or 0),
-            net=int(txn.get("net") or 0),
-            currency=currency,
-            created=int(txn["created"]),
-            source_id=source,
-        )
-        if not _store(session, row):
-            continue
-        result.new += 1
-        if not _ledger_takes(session, currency):
-            result.unmatched.append(f"{row.stripe_id}: {currency} is not the ledger's currency")
-            continue
-        if kind in ("charge", "payment", "refund", "payment_refund"):
-            row.payment_intent_id = _intent_of(gateway, source)
-            entry = _entry_of_intent(
-                session, row.payment_intent_id, "charge" if "refund" not in kind else "refund"
-            )
-            if entry is not None:
-                row.matched_entry_id = entry
-                result.matched += 1
-            else:
-                result.unmatched.append(row.stripe_id)
-        if row.fee > 0 and not _fee_already_posted(session, row.payment_intent_id):
-            row.posted_entry_id = _post(
-                session,
-                key=f"stripe:fee:{row.stripe_id}",
-                kind="fee",
-                on=on,
-                debit=FEES,
-                credit=CLEARING,
-                amount=row.fee,
-                currency=currency,
-                memo=f"Stripe fee on {source or row.stripe_id}",
-                reference=row.stripe_id,
-                created_by=created_by,
-                order_id=_order_of_intent(session, row.payment_intent_id),
-            )
-            result.fees_posted += 1
-        # A payout's own balance transaction is posted from the payout list below (one entry).
-        session.add(row)
+        _sync_transaction(session, gateway, txn, result, created_by)
     for payout in payouts:
         result.fetched += 1
         newest = max(newest, int(payout["created"]))
-        currency = str(payout["currency"]).upper()
-        row = StripeTransaction(
-            stripe_id=str(payout["id"]),
-            type="payout",
-            amount=-int(payout["amount"]),
-            fee=0,
-            net=-int(payout["amount"]),
-            currency=currency,
-            created=int(payout["created"]),
-            source_id=str(payout["id"]),
-        )
-        if not _store(session, row):
-            continue
-        result.new += 1
-        if not _ledger_takes(session, currency):
-            result.unmatched.append(f"{row.stripe_id}: {currency} is not the ledger's currency")
-            continue
-        on = datetime.fromtimestamp(int(payout["created"]), UTC).date()
-        row.posted_entry_id = _post_payout(
-            session, row.stripe_id, int(payout["amount"]), currency, on, created_by
-        )
-        result.payouts_posted += 1
-        session.add(row)
+        _sync_payout(session, payout, result, created_by)
     state.cursor_created = newest
     state.synced_at = datetime.now(UTC)
     session.add(state)
     session.flush()
     return result
+
+
+def _sync_transaction(
+    session: Session,
+    gateway: StripeGateway,
+    txn: dict[str, Any],
+    result: SyncResult,
+    created_by: str,
+) -> None:
+    """One balance transaction: stored once, matched to our charge or refund, its fee posted."""
+    kind = str(txn.get("type", ""))
+    currency = str(txn["currency"]).upper()
+    source = str(txn.get("source") or "")
+    on = datetime.fromtimestamp(int(txn["created"]), UTC).date()
+    row = StripeTransaction(
+        stripe_id=str(txn["id"]),
+        type=kind,
+        amount=int(txn["amount"]),
+        fee=int(txn.get("fee") or 0),
+        net=int(txn.get("net") or 0),
+        currency=currency,
+        created=int(txn["created"]),
+        source_id=source,
+    )
+    if not _store(session, row):
+        return
+    result.new += 1
+    if not _ledger_takes(session, currency):
+        result.unmatched.append(f"{row.stripe_id}: {currency} is not the ledger's currency")
+        return
+    if kind in ("charge", "payment", "refund", "payment_refund"):
+        _match(session, gateway, row, source, result)
+    if row.fee > 0 and not _fee_already_posted(session, row.payment_intent_id):
+        row.posted_entry_id = _post(
+            session,
+            key=f"stripe:fee:{row.stripe_id}",
+            kind="fee",
+            on=on,
+            debit=FEES,
+            credit=CLEARING,
+            amount=row.fee,
+            currency=currency,
+            memo=f"Stripe fee on {source or row.stripe_id}",
+            reference=row.stripe_id,
+            created_by=created_by,
+            order_id=_order_of_intent(session, row.payment_intent_id),
+        )
+        result.fees_posted += 1
+    # A payout's own balance transaction is posted from the payout list (one entry).
+    session.add(row)
+
+
+def _match(
+    session: Session,
+    gateway: StripeGateway,
+    row: StripeTransaction,
+    source: str,
+    result: SyncResult,
+) -> None:
+    """A charge or refund matched to the ledger entry of our payment with that PaymentIntent."""
+    row.payment_intent_id = _intent_of(gateway, source)
+    entry = _entry_of_intent(
+        session, row.payment_intent_id, "charge" if "refund" not in row.type else "refund"
+    )
+    if entry is not None:
+        row.matched_entry_id = entry
+        result.matched += 1
+    else:
+        result.unmatched.append(row.stripe_id)
+
+
+def _sync_payout(
+    session: Session, payout: dict[str, Any], result: SyncResult, created_by: str
+) -> None:
+    """One Stripe payout: stored once and posted as money arriving in the bank."""
+    currency = str(payout["currency"]).upper()
+    row = StripeTransaction(
+        stripe_id=str(payout["id"]),
+        type="payout",
+        amount=-int(payout["amount"]),
+        fee=0,
+        net=-int(payout["amount"]),
+        currency=currency,
+        created=int(payout["created"]),
+        source_id=str(payout["id"]),
+    )
+    if not _store(session, row):
+        return
+    result.new += 1
+    if not _ledger_takes(session, currency):
+        result.unmatched.append(f"{row.stripe_id}: {currency} is not the ledger's currency")
+        return
+    on = datetime.fromtimestamp(int(payout["created"]), UTC).date()
+    row.posted_entry_id = _post_payout(
+        session, row.stripe_id, int(payout["amount"]), currency, on, created_by
+    )
+    result.payouts_posted += 1
+    session.add(row)
 
 
 def _post_payout(

@@ -17,6 +17,7 @@ from orders.lifecycle import (
     reservations_of,
 )
 from orders.models import Order, OrderLine, Payment, PaymentStatus, Provider
+from orders.payment_methods import MANUAL_KEYS, SHIPS_BEFORE_PAYMENT_KEYS, is_online
 from orders.schemas import EventRead, LineRead, MoneyRead, OrderRead, PaymentRead
 
 
@@ -84,7 +85,7 @@ def payment_read(payment: Payment) -> PaymentRead:
 def payment_summary(order: Order, payments: list[Payment]) -> dict[str, object]:
     derived = payment_status(order, payments)
     due = max(order.total_amount - captured(payments), 0)
-    if order.payment_method == "stripe":
+    if is_online(order.payment_method):
         attempts = [p for p in payments if p.provider == Provider.stripe]
         latest = attempts[-1] if attempts else None
         summary: dict[str, object] = {
@@ -200,10 +201,13 @@ def awaiting_manual_payment(session: Session, *, search: str = "", limit: int = 
         or_(
             and_(
                 col(Order.status).in_(["pending_payment", "expired"]),
-                col(Order.payment_method).in_(["bank_transfer", "cash_on_delivery"]),
+                col(Order.payment_method).in_(MANUAL_KEYS),
             ),
             # Cash on delivery shipped before payment, its cash not yet recorded.
-            and_(col(Order.status) == "shipped", col(Order.payment_method) == "cash_on_delivery"),
+            and_(
+                col(Order.status) == "shipped",
+                col(Order.payment_method).in_(SHIPS_BEFORE_PAYMENT_KEYS),
+            ),
         )
     )
     term = search.strip().upper()

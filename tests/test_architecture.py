@@ -70,6 +70,7 @@ FACADES: dict[str, set[str]] = {
         "orders.refund_request_models",
         "orders.config",
         "orders.share_rules",
+        "orders.payment_methods",  # the payment methods' registry
     },
     "training": {"training", "training.models", "training.income"},
     # Recording a notification (outbox, kinds) and finding an earlier one (models).
@@ -82,7 +83,6 @@ WEB_FRAMEWORKS = {"fastapi", "starlette", "jinja2"}
 KNOWN_ROUTER_IMPORTS = {
     ("api/routers/governance.py", "api.routers.orders"),  # PolicyDep
     ("api/routers/refund_requests.py", "api.routers.orders"),  # GatewayDep, Token
-    ("frontend/order_pages.py", "api.routers.orders"),  # gateway_or_none
     ("frontend/refund_request_pages.py", "api.routers.orders"),  # gateway_or_none
     ("frontend/refund_request_pages.py", "frontend.order_pages"),  # viewable_order
     ("frontend/pages.py", "frontend.catalog_pages"),  # featured_products

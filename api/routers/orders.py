@@ -1,11 +1,11 @@
 """Orders and payments HTTP routes (docs/api.md "Orders and payments"): parse, name the actor, call a service."""
 
-import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from api.answers import created_or_replayed
 from api.deps import (
     CurrentUserDep,
     OptionalUserDep,
@@ -17,13 +17,17 @@ from api.deps import (
     client_address,
     encode_cursor,
 )
+
+# gateway_or_none re-exported for frontend/refund_request_pages.py (until it imports api.gateways).
+from api.gateways import GatewayDep
+from api.gateways import gateway_or_none as gateway_or_none
 from api.policies import order_policy
 from api.settings import Settings
 from ledger.share_rules import ShareParts
-from orders import checkout, fulfilment, payments, refunds, share_rules, views, webhooks
+from orders import checkout, fulfilment, payments, placing, refunds, share_rules, views, webhooks
 from orders.access import require_buyer
 from orders.config import OrderPolicy
-from orders.errors import PaymentProviderError, StripeDisabled
+from orders.errors import StripeDisabled
 from orders.lifecycle import get_order
 from orders.models import ShareRule
 from orders.receipts import receipt
@@ -43,8 +47,6 @@ from orders.schemas import (
 from orders.schemas import ShareParts as SharePartsIn
 from orders.stripe_gateway import StripeGateway
 
-logger = logging.getLogger("hezuo.api.orders")
-
 router = APIRouter(tags=["orders"])
 API = "/api/v1"
 
@@ -61,22 +63,6 @@ def policy_of(request: Request) -> OrderPolicy:
 
 
 PolicyDep = Annotated[OrderPolicy, Depends(policy_of)]
-
-
-def gateway_or_none(request: Request, settings: SettingsDep) -> StripeGateway | None:
-    if not settings.stripe_secret_key:
-        return None
-    gateway = getattr(request.app.state, "stripe_gateway", None)
-    if gateway is None:
-        gateway = request.app.state.stripe_gateway = StripeGateway(
-            settings.stripe_secret_key,
-            api_base=settings.stripe_api_base,
-            payment_method_types=settings.stripe_payment_methods,
-        )
-    return gateway
-
-
-GatewayDep = Annotated[StripeGateway | None, Depends(gateway_or_none)]
 
 
 def _gateway(gateway: StripeGateway | None) -> StripeGateway:
@@ -102,36 +88,20 @@ def place_order(
     user: OptionalUserDep,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    actor = actor_of(user)
-    order, created = checkout.place_order(
+    order, created = placing.place_and_start_payment(
         session,
         data=data,
-        actor=actor,
+        actor=actor_of(user),
         idempotency_key=idempotency_key,
         policy=policy,
-        stripe_enabled=gateway is not None,
+        gateway=gateway,
         client_address=client_address(request),
     )
     # Committed before the answer is read back: the hot lot's row and the unpaid-cap locks are
     # held only while the order is placed (a retry with the same key answers the same order).
     session.commit()
-    if created and order.payment_method == "stripe":
-        # The order and its stock are committed before Stripe is asked, so no lot stays locked
-        # while Stripe answers. If Stripe fails, the order stays payable without an intent yet:
-        # POST .../payments/stripe asks again.
-        try:
-            payments.start_stripe_attempt(
-                session,
-                order_id=order.id or 0,
-                gateway=_gateway(gateway),
-                actor=checkout.actor_label(actor),
-            )
-            session.commit()
-        except PaymentProviderError:
-            session.rollback()
-            logger.warning("no PaymentIntent for order %s yet", order.id, exc_info=True)
     body = views.order_read(session, order, secret_key=settings.secret_key, with_token=user is None)
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if created else 200)
+    return created_or_replayed(body, created)
 
 
 @router.get(f"{API}/orders")
@@ -223,7 +193,7 @@ def record_manual_payment(
         idempotency_key=idempotency_key,
     )
     body = views.payment_read(payment).model_dump(mode="json")
-    return JSONResponse(body, status_code=201 if created else 200)
+    return created_or_replayed(body, created)
 
 
 @router.post(
@@ -401,7 +371,7 @@ def refund(
         after_settlement=made.after_settlement,
         created_at=made.created_at,
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if created else 200)
+    return created_or_replayed(body, created)
 
 
 @router.get(f"{API}/coops/{{coop_id}}/fulfilment")

@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, status
 from fastapi.responses import JSONResponse
 
+from api.answers import created_or_replayed
 from api.deps import (
     CurrentUserDep,
     OptionalUserDep,
@@ -24,7 +25,8 @@ from api.deps import (
     actor_of,
     encode_cursor,
 )
-from api.routers.orders import GatewayDep, Token
+from api.gateways import GatewayDep
+from api.routers.orders import Token
 from orders import refund_requests, views
 from orders.refund_request_models import RefundRequest
 from orders.refund_request_schemas import (
@@ -145,7 +147,7 @@ def approve_refund_request(
         reference=data.reference if data is not None else "",
         gateway=gateway,
     )
-    return JSONResponse(_body(session, made), status_code=201 if now else 200)
+    return created_or_replayed(_body(session, made), now)
 
 
 @router.post(f"{API}/refund-requests/{{request_id}}/decline", response_model=RefundRequestRead)

@@ -28,7 +28,8 @@ from core.actor import Actor
 from ledger import bank
 from ledger import service as ledger
 from orders import fulfilment
-from orders.models import Order, OrderLine, OrderStatus, PaymentMethod
+from orders.models import Order, OrderLine, OrderStatus
+from orders.payment_methods import BANK_TRANSFER
 from tests.e2e.conftest import (  # noqa: F401  (fixtures)
     browser_type_launch_args,
     e2e_settings,
@@ -65,7 +66,7 @@ def transfer_of_a_past_month(
         select(Order)
         .where(
             col(Order.status) == OrderStatus.pending_payment.value,
-            col(Order.payment_method) == PaymentMethod.bank_transfer.value,
+            col(Order.payment_method) == BANK_TRANSFER.key,
         )
         .order_by(col(Order.id))
     ).first()

@@ -70,7 +70,7 @@ def test_settings_that_do_not_fit_refuse_to_start(fields):
 
 def test_the_policy_checks_itself_when_built_directly():
     with pytest.raises(OrderInvalid):
-        OrderPolicy(reservation_minutes_bank_transfer=0)
+        OrderPolicy(reservation_minutes={"bank_transfer": 0})
     with pytest.raises(Exception, match="may not be below"):
         OrderPolicy(producers_floor_bp=9000)
 
