@@ -10,7 +10,7 @@ A refused form re-renders with what was typed and the problem in the reader's la
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import FastAPI, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,13 +23,15 @@ from catalog import service
 from catalog.models import Cooperative, Household
 from catalog.permissions import manages_coop
 from core.actor import Actor
-from core.errors import DomainError, Forbidden, NotFound, Unauthorized
+from core.errors import DomainError, Forbidden, NotFound
 from frontend.confirmations import confirm_page, confirmed
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import ManagerOrStaffPageDep
 from frontend.hearing_views import PART_LABELS, hearing_context
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
+from frontend.rendering import page_router, render
 from governance import hearings
 from governance.errors import AlreadyDone, GovernanceForbidden
 
@@ -46,16 +48,6 @@ ENTER_PERCENT = N_("Enter a percentage from 0 to 100, e.g. 70 or 12.5")
 ENTER_DATE = N_("Enter a date")
 ENTER_REASON = N_("Say why the split should change")
 FIELD_NAMES = {"parts": "producers", "quorum_bp": "quorum", "majority_bp": "majority"}
-
-
-def _organiser(request: Request, session: Session, user: User | None) -> Actor:
-    """Staff, or a cooperative manager (whose own cooperative the service checks)."""
-    if user is None:
-        raise Unauthorized("Sign in as staff or as the cooperative's manager.")
-    actor = actor_of(user)
-    if not (actor.is_staff or actor.role == "manager"):
-        raise GovernanceForbidden("Only staff or a cooperative's manager run its hearings.")
-    return actor
 
 
 def _coops_for(session: Session, actor: Actor) -> list[Cooperative]:
@@ -158,13 +150,12 @@ def _defaults(coop_id: int | None) -> dict[str, str]:
 @router.get("/manage/hearings/new", response_class=HTMLResponse)
 def new_hearing(
     request: Request,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     coop_id: Annotated[int | None, Query()] = None,
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
-    actor = _organiser(request, session, user)
+    """The form for staff (any cooperative) or a cooperative's manager (their own only)."""
+    actor = actor_of(user)
     if actor.role == "manager":
         coop_id = actor.coop_id
     return _form_page(request, session, actor, _defaults(coop_id))
@@ -195,13 +186,11 @@ def _consequences(request: Request, proposal: Proposal, coop: Cooperative) -> li
 async def open_hearing(
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request, "/manage/hearings/new")
-    actor = _organiser(request, session, user)
+    actor = actor_of(user)
     form = await request.form(max_files=0, max_fields=30)
     values = {name: str(form.get(name) or "").strip()[:2000] for name in TEXT_FIELDS}
     coop_id = str(form.get("coop_id") or "").strip()
@@ -249,15 +238,19 @@ async def open_hearing(
     except DomainError as error:
         if isinstance(error, Forbidden | NotFound):
             raise
-        session.rollback()
-        return _form_page(
-            request,
-            session,
-            actor,
-            values,
-            errors=_field_errors(error),
-            problem=problem_message(request, error),
-            status_code=error.status_code,
+        marked = _field_errors(error)
+        problem = problem_message(request, error)
+        status = error.status_code
+        refuse(
+            lambda: _form_page(
+                request,
+                session,
+                actor,
+                values,
+                errors=marked,
+                problem=problem,
+                status_code=status,
+            )
         )
     return RedirectResponse(f"/hearings/{hearing.id}?done=opened", status_code=303)
 
@@ -276,9 +269,8 @@ def _field_errors(error: DomainError) -> dict[str, str]:
 # Starting and closing the vote
 
 
-def _hearing_for_organiser(session: Session, user: User | None, hearing_id: int) -> Actor:
-    if user is None:
-        raise Unauthorized("Sign in as staff or as the cooperative's manager.")
+def _hearing_for_organiser(session: Session, user: User, hearing_id: int) -> Actor:
+    """Staff, or this hearing's cooperative's manager (the guard has let only those roles in)."""
     actor = actor_of(user)
     hearing = hearings.get_hearing(session, hearing_id)
     if not manages_coop(actor, hearing.coop_id):
@@ -288,15 +280,22 @@ def _hearing_for_organiser(session: Session, user: User | None, hearing_id: int)
     return actor
 
 
-def _refused(
-    request: Request, session: Session, user: User | None, hearing_id: int, error: DomainError
-) -> Response:
-    """The hearing's page again, saying in the reader's language why the step was refused."""
+def _refuse_step(
+    request: Request, session: Session, user: User, hearing_id: int, error: DomainError
+) -> NoReturn:
+    """A refused step: nothing is stored, and the hearing's page says why in the reader's
+    language (a refusal of who may, or a hearing that is not there, is its own page)."""
     if isinstance(error, Forbidden | NotFound):
         raise error
-    context = hearing_context(request, session, user, hearing_id)
-    context["problem"] = problem_message(request, error)
-    return render(request, "governance/hearing.html", context, status_code=error.status_code)
+    problem = problem_message(request, error)
+    status = error.status_code
+
+    def answer() -> Response:
+        context = hearing_context(request, session, user, hearing_id)
+        context["problem"] = problem
+        return render(request, "governance/hearing.html", context, status_code=status)
+
+    refuse(answer)
 
 
 @router.post("/manage/hearings/{hearing_id}/start-vote", response_class=HTMLResponse)
@@ -304,7 +303,7 @@ def start_vote(
     hearing_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     confirmed_: Annotated[str, Form(alias="confirmed", max_length=3)] = "",
 ) -> Response:
@@ -328,8 +327,7 @@ def start_vote(
     try:
         hearings.start_vote(session, actor=actor, hearing_id=hearing_id)
     except DomainError as error:
-        session.rollback()
-        return _refused(request, session, user, hearing_id, error)
+        _refuse_step(request, session, user, hearing_id, error)
     return RedirectResponse(f"/hearings/{hearing_id}?done=voting", status_code=303)
 
 
@@ -359,7 +357,7 @@ def close_hearing(
     hearing_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
     confirmed_: Annotated[str, Form(alias="confirmed", max_length=3)] = "",
@@ -380,8 +378,7 @@ def close_hearing(
     try:
         hearings.close(session, actor=actor, hearing_id=hearing_id, policy=order_policy(settings))
     except DomainError as error:
-        session.rollback()
-        return _refused(request, session, user, hearing_id, error)
+        _refuse_step(request, session, user, hearing_id, error)
     return RedirectResponse(f"/hearings/{hearing_id}?done=closed", status_code=303)
 
 
@@ -393,7 +390,7 @@ def record_vote(
     hearing_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     household_id: Annotated[str, Form(max_length=12)] = "",
     choice: Annotated[str, Form(max_length=10)] = "",
@@ -438,22 +435,21 @@ def record_vote(
             choice=choice,
         )
     except AlreadyDone:
-        session.rollback()
         problem = gettext(N_("This household has already voted in this hearing."))
-        return _vote_refused(request, session, user, hearing_id, values, problem, 409)
+        refuse(lambda: _vote_refused(request, session, user, hearing_id, values, problem, 409))
     except DomainError as error:
         if isinstance(error, Forbidden | NotFound):
             raise
-        session.rollback()
         problem = problem_message(request, error)
-        return _vote_refused(request, session, user, hearing_id, values, problem, error.status_code)
+        status = error.status_code
+        refuse(lambda: _vote_refused(request, session, user, hearing_id, values, problem, status))
     return RedirectResponse(f"/hearings/{hearing_id}?done=vote", status_code=303)
 
 
 def _vote_refused(
     request: Request,
     session: Session,
-    user: User | None,
+    user: User,
     hearing_id: int,
     values: dict[str, str],
     problem: str,

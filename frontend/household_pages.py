@@ -26,16 +26,11 @@ from core.actor import Actor
 from core.errors import DomainError, Forbidden, NotFound
 from frontend.confirmations import confirm_page, confirmed
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import ManagerOrStaffPageDep
 from frontend.i18n import N_, translator
 from frontend.problems import problem_message
-from frontend.rendering import (
-    WebUserDep,
-    money_formatter,
-    page_router,
-    render,
-    sign_in_redirect,
-    to_minor,
-)
+from frontend.rendering import money_formatter, page_router, render, to_minor
 from governance import monitoring
 
 router = page_router()
@@ -53,7 +48,8 @@ DONE = {
 
 
 def _manageable(session: Session, user: User, household_id: int) -> tuple[Actor, Household]:
-    """The cooperative's manager or staff (an auditor only reads); others are refused."""
+    """This household's cooperative's manager or staff (an auditor only reads); others are
+    refused (the guard, ManagerOrStaffPageDep, has let only managers and staff in)."""
     actor = actor_of(user)
     household = service.get_household(session, actor=actor, household_id=household_id)
     require_coop_manager(actor, household.coop_id)
@@ -106,19 +102,19 @@ def _page(
 
 @router.get("/manage/households/{household_id}", response_class=HTMLResponse)
 def household_page(
-    household_id: int, request: Request, user: WebUserDep, session: SessionDep
+    household_id: int, request: Request, user: ManagerOrStaffPageDep, session: SessionDep
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     return _page(request, session, user, household_id)
 
 
 @router.post("/manage/households/{household_id}", response_class=HTMLResponse)
 async def edit_household(
-    household_id: int, request: Request, _csrf: CsrfDep, user: WebUserDep, session: SessionDep
+    household_id: int,
+    request: Request,
+    _csrf: CsrfDep,
+    user: ManagerOrStaffPageDep,
+    session: SessionDep,
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request, f"/manage/households/{household_id}")
     actor, _household = _manageable(session, user, household_id)
     form = await request.form(max_files=0, max_fields=10)
     values = {name: str(form.get(name) or "").strip()[:100] for name in EDIT_FIELDS}
@@ -137,15 +133,16 @@ async def edit_household(
             raise
         errors = {"form": problem_message(request, error)}
     if errors:
-        session.rollback()
-        return _page(
-            request,
-            session,
-            user,
-            household_id,
-            edit_values=values,
-            edit_errors=errors,
-            status_code=422,
+        refuse(
+            lambda: _page(
+                request,
+                session,
+                user,
+                household_id,
+                edit_values=values,
+                edit_errors=errors,
+                status_code=422,
+            )
         )
     return RedirectResponse(f"/manage/households/{household_id}?done=saved", status_code=303)
 
@@ -194,12 +191,10 @@ async def record_income(
     household_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request, f"/manage/households/{household_id}")
     actor, household = _manageable(session, user, household_id)
     monitoring.require_staff(actor)
     form = await request.form(max_files=0, max_fields=10)
@@ -256,15 +251,18 @@ async def record_income(
     except DomainError as error:
         if isinstance(error, Forbidden | NotFound):
             raise
-        session.rollback()
-        return _page(
-            request,
-            session,
-            user,
-            household_id,
-            income_values=values,
-            income_errors={"form": problem_message(request, error)},
-            status_code=error.status_code,
+        refused = {"form": problem_message(request, error)}
+        status = error.status_code
+        refuse(
+            lambda: _page(
+                request,
+                session,
+                user,
+                household_id,
+                income_values=values,
+                income_errors=refused,
+                status_code=status,
+            )
         )
     return RedirectResponse(f"/manage/households/{household_id}?done=income", status_code=303)
 

@@ -132,7 +132,7 @@ def test_a_too_large_or_broken_photo_keeps_the_form(client, world, session):
     assert "Edit this product" not in too_large.text  # the page in Chinese, not English
     broken = send(client, product, token, b"%PDF-1.4 not an image")
     assert broken.status_code == 422
-    assert "无法读取照片" in broken.text
+    assert "这个文件不是 JPEG、PNG 或 WebP 格式的照片" in broken.text  # its own message id
     assert photos_of(session, product) == []
 
     # the /sell form keeps every field typed when the photo is too large

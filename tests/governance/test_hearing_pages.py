@@ -174,6 +174,13 @@ def test_who_may_not_run_a_hearing_is_refused(client, world, session, role, expe
     assert _hearings(session) == []
 
 
+def test_a_visitor_is_sent_to_sign_in(client, world):
+    response = client.get("/manage/hearings/new?coop_id=1", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+    assert "hearings" in response.headers["location"]
+
+
 def test_another_coops_manager_cannot_open_or_close_its_vote(client, world, session, as_role):
     created = client.post(
         "/api/v1/hearings",
