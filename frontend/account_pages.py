@@ -21,8 +21,10 @@ from api.settings import Settings
 from catalog.models import Household
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from frontend.csrf import CsrfDep, rotate_csrf_token, set_csrf_cookie
+from frontend.forms import refuse
+from frontend.guards import SignedInDep
 from frontend.i18n import N_, request_locale
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect
+from frontend.rendering import WebUserDep, page_router, render
 
 router = page_router()
 PASSWORD_MIN = N_("A password needs at least 10 characters and must not be a common one.")
@@ -93,10 +95,8 @@ def _card_form(
 
 @router.get("/manage/households/{household_id}/sign-in-card", response_class=HTMLResponse)
 def card_form(
-    household_id: int, request: Request, user: WebUserDep, session: SessionDep
+    household_id: int, request: Request, user: SignedInDep, session: SessionDep
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     return _card_form(request, session, user, household_id)
 
 
@@ -105,13 +105,11 @@ def print_card(
     household_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: SignedInDep,
     session: SessionDep,
     settings: SettingsDep,
     phone: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     actor = actor_of(user)
     try:
         member = accounts.member_of(session, household_id)
@@ -127,10 +125,11 @@ def print_card(
             session, actor=actor, household_id=household_id, minutes=settings.sign_in_card_minutes
         )
     except (Invalid, Conflict) as refused:
-        session.rollback()
         message = PHONE_TAKEN if isinstance(refused, (PhoneTaken, Conflict)) else NOT_A_MOBILE
-        return _card_form(
-            request, session, user, household_id, phone=phone, error=message, status_code=422
+        refuse(
+            lambda: _card_form(
+                request, session, user, household_id, phone=phone, error=message, status_code=422
+            )
         )
     url = accounts.card_url(settings.public_url, token)
     qr = segno.make(url, error="m", micro=False).svg_inline(scale=1, omitsize=True, title="QR")
@@ -183,11 +182,9 @@ def spend_card(
     try:
         member = accounts.redeem_card(session, token=token[:100], password=password)
     except accounts.CardRefused:
-        session.rollback()
-        return _card_refused(request)
+        refuse(lambda: _card_refused(request))
     except WeakPassword:
-        session.rollback()
-        return _card_page(request, token, error=PASSWORD_MIN, status_code=422)
+        refuse(lambda: _card_page(request, token, error=PASSWORD_MIN, status_code=422))
     return _sign_in(request, session, settings, member, "/plan")
 
 
@@ -283,11 +280,17 @@ def reset_with_code(  # noqa: PLR0913 - form fields
     except accounts.TooManyResets:
         return _reset_page(request, template, fields=fields, error=TOO_MANY, status_code=429)
     except WeakPassword:
-        session.rollback()
-        return _reset_page(request, template, fields=fields, error=PASSWORD_MIN, status_code=422)
+        refuse(
+            lambda: _reset_page(
+                request, template, fields=fields, error=PASSWORD_MIN, status_code=422
+            )
+        )
     except Invalid:
-        session.rollback()
-        return _reset_page(request, template, fields=fields, error=CODE_REFUSED, status_code=422)
+        refuse(
+            lambda: _reset_page(
+                request, template, fields=fields, error=CODE_REFUSED, status_code=422
+            )
+        )
     return _sign_in(request, session, settings, member, "/")
 
 

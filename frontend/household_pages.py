@@ -20,7 +20,7 @@ from api.deps import SessionDep, SettingsDep, actor_of
 from api.models import User
 from catalog import service
 from catalog.models import Household, HouseholdStatus
-from catalog.permissions import require_coop_manager
+from catalog.permissions import require_coop_reader
 from catalog.schemas import HouseholdUpdate
 from core.actor import Actor
 from core.errors import DomainError, Forbidden, NotFound
@@ -52,12 +52,12 @@ def _manageable(session: Session, user: User, household_id: int) -> tuple[Actor,
     refused (the guard, ManagerOrStaffPageDep, has let only managers and staff in)."""
     actor = actor_of(user)
     household = service.get_household(session, actor=actor, household_id=household_id)
-    require_coop_manager(actor, household.coop_id)
+    require_coop_reader(actor, household.coop_id)  # writes: the auditor is refused at the edge
     return actor, household
 
 
 def _income_rows(session: Session, actor: Actor, household_id: int) -> list[Any]:
-    if not actor.is_staff:
+    if not actor.reads_all:
         return []
     return monitoring.list_income(session, actor=actor, household_id=household_id)
 

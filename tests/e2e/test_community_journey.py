@@ -262,7 +262,7 @@ def test_plan_training_settlement_feedback_disclosure_and_auditor(  # noqa: PLR0
     page = worker.new_page()
     _sign_in(page, "sw@hezuo.demo", PASSWORD, "/social-work")
     expect(page).to_have_url(f"{live_server}/social-work")
-    page.locator(f"a[href='/social-work/households/{hid}']").click()
+    page.locator(f"a[href='/social-work/households/{hid}']").first.click()
     page.locator("#kind").select_option("income")
     page.locator("#description").fill(GOAL)
     page.locator("#target").fill("6000")
