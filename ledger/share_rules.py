@@ -248,6 +248,32 @@ class ProducersBelowFloor(InvalidShareRule):
     msgid = N_("The producer households' part is below the allowed minimum.")
 
 
+def _named_points(
+    in_order: tuple[int, ...], by_key: dict[str, int], keys: tuple[str, ...]
+) -> dict[str, int]:
+    """Every part's points by key: the ones given in order, then by key; a part that may be left
+    out (added later) is 0 unless given. Unknown or missing parts are a programming error."""
+    # In order: the parts that may not be left out (a part added later goes by key only).
+    ordered = [part.key for part in SHARE_PARTS if not part.may_omit]
+    if len(in_order) > len(ordered):
+        raise TypeError(f"ShareParts takes at most {len(ordered)} parts in order {ordered}")
+    points = {**dict(zip(ordered, in_order, strict=False)), **by_key}
+    unknown = [name for name in points if name not in keys]
+    points = {**{part.key: 0 for part in SHARE_PARTS if part.may_omit}, **points}
+    missing = [key for key in keys if key not in points]
+    if unknown or missing:
+        raise TypeError(f"ShareParts takes the parts {keys}; unknown {unknown}, missing {missing}")
+    return points
+
+
+def _check_points(key: str, value: object) -> None:
+    if not _is_int(value) or not 0 <= value <= BASIS_POINTS:  # type: ignore[operator]
+        raise InvalidShareRule(
+            f"{key} must be a whole number of basis points from 0 to 10000, not {value!r}.",
+            field=key,
+        )
+
+
 class ShareParts:
     """Basis points per part (`SHARE_PARTS`), given by key (or the first ones in order); they sum to 10,000 (checked on
     creation). Read a part as an attribute (`parts.producers`) or with `of(key)`."""
@@ -257,25 +283,9 @@ class ShareParts:
 
     def __init__(self, *in_order: int, **by_key: int) -> None:
         keys = part_keys()
-        # In order: the parts that may not be left out (a part added later goes by key only).
-        ordered = [part.key for part in SHARE_PARTS if not part.may_omit]
-        if len(in_order) > len(ordered):
-            raise TypeError(f"ShareParts takes at most {len(ordered)} parts in order {ordered}")
-        points = {**dict(zip(ordered, in_order, strict=False)), **by_key}
-        unknown = [name for name in points if name not in keys]
-        points = {**{part.key: 0 for part in SHARE_PARTS if part.may_omit}, **points}
-        missing = [key for key in keys if key not in points]
-        if unknown or missing:
-            raise TypeError(
-                f"ShareParts takes the parts {keys}; unknown {unknown}, missing {missing}"
-            )
+        points = _named_points(in_order, by_key, keys)
         for key in keys:
-            value = points[key]
-            if not _is_int(value) or not 0 <= value <= BASIS_POINTS:
-                raise InvalidShareRule(
-                    f"{key} must be a whole number of basis points from 0 to 10000, not {value!r}.",
-                    field=key,
-                )
+            _check_points(key, points[key])
         object.__setattr__(self, "_points", {key: points[key] for key in keys})
         total = sum(self.as_weights())
         if total != BASIS_POINTS:
