@@ -34,7 +34,8 @@ def orchard_fund(monkeypatch):
     """The registry with the hillside orchard fund in the training fund's place."""
     parts = tuple(ORCHARD if part.key == "training_fund" else part for part in SHARE_PARTS)
     monkeypatch.setattr(share_rules, "SHARE_PARTS", parts)
-    monkeypatch.setattr("frontend.order_pages.SHARE_PARTS", parts)
+    monkeypatch.setattr("frontend.order_context.SHARE_PARTS", parts)  # the page's receipt
+    monkeypatch.setattr("frontend.order_confirmations.SHARE_PARTS", parts)
     return ORCHARD
 
 
