@@ -24,6 +24,7 @@ from catalog.models import Product, ProductStatus
 from catalog.products import stock_by_product
 from core.errors import DomainError
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
 from frontend.i18n import N_, by_locale, translator
 from frontend.order_common import CHANNEL_NAMES, METHOD_NAMES, order_url
 from frontend.problems import problem_message
@@ -273,24 +274,24 @@ async def checkout_submit(
             client_address=client_address(request),
         )
     except _Refused as refused:
-        return _checkout_page(
-            request,
-            session,
-            settings,
-            values=values,
-            errors=refused.errors,
-            problem=refused.problem,
-            status_code=refused.status_code,
+        errors, problem, status_code = refused.errors, refused.problem, refused.status_code
+        refuse(
+            lambda: _checkout_page(
+                request,
+                session,
+                settings,
+                values=values,
+                errors=errors,
+                problem=problem,
+                status_code=status_code,
+            )
         )
     except DomainError as error:
-        session.rollback()  # nothing half stored: this answer is a page, not an exception
-        return _checkout_page(
-            request,
-            session,
-            settings,
-            values=values,
-            problem=problem_message(request, error),
-            status_code=error.status_code,
+        problem, status_code = problem_message(request, error), error.status_code
+        refuse(
+            lambda: _checkout_page(
+                request, session, settings, values=values, problem=problem, status_code=status_code
+            )
         )
     token = access_token(order, settings.secret_key) if user is None else None
     target = order_url(order.id, token=token)

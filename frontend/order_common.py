@@ -16,7 +16,6 @@ from sqlmodel import Session
 from api.deps import actor_of
 from api.models import User
 from api.settings import Settings
-from core.errors import Forbidden
 from frontend.i18n import N_, translator
 from frontend.rendering import to_minor
 from orders import payments, views
@@ -47,11 +46,6 @@ MSG_BAD_AMOUNT = N_("Enter an amount in yuan, e.g. 68 or 68.50.")
 
 TokenQuery = Annotated[str | None, Query(max_length=100)]
 TokenForm = Annotated[str | None, Form(max_length=100)]
-
-
-def require_staff(user: User | None) -> None:
-    if user is not None and not actor_of(user).reads_all:
-        raise Forbidden("This page is for staff.")
 
 
 def order_url(order_id: int | None, *, token: str | None) -> str:

@@ -13,10 +13,12 @@ from api.models import User
 from catalog.models import Cooperative
 from core.errors import DomainError, Forbidden
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import ManagerOrStaffPageDep
 from frontend.i18n import by_locale, translator
 from frontend.order_common import METHOD_NAMES, record_typed_payment
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, to_major
+from frontend.rendering import page_router, render, to_major
 from orders import fulfilment
 from orders.errors import OrderInvalid
 from orders.lifecycle import get_order
@@ -29,13 +31,22 @@ router = page_router()
 
 
 def _fulfilment_coop(user: User, coop_id: int | None) -> int | None:
-    if user.role == "manager":
-        if coop_id is not None and coop_id != user.coop_id:
-            raise Forbidden("You may only see your own cooperative's orders.")
-        return user.coop_id
+    """The cooperative the page is about: a manager's own (the guard let only managers and staff
+    in); staff name one."""
     if actor_of(user).reads_all:
         return coop_id
-    raise Forbidden("This page is for cooperative managers and staff.")
+    if coop_id is not None and coop_id != user.coop_id:
+        raise Forbidden("You may only see your own cooperative's orders.")
+    return user.coop_id
+
+
+def _queue_page(
+    request: Request, session: Session, user: User, coop_id: int | None, problem: str, status: int
+) -> Response:
+    """The queue again, leading with why a form was refused."""
+    context = _queue_context(request, session, user, coop_id)
+    context["problem"] = problem
+    return render(request, "orders/fulfilment.html", context, status_code=status)
 
 
 def _queue_context(
@@ -76,12 +87,10 @@ def _queue_context(
 @router.get("/manage/fulfilment", response_class=HTMLResponse)
 def fulfilment_page(
     request: Request,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     coop_id: Annotated[int | None, Query(gt=0)] = None,
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     context = _queue_context(request, session, user, coop_id)
     return render(request, "orders/fulfilment.html", {**context, "problem": None})
 
@@ -89,14 +98,12 @@ def fulfilment_page(
 @router.get("/manage/fulfilment/packing-list", response_class=HTMLResponse)
 def packing_list(
     request: Request,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     coop_id: Annotated[int | None, Query(gt=0)] = None,
     order_id: Annotated[int | None, Query(gt=0)] = None,
 ) -> Response:
     """Printable: one sheet per order still to ship (or just `order_id`'s)."""
-    if user is None:
-        return sign_in_redirect(request)
     context = _queue_context(request, session, user, coop_id)
     if order_id is not None:
         context["queue"] = [(o, lines) for o, lines in context["queue"] if o.id == order_id]
@@ -108,14 +115,12 @@ def ship_submit(
     order_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     carrier: Annotated[str, Form(max_length=50)] = "",
     tracking_number: Annotated[str, Form(max_length=60)] = "",
     coop_id: Annotated[int | None, Form(gt=0)] = None,
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
     coop = _fulfilment_coop(user, coop_id)
     try:
         if not carrier.strip() or not tracking_number.strip():
@@ -132,10 +137,8 @@ def ship_submit(
             coop_id=coop,
         )
     except DomainError as error:
-        session.rollback()
-        context = _queue_context(request, session, user, coop)
-        context["problem"] = problem_message(request, error)
-        return render(request, "orders/fulfilment.html", context, status_code=error.status_code)
+        problem, status_code = problem_message(request, error), error.status_code
+        refuse(lambda: _queue_page(request, session, user, coop, problem, status_code))
     suffix = f"?coop_id={coop}" if user.role != "manager" and coop else ""
     return RedirectResponse(f"/manage/fulfilment{suffix}", status_code=303)
 
@@ -145,7 +148,7 @@ def cash_submit(
     order_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    user: ManagerOrStaffPageDep,
     session: SessionDep,
     amount: Annotated[str, Form(max_length=20)],
     idempotency_key: Annotated[str, Form(min_length=1, max_length=255)],
@@ -153,17 +156,13 @@ def cash_submit(
     coop_id: Annotated[int | None, Form(gt=0)] = None,
 ) -> Response:
     """The cash the courier collected on delivery, recorded by the manager (or staff)."""
-    if user is None:
-        return sign_in_redirect(request)
     coop = _fulfilment_coop(user, coop_id)
     order = get_order(session, order_id)
     try:
         record_typed_payment(request, session, user, order, amount, reference, idempotency_key)
     except DomainError as error:
-        session.rollback()
-        context = _queue_context(request, session, user, coop)
-        context["problem"] = problem_message(request, error)
-        return render(request, "orders/fulfilment.html", context, status_code=error.status_code)
+        problem, status_code = problem_message(request, error), error.status_code
+        refuse(lambda: _queue_page(request, session, user, coop, problem, status_code))
     suffix = f"?coop_id={coop}" if user.role != "manager" and coop else ""
     return RedirectResponse(f"/manage/fulfilment{suffix}#cash", status_code=303)
 

@@ -8,7 +8,7 @@ actions ask first (frontend/order_confirmations.py).
 """
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, NoReturn
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Form, Query, Request
@@ -23,6 +23,8 @@ from frontend import order_confirmations
 from frontend.confirmations import ConfirmedForm
 from frontend.confirmations import confirmed as is_confirmed
 from frontend.csrf import CsrfDep
+from frontend.forms import refuse
+from frontend.guards import SignedInDep, StaffPageDep, require_sign_in
 from frontend.i18n import N_, translator
 from frontend.order_common import (
     CHANNEL_NAMES,
@@ -32,12 +34,11 @@ from frontend.order_common import (
     TokenQuery,
     back_to_order,
     order_url,
-    require_staff,
     viewable_order,
 )
 from frontend.order_context import order_context
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, to_minor
+from frontend.rendering import WebUserDep, page_router, render, to_minor
 from governance import feedback
 from governance.errors import GovernanceForbidden
 from orders import checkout, fulfilment, payments, refunds, views
@@ -68,7 +69,7 @@ def _order_page(
     try:
         order, token_ok = viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
-        return sign_in_redirect(request)
+        require_sign_in(request)
     context = order_context(request, session, settings, order, token_ok=token_ok)
     context["problem"] = problem
     return render(request, "orders/order.html", context, status_code=status_code)
@@ -107,19 +108,16 @@ def _after_action(
     order_id: int,
     token: str | None,
     error: DomainError,
-) -> Response:
-    """A refused action: nothing kept, the order page again with the reason."""
-    session.rollback()
+) -> NoReturn:
+    """A refused action: nothing kept (refuse), the order page again with the reason; a visitor
+    whose link does not open the order is sent to sign in."""
     if isinstance(error, OrderNeedsSignIn):
-        return sign_in_redirect(request)
-    return _order_page(
-        request,
-        session,
-        settings,
-        order_id,
-        token,
-        problem=problem_message(request, error),
-        status_code=error.status_code,
+        require_sign_in(request, order_url(order_id, token=None))
+    problem, status_code = problem_message(request, error), error.status_code
+    refuse(
+        lambda: _order_page(
+            request, session, settings, order_id, token, problem=problem, status_code=status_code
+        )
     )
 
 
@@ -153,7 +151,7 @@ def _buyer_action(
             )
         act(order, token_ok)
     except DomainError as error:
-        return _after_action(request, session, settings, order_id, token, error)
+        _after_action(request, session, settings, order_id, token, error)
     return back_to_order(order_id, token)
 
 
@@ -210,7 +208,7 @@ def order_refund(
     order_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    staff: StaffPageDep,
     session: SessionDep,
     settings: SettingsDep,
     amount: Annotated[str, Form(max_length=20)],
@@ -220,16 +218,11 @@ def order_refund(
     confirmed: ConfirmedForm = "",
 ) -> Response:
     """Staff refund (full or partial, spread over the lines) from the order page."""
-    if user is None:
-        return sign_in_redirect(request)
-    require_staff(user)
     order = get_order(session, order_id)
     minor = to_minor(amount, order.currency)
     if minor is None:
         problem = translator(request).gettext(MSG_BAD_AMOUNT)
-        return _order_page(
-            request, session, settings, order_id, None, problem=problem, status_code=422
-        )
+        refuse(lambda: order_page_with_problem(request, session, settings, order_id, problem, 422))
     if not is_confirmed(confirmed) and minor <= refunds.refundable(payments_of(session, order_id)):
         fields: dict[str, str | None] = {
             "amount": amount,
@@ -256,11 +249,11 @@ def order_refund(
             reference=reference.strip(),
             lines=None,
             idempotency_key=idempotency_key,
-            actor=actor_of(user),
+            actor=actor_of(staff),
             gateway=gateway_or_none(request, settings),
         )
     except DomainError as error:
-        return _after_action(request, session, settings, order_id, None, error)
+        _after_action(request, session, settings, order_id, None, error)
     return back_to_order(order_id, None)
 
 
@@ -283,13 +276,15 @@ def rate_submit(
     comment: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     if user is None:
-        return sign_in_redirect(request, f"/orders/{order_id}")
+        require_sign_in(request, f"/orders/{order_id}")
     if user.role != "buyer":
         raise GovernanceForbidden("Only buyers rate what they bought.")
     try:
         if not stars.isdigit() or not 1 <= int(stars) <= 5:
             problem = translator(request).gettext(MSG_STARS)
-            return order_page_with_problem(request, session, settings, order_id, problem, 422)
+            refuse(
+                lambda: order_page_with_problem(request, session, settings, order_id, problem, 422)
+            )
         feedback.rate_line(
             session,
             actor=actor_of(user),
@@ -301,9 +296,11 @@ def rate_submit(
     except DomainError as error:
         if isinstance(error, GovernanceForbidden):
             raise
-        session.rollback()
-        return order_page_with_problem(
-            request, session, settings, order_id, problem_message(request, error), error.status_code
+        problem, status_code = problem_message(request, error), error.status_code
+        refuse(
+            lambda: order_page_with_problem(
+                request, session, settings, order_id, problem, status_code
+            )
         )
     return RedirectResponse(f"/orders/{order_id}#rate", status_code=303)
 
@@ -330,7 +327,7 @@ def card_page(
     try:
         order, token_ok = viewable_order(request, session, settings, order_id, token)
     except OrderNeedsSignIn:
-        return sign_in_redirect(request)
+        require_sign_in(request)
     context = order_context(request, session, settings, order, token_ok=token_ok)
     if not context["can_pay_card"] or not settings.stripe_publishable_key:
         return back_to_order(order_id, token)
@@ -346,7 +343,7 @@ def card_page(
                 actor=checkout.actor_label(actor_of(user)),
             )
         except DomainError as error:
-            return _after_action(request, session, settings, order_id, token, error)
+            _after_action(request, session, settings, order_id, token, error)
         context = order_context(request, session, settings, order, token_ok=token_ok)
     return_query = urlencode({"token": token}) if token else ""
     context.update(
@@ -389,7 +386,7 @@ def card_return(
                 session, intent=intent, gateway=gateway, actor=checkout.actor_label(actor_of(user))
             )
     except DomainError as error:
-        return _after_action(request, session, settings, order_id, token, error)
+        _after_action(request, session, settings, order_id, token, error)
     return back_to_order(order_id, token)
 
 
@@ -397,9 +394,7 @@ def card_return(
 
 
 @router.get("/me/orders", response_class=HTMLResponse)
-def my_orders(request: Request, user: WebUserDep, session: SessionDep) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
+def my_orders(request: Request, user: SignedInDep, session: SessionDep) -> Response:
     orders = views.buyer_orders(session, user_id=user.id or 0)
     rows = [{"order": o, "lines": lines_of(session, o.id or 0)} for o in orders]
     return render(request, "orders/mine.html", {"rows": rows, "status_names": STATUS_NAMES})

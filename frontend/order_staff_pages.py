@@ -11,9 +11,11 @@ from sqlmodel import Session
 from api.deps import SessionDep
 from core.errors import DomainError
 from frontend.csrf import CsrfDep
-from frontend.order_common import METHOD_NAMES, STATUS_NAMES, record_typed_payment, require_staff
+from frontend.forms import refuse
+from frontend.guards import StaffPageDep
+from frontend.order_common import METHOD_NAMES, STATUS_NAMES, record_typed_payment
 from frontend.problems import problem_message
-from frontend.rendering import WebUserDep, page_router, render, sign_in_redirect, to_major
+from frontend.rendering import page_router, render, to_major
 from orders import payments, views
 from orders.lifecycle import get_order, payments_of
 
@@ -46,16 +48,19 @@ def _payments_context(session: Session, q: str) -> dict[str, Any]:
     }
 
 
+def _payments_page(request: Request, session: Session, problem: str, status_code: int) -> Response:
+    context = _payments_context(session, "")
+    context["problem"] = problem
+    return render(request, "orders/staff_payments.html", context, status_code=status_code)
+
+
 @router.get("/staff/payments", response_class=HTMLResponse)
 def staff_payments(
     request: Request,
-    user: WebUserDep,
+    staff: StaffPageDep,
     session: SessionDep,
     q: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
-    require_staff(user)
     return render(request, "orders/staff_payments.html", _payments_context(session, q))
 
 
@@ -64,23 +69,18 @@ def staff_record_payment(
     order_id: int,
     request: Request,
     _csrf: CsrfDep,
-    user: WebUserDep,
+    staff: StaffPageDep,
     session: SessionDep,
     amount: Annotated[str, Form(max_length=20)],
     idempotency_key: Annotated[str, Form(min_length=1, max_length=255)],
     reference: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    if user is None:
-        return sign_in_redirect(request)
-    require_staff(user)
     order = get_order(session, order_id)
     try:
-        record_typed_payment(request, session, user, order, amount, reference, idempotency_key)
+        record_typed_payment(request, session, staff, order, amount, reference, idempotency_key)
     except DomainError as error:
-        session.rollback()
-        context = _payments_context(session, "")
-        context["problem"] = problem_message(request, error)
-        return render(request, "orders/staff_payments.html", context, status_code=error.status_code)
+        problem, status_code = problem_message(request, error), error.status_code
+        refuse(lambda: _payments_page(request, session, problem, status_code))
     return RedirectResponse(f"/orders/{order_id}", status_code=303)
 
 

@@ -147,7 +147,7 @@ def to_major(amount: int, currency: str) -> str:
 
 
 def sign_in_redirect(request: Request, path: str | None = None) -> RedirectResponse:
-    """Only for frontend/order_pages.py until it moves to frontend/guards.py (being split):
+    """Only for the pages not yet on frontend/guards.py (account, hearing, household pages):
     the one sign-in redirect (frontend/redirects.py), back to ``path`` or this page."""
     query = request.url.query
     return redirects.sign_in_redirect(path or request.url.path + (f"?{query}" if query else ""))

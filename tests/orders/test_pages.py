@@ -355,3 +355,41 @@ def test_card_is_offered_only_when_stripe_is_configured(world, shopper):
     assert 'value="stripe"' in form  # the orders tests' settings have Stripe keys
     assert 'value="bank_transfer"' in form
     assert 'value="cash_on_delivery"' in form
+
+
+@pytest.mark.parametrize(
+    ("action", "back"),
+    [
+        ("/staff/payments/{id}", "/staff/payments"),
+        ("/orders/{id}/refund", "/orders/{id}"),
+        ("/manage/fulfilment/{id}/ship", "/manage/fulfilment"),
+        ("/manage/fulfilment/{id}/cash", "/manage/fulfilment"),
+    ],
+)
+def test_a_visitor_sending_a_work_form_is_sent_to_sign_in(world, shopper, action, back):
+    order_id, _token = place_guest_order(shopper, world)
+    fields = {"amount": "1", "idempotency_key": "k", "carrier": "SF", "tracking_number": "1"}
+    answer = shopper.post(
+        action.format(id=order_id),
+        data={**fields, "csrf_token": csrf_token(shopper)},
+        headers={**HTML, "Referer": f"http://testserver{back.format(id=order_id)}"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/login?next={back.format(id=order_id)}"
+
+
+def test_a_refused_staff_payment_stores_nothing_and_shows_the_queue(world, shopper, app, client):
+    order_id, token = place_guest_order(shopper, world)
+    with TestClient(app, raise_server_exceptions=False) as staff:
+        web_sign_in(staff, world.user("staff"))
+        refused = post_form(
+            staff,
+            f"/staff/payments/{order_id}",
+            {"amount": "lots", "idempotency_key": "k-refused"},
+            page="/staff/payments",
+        )
+        assert refused.status_code == 422
+        assert f'action="/staff/payments/{order_id}"' in refused.text  # still waiting
+    state = client.get(f"/api/v1/orders/{order_id}?token={token}").json()
+    assert state["paid"]["amount"] == 0
