@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import (
     Environment,
@@ -144,13 +144,6 @@ def to_minor(text: str, currency: str) -> int | None:
 def to_major(amount: int, currency: str) -> str:
     """6850 fen → '68.50', for a form's value."""
     return str(Decimal(amount).scaleb(-get_currency_precision(currency)))
-
-
-def sign_in_redirect(request: Request, path: str | None = None) -> RedirectResponse:
-    """Only for the pages not yet on frontend/guards.py (account, hearing, household pages):
-    the one sign-in redirect (frontend/redirects.py), back to ``path`` or this page."""
-    query = request.url.query
-    return redirects.sign_in_redirect(path or request.url.path + (f"?{query}" if query else ""))
 
 
 def page_router(**kwargs: Any) -> APIRouter:

@@ -36,6 +36,7 @@ from frontend.order_staff_pages import install_order_staff_pages
 from frontend.payout_pages import install_payout_pages
 from frontend.plan_pages import install_plan_pages
 from frontend.problems import error_page_detail
+from frontend.product_photo_pages import install_product_photo_pages
 from frontend.reconciliation_pages import install_reconciliation_pages
 from frontend.refund_request_pages import install_refund_request_pages
 from frontend.rendering import STATIC_DIR, STATIC_PREFIX, reload_templates, render
@@ -131,6 +132,7 @@ def install_frontend(app: FastAPI) -> None:
     install_notify_pages(app)
     install_coop_admin_pages(app)
     install_plan_pages(app)
+    install_product_photo_pages(app)
     install_community_pages(app)
     install_impact_pages(app)
     install_account_pages(app)

@@ -87,6 +87,8 @@ KNOWN_ROUTER_IMPORTS = {
     ("frontend/refund_request_pages.py", "frontend.order_pages"),  # viewable_order
     ("frontend/pages.py", "frontend.catalog_pages"),  # featured_products
     ("frontend/catalog_manage_pages.py", "frontend.catalog_pages"),  # _page, product_context
+    # split out of catalog_manage_pages.py (the same helpers), to move with them into a plain module
+    ("frontend/product_photo_pages.py", "frontend.catalog_pages"),
     ("frontend/catalog_pages.py", "frontend.catalog_manage_pages"),  # installs its routes
 }
 
