@@ -182,6 +182,19 @@ def _consequences(request: Request, proposal: Proposal, coop: Cooperative) -> li
     ]
 
 
+def _organised_coop(session: Session, actor: Actor, coop_id: str) -> Cooperative | None:
+    """The cooperative chosen on the form (None when none is); refused unless this actor runs its
+    hearings (staff, or its own manager)."""
+    coop = session.get(Cooperative, int(coop_id)) if coop_id.isdigit() else None
+    if coop is None or coop.id is None:
+        return None
+    if not manages_coop(actor, coop.id):
+        raise GovernanceForbidden(
+            f"Only staff or cooperative {coop.id}'s manager may run its hearings."
+        )
+    return coop
+
+
 @router.post("/manage/hearings/new", response_class=HTMLResponse)
 async def open_hearing(
     request: Request,
@@ -196,15 +209,11 @@ async def open_hearing(
     coop_id = str(form.get("coop_id") or "").strip()
     values["coop_id"] = coop_id
     gettext = translator(request).gettext
-    coop = session.get(Cooperative, int(coop_id)) if coop_id.isdigit() else None
+    coop = _organised_coop(session, actor, coop_id)
     proposal = parse_proposal(values)
     errors = {name: gettext(msgid) for name, msgid in proposal.errors.items()}
-    if coop is None or coop.id is None:
+    if coop is None:
         errors["coop_id"] = gettext("Choose a cooperative")
-    elif not manages_coop(actor, coop.id):
-        raise GovernanceForbidden(
-            f"Only staff or cooperative {coop.id}'s manager may run its hearings."
-        )
     if errors:
         return _form_page(request, session, actor, values, errors=errors, status_code=422)
     assert coop is not None
