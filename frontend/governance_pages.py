@@ -27,7 +27,7 @@ from frontend.hearing_views import hearing_context, runs_hearings
 from frontend.i18n import N_, by_locale, translator
 from frontend.problems import problem_message
 from frontend.rendering import WebUserDep, page_router, render
-from governance import dashboard, disclosures, feedback, hearings, monitoring
+from governance import dashboard, disclosure_verify, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden, GovernanceNotFound
 from governance.models import Disclosure
 from ledger.share_rules import SHARE_PARTS
@@ -182,7 +182,7 @@ def disclosure_verify_page(
 ) -> Response:
     """The public check in the reader's language: what was recomputed and whether it matches."""
     disclosure: Disclosure = disclosures.get_disclosure(session, disclosure_id)
-    result = disclosures.verify_disclosure(session, disclosure)
+    result = disclosure_verify.verify_disclosure(session, disclosure)
     published = {(s, f): v for s, f, v in disclosures.report_rows(disclosure.content)}
     figures = [
         {

@@ -14,7 +14,8 @@ from sqlmodel import Session, col
 
 from api.demo import load_demo
 from catalog.models import Household, Lot
-from governance.disclosures import list_disclosures, verify_disclosure
+from governance.disclosure_verify import verify_disclosure
+from governance.disclosures import list_disclosures
 from governance.models import Disclosure
 from ledger import service as ledger
 from ledger.models import JournalEntry, Posting

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from api.deps import CurrentUserDep, SessionDep, SettingsDep, StaffDep, actor_of
 from api.routers.orders import PolicyDep
 from catalog.models import Cooperative
-from governance import dashboard, disclosures, feedback, hearings, monitoring
+from governance import dashboard, disclosure_verify, disclosures, feedback, hearings, monitoring
 from governance.errors import GovernanceForbidden
 from governance.schemas import (
     AlertClose,
@@ -90,7 +90,7 @@ def get_disclosure(disclosure_id: int, session: SessionDep) -> Page:
 
 @router.get("/disclosures/{disclosure_id}/verify")
 def verify_disclosure(disclosure_id: int, session: SessionDep) -> Page:
-    return disclosures.verify_disclosure(
+    return disclosure_verify.verify_disclosure(
         session, disclosures.get_disclosure(session, disclosure_id)
     )
 
