@@ -1,23 +1,15 @@
 """What the community pages share: today in the reader's zone, and a refusal's message in the
-reader's language (governance raises its errors in English)."""
+reader's language (the error's message id, as on every page)."""
 
 from datetime import date
 
 from fastapi import Request
 from pydantic import ValidationError
 
-from core.errors import DomainError
+from core.errors import DomainError, Forbidden
 from core.time import to_reader_zone
-from frontend.i18n import N_, translator
+from frontend.problems import problem_message, validation_summary
 from ledger.base import utcnow
-
-MESSAGES = {
-    "already-done": N_("Your household has already answered or rated this: once only."),
-    "hearing-wrong-phase": N_("This consultation is not open for that now."),
-    "not-a-member": N_("Only member households of this cooperative answer its consultations."),
-    "governance-invalid": N_("Some details are not right."),
-    "governance-forbidden": N_("You may not do this."),
-}
 
 
 def today_of(request: Request) -> date:
@@ -25,9 +17,15 @@ def today_of(request: Request) -> date:
 
 
 def message(request: Request, error: DomainError | ValidationError) -> str:
-    """A translated summary of a refusal, then its specifics (in English, as the API says them)."""
-    gettext = translator(request).gettext
+    """A refusal in the reader's language (frontend/problems.py: the error's message id)."""
     if isinstance(error, ValidationError):
-        return gettext(MESSAGES["governance-invalid"])
-    summary = MESSAGES.get(error.type_slug, MESSAGES["governance-invalid"])
-    return f"{gettext(summary)} ({error.detail})"
+        return validation_summary(request, error.errors())
+    return problem_message(request, error)
+
+
+def refusal(request: Request, error: DomainError | ValidationError) -> tuple[str, int]:
+    """(message, status) of a refused form; a Forbidden error goes on to the 403 page."""
+    if isinstance(error, Forbidden):
+        raise error
+    status = error.status_code if isinstance(error, DomainError) else 422
+    return message(request, error), status

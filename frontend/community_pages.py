@@ -19,7 +19,7 @@ from api.models import User
 from catalog.models import Cooperative, Household, HouseholdStatus
 from catalog.permissions import manages_coop
 from core.errors import DomainError, Forbidden, NotFound
-from frontend.community_forms import message, today_of
+from frontend.community_forms import message, refusal, today_of
 from frontend.csrf import CsrfDep
 from frontend.forms import refuse
 from frontend.guards import SignedInDep
@@ -148,12 +148,7 @@ def answer_consultation(
             today=today_of(request),
         )
     except (DomainError, ValidationError) as error:
-        if isinstance(error, Forbidden):
-            raise
-        problem, status = (
-            message(request, error),
-            error.status_code if isinstance(error, DomainError) else 422,
-        )
+        problem, status = refusal(request, error)
         refuse(
             lambda: _consultation_page(
                 request,
@@ -187,12 +182,7 @@ def reply_to_consultation(
             today=today_of(request),
         )
     except (DomainError, ValidationError) as error:
-        if isinstance(error, Forbidden):
-            raise
-        problem, status = (
-            message(request, error),
-            error.status_code if isinstance(error, DomainError) else 422,
-        )
+        problem, status = refusal(request, error)
         refuse(
             lambda: _consultation_page(
                 request,
@@ -263,12 +253,7 @@ def _refused(
     values: dict[str, Any],
     error: DomainError | ValidationError,
 ) -> NoReturn:
-    if isinstance(error, Forbidden):
-        raise error
-    problem, status = (
-        message(request, error),
-        error.status_code if isinstance(error, DomainError) else 422,
-    )
+    problem, status = refusal(request, error)
     refuse(
         lambda: _community_page(
             request,

@@ -17,7 +17,7 @@ from api.deps import SessionDep, actor_of
 from api.models import User
 from catalog.models import Cooperative
 from core.errors import DomainError, Forbidden, NotFound
-from frontend.community_forms import message, today_of
+from frontend.community_forms import refusal, today_of
 from frontend.csrf import CsrfDep
 from frontend.forms import refuse
 from frontend.guards import SignedInDep
@@ -93,12 +93,7 @@ def give_feedback(  # noqa: PLR0913 - form fields
             today=today_of(request),
         )
     except (DomainError, ValidationError) as error:
-        if isinstance(error, Forbidden):
-            raise
-        problem, status = (
-            message(request, error),
-            error.status_code if isinstance(error, DomainError) else 422,
-        )
+        problem, status = refusal(request, error)
         refuse(
             lambda: _feedback_page(
                 request,

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from catalog.models import Household
 from catalog.permissions import manages_coop
 from core.actor import Actor
+from core.text import N_
 from governance.community_models import BeneficiaryFeedback, FeedbackService
 from governance.errors import (
     AlreadyDone,
@@ -89,7 +90,10 @@ def give(
             session.add(row)
             session.flush()
     except IntegrityError:
-        raise AlreadyDone("Your household has already rated this.") from None
+        raise AlreadyDone(
+            "Your household has already rated this.",
+            msgid=N_("Your household has already answered or rated this: once only."),
+        ) from None
     return row
 
 

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from catalog.models import Household, HouseholdStatus
 from catalog.permissions import manages_coop
 from core.actor import Actor
+from core.text import N_
 from governance.community_models import Consultation, ConsultationAnswer, ConsultationOption
 from governance.errors import (
     AlreadyDone,
@@ -52,6 +53,10 @@ class AnswerCreate(Strict):
 
 class ReplyCreate(Strict):
     reply: Annotated[Text, Field(max_length=2000)]
+
+
+NOT_OPEN = N_("This consultation is not open for that now.")
+ONCE_ONLY = N_("Your household has already answered or rated this: once only.")
 
 
 def get_consultation(session: Session, consultation_id: int) -> Consultation:
@@ -134,7 +139,8 @@ def _member_household(session: Session, actor: Actor, coop_id: int) -> Household
     ):
         raise NotAMember(
             f"Only member households of cooperative {coop_id} answer its consultations "
-            "(signed in with their farmer account)."
+            "(signed in with their farmer account).",
+            msgid=N_("Only member households of this cooperative answer its consultations."),
         )
     return household
 
@@ -161,7 +167,8 @@ def answer(
     household = _member_household(session, actor, consultation.coop_id)
     if phase(consultation, today) != "open":
         raise WrongPhase(
-            f"This consultation is open from {consultation.opens_on} to {consultation.closes_on}."
+            f"This consultation is open from {consultation.opens_on} to {consultation.closes_on}.",
+            msgid=NOT_OPEN,
         )
     option_id, text = _check_answer(session, consultation, data)
     assert household.id is not None
@@ -179,7 +186,8 @@ def answer(
             session.flush()
     except IntegrityError:
         raise AlreadyDone(
-            "Your household has already answered this consultation; one answer per household."
+            "Your household has already answered this consultation; one answer per household.",
+            msgid=ONCE_ONLY,
         ) from None
     return row
 
@@ -190,7 +198,9 @@ def reply(
     consultation = get_consultation(session, consultation_id)
     _require_organiser(actor, consultation.coop_id)
     if phase(consultation, today) != "closed":
-        raise WrongPhase("The cooperative replies once the consultation has closed.")
+        raise WrongPhase(
+            "The cooperative replies once the consultation has closed.", msgid=NOT_OPEN
+        )
     consultation.reply = data.reply
     consultation.replied_at = utcnow()
     session.add(consultation)
